@@ -1,0 +1,1 @@
+"""dreamzoom: DeepDream zoom videos from YAML scene files."""

@@ -1,0 +1,119 @@
+"""Command line: `python render.py SCENE.yaml [options]`.
+
+Exit codes: 0 done, 1 the render failed, 2 bad input (scene or arguments),
+130 interrupted (a playable partial video is kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .plan import describe, make_plan
+from .scene import SceneError, load_scene
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="render.py",
+        description="Render a DeepDream zoom video from a YAML scene file.",
+    )
+    parser.add_argument("scene", type=Path, help="the scene file, e.g. scenes/logo.yaml")
+    parser.add_argument("--out", type=Path, help="write the video here instead of the scene's output")
+    parser.add_argument(
+        "--device", default="auto", help="auto (CUDA when available, else CPU), cpu, cuda or cuda:N"
+    )
+    quality = parser.add_mutually_exclusive_group()
+    quality.add_argument(
+        "--preview",
+        action="store_true",
+        help="fast reduced render: long side 384 px, at most 4 (longer) steps per octave "
+        "(the default when no GPU is used)",
+    )
+    quality.add_argument("--full", action="store_true", help="full size and settings even on the CPU")
+    parser.add_argument("--dry-run", action="store_true", help="print the resolved plan and exit")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def pick_device(requested: str):
+    """Resolve --device; raises ValueError with a hint when it cannot work."""
+    import torch
+
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(requested)
+    except RuntimeError:
+        raise ValueError(f"--device {requested}: not a device; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device {requested}: no CUDA GPU is visible here; use --device cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"--device {requested}: only {torch.cuda.device_count()} GPU(s) visible (cuda:0..)"
+            )
+    elif device.type != "cpu":
+        raise ValueError(f"--device {requested}: only cpu and cuda are supported")
+    return device
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        scene = load_scene(args.scene)
+    except SceneError as error:
+        print(error.render(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    output = args.out if args.out is not None else scene.output_path
+    if output.suffix.lower() != ".mp4":
+        print(f"--out {output}: the output must end in .mp4", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    try:
+        device = pick_device(args.device)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    preview = args.preview or (device.type == "cpu" and not args.full)
+    plan = make_plan(scene, preview=preview)
+
+    if args.dry_run:
+        print(describe(scene, plan))
+        return EXIT_OK
+
+    if preview and not args.preview:
+        print(
+            "No GPU in use: rendering a PREVIEW so it finishes in minutes "
+            "(add --full for full size and settings on the CPU, much slower).",
+            file=sys.stderr,
+        )
+    for note in plan.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(
+        f"Rendering {args.scene}: {plan.frame_count} frames, {plan.width}x{plan.height} "
+        f"at {plan.fps:g} fps, model {scene.model}, on {device}",
+        file=sys.stderr,
+    )
+
+    from .encode import EncodeError
+    from .loop import RenderInterrupted, render
+
+    try:
+        result = render(scene, plan, output, device, progress=not args.quiet)
+    except RenderInterrupted as stop:
+        where = f"; the {stop.frames} frames so far are in {stop.partial}" if stop.partial else ""
+        print(f"Interrupted{where}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except EncodeError as error:
+        print(f"Encoding failed: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"Done: {result.frames} frames in {result.seconds:.1f} s "
+        f"({result.fps:.2f} frames/s) on {result.device}"
+    )
+    print(f"Video: {result.path}")
+    return EXIT_OK

@@ -1,0 +1,55 @@
+"""Objectives: scalar values to maximise, computed from layer activations.
+
+They are values that compose, so a segment's goal reads like arithmetic:
+`layer_l2("mixed_3") * 0.7 + layer_l2("mixed_5") * 0.3`. Each objective knows
+which layers it needs, so the network runs only as deep as necessary.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import torch
+
+Activations = Mapping[str, torch.Tensor]
+
+
+class Objective:
+    def __init__(self, fn: Callable[[Activations], torch.Tensor], layers, label: str):
+        self.fn = fn
+        self.layers = frozenset(layers)
+        self.label = label
+
+    def __call__(self, activations: Activations) -> torch.Tensor:
+        return self.fn(activations)
+
+    def __add__(self, other: "Objective") -> "Objective":
+        return Objective(
+            lambda acts: self(acts) + other(acts),
+            self.layers | other.layers,
+            f"{self.label} + {other.label}",
+        )
+
+    def __mul__(self, weight: float) -> "Objective":
+        return Objective(lambda acts: self(acts) * weight, self.layers, f"{weight:g}*{self.label}")
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        return f"Objective({self.label})"
+
+
+def layer_l2(layer: str) -> Objective:
+    """Mean squared activation of a layer: its gradient is the activation itself."""
+    return Objective(lambda acts: acts[layer].float().square().mean(), {layer}, layer)
+
+
+def weighted_layers(weights: Mapping[str, float]) -> Objective:
+    """Sum of layer L2 objectives, e.g. {"mixed_3": 0.7, "mixed_5": 0.3}."""
+    if not weights:
+        raise ValueError("an objective needs at least one layer")
+    terms = [layer_l2(name) * weight for name, weight in weights.items()]
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total

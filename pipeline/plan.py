@@ -1,0 +1,183 @@
+"""The plan: what every frame needs, resolved from a scene. Pure, no torch.
+
+Each frame gets its layer weights (crossfades included), its dream settings
+and its motion, with keyframes and segment overrides already applied, so the
+frame loop only reads values and the whole render can be printed beforehand.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from .scene import DREAM_DEFAULTS, MOTION_DEFAULTS, Scene
+from .zoo import ZOO
+
+PREVIEW_LONG_SIDE = 384
+PREVIEW_MAX_ITERATIONS = 4
+
+
+@dataclass(frozen=True)
+class DreamSettings:
+    octaves: int
+    octave_scale: float
+    iterations: int
+    step: float
+    jitter: int  # pixels
+    smooth: float  # gradient blur sigma, pixels
+
+
+@dataclass(frozen=True)
+class MotionSettings:
+    zoom: float
+    rotate: float  # degrees per frame, counter-clockwise
+    translate: tuple[float, float]  # pixels per frame, +x right, +y down
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    index: int
+    segment: int
+    layers: dict[str, float]  # layer -> weight, aliases resolved
+    dream: DreamSettings
+    motion: MotionSettings
+
+
+@dataclass(frozen=True)
+class Plan:
+    width: int
+    height: int
+    fps: float
+    frames: list[FrameSpec]
+    preview: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.frames)
+
+
+def _even(n: float) -> int:
+    """Round up to an even number of pixels (yuv420p video needs even sides)."""
+    return max(2, math.ceil(round(n, 6) / 2) * 2)
+
+
+def segment_weights(scene: Scene) -> list[dict[str, float]]:
+    """Each segment's {layer: weight}, aliases resolved through the model's table."""
+    spec = ZOO[scene.model]
+    resolved = []
+    for segment in scene.segments:
+        weights: dict[str, float] = {}
+        for name, weight in segment.layers.items():
+            for layer, w in spec.resolve(name).items():
+                weights[layer] = weights.get(layer, 0.0) + w * weight
+        resolved.append(weights)
+    return resolved
+
+
+def _crossfade(before: dict, after: dict, alpha: float) -> dict[str, float]:
+    mixed = {}
+    for layer in list(before) + [k for k in after if k not in before]:
+        w = before.get(layer, 0.0) * (1 - alpha) + after.get(layer, 0.0) * alpha
+        if w != 0.0:
+            mixed[layer] = w
+    return mixed
+
+
+def _setting(name, segment_config, scene_config, defaults, frame):
+    track = getattr(segment_config, name) or getattr(scene_config, name) or getattr(defaults, name)
+    return track.at(frame)
+
+
+def make_plan(scene: Scene, preview: bool = False) -> Plan:
+    """Resolve every frame of `scene`. `preview` shrinks size and iterations for speed."""
+    width, height = scene.size
+    notes = []
+    scale = 1.0
+    if preview:
+        scale = min(1.0, PREVIEW_LONG_SIDE / max(width, height))
+        min_side = ZOO[scene.model].min_size
+        scale = max(scale, min_side / min(width, height))
+        width, height = width * scale, height * scale
+    even_width, even_height = _even(width), _even(height)
+    if not preview and (even_width, even_height) != tuple(scene.size):
+        notes.append(
+            f"size {scene.size[0]}x{scene.size[1]} rounded to {even_width}x{even_height}: "
+            "H.264 video needs even sides"
+        )
+    if preview:
+        notes.append(
+            f"preview: {even_width}x{even_height} instead of {scene.size[0]}x{scene.size[1]}, "
+            f"at most {PREVIEW_MAX_ITERATIONS} (longer) steps per octave"
+        )
+
+    weights = segment_weights(scene)
+    frames = []
+    for index, segment in enumerate(scene.segments):
+        first, end = segment.frames
+        for n in range(first, end + 1):
+            layers = weights[index]
+            if segment.transition and n - first < segment.transition:
+                alpha = (n - first + 1) / (segment.transition + 1)
+                layers = _crossfade(weights[index - 1], layers, alpha)
+
+            def dream_value(name):
+                return _setting(name, segment.dream, scene.dream, DREAM_DEFAULTS, n)
+
+            def motion_value(name):
+                return _setting(name, segment.motion, scene.motion, MOTION_DEFAULTS, n)
+
+            dream = DreamSettings(
+                octaves=max(1, round(dream_value("octaves"))),
+                octave_scale=dream_value("octave_scale"),
+                iterations=max(0, round(dream_value("iterations"))),
+                step=dream_value("step"),
+                jitter=max(0, round(dream_value("jitter") * scale)),
+                smooth=dream_value("smooth") * scale,
+            )
+            if preview and dream.iterations > PREVIEW_MAX_ITERATIONS:
+                # Fewer, longer steps: the preview dreams as much per frame as the full render.
+                dream = replace(
+                    dream,
+                    iterations=PREVIEW_MAX_ITERATIONS,
+                    step=dream.step * dream.iterations / PREVIEW_MAX_ITERATIONS,
+                )
+            dx, dy = motion_value("translate")
+            motion = MotionSettings(
+                zoom=motion_value("zoom"),
+                rotate=motion_value("rotate"),
+                translate=(dx * scale, dy * scale),
+            )
+            frames.append(FrameSpec(n, index, dict(layers), dream, motion))
+    return Plan(even_width, even_height, scene.fps, frames, preview, notes)
+
+
+def describe(scene: Scene, plan: Plan) -> str:
+    """A table of the plan, one block per segment, for --dry-run."""
+    out = [
+        f"scene    {scene.file}",
+        f"output   {scene.output_path}",
+        f"video    {plan.width}x{plan.height}, {plan.fps:g} fps, {plan.frame_count} frames "
+        f"({plan.frame_count / plan.fps:.1f} s)",
+        f"model    {scene.model}    start {scene.start}"
+        + ("  (dreamed)" if scene.dream_start else "")
+        + f"    seed {scene.seed}    crf {scene.encode.crf}",
+    ]
+    out += [f"note     {note}" for note in plan.notes]
+    weights = segment_weights(scene)
+    for index, segment in enumerate(scene.segments):
+        first, end = segment.frames
+        asked = ", ".join(f"{k} {v:g}" for k, v in segment.layers.items())
+        resolved = ", ".join(f"{k} {v:g}" for k, v in weights[index].items())
+        out.append("")
+        out.append(f"segment {index}: frames {first}-{end}  layers {asked}  ->  {resolved}")
+        if segment.transition:
+            out.append(f"  crossfade from segment {index - 1} over {segment.transition} frames")
+        for spec in (plan.frames[first], plan.frames[end]):
+            d, m = spec.dream, spec.motion
+            out.append(
+                f"  frame {spec.index:>5}: octaves {d.octaves} x{d.octave_scale:g}, "
+                f"{d.iterations} it, step {d.step:g}, jitter {d.jitter}, smooth {d.smooth:g} | "
+                f"zoom {m.zoom:g}, rotate {m.rotate:g}, translate [{m.translate[0]:g}, {m.translate[1]:g}]"
+            )
+    return "\n".join(out)

@@ -1,0 +1,77 @@
+"""The dream core: the objective rises, values stay in range, octaves respect the model."""
+
+import torch
+
+from pipeline.dream import ascent_step, dream, gaussian_blur, octave_sizes
+from pipeline.images import cover_fit, to_tensor
+from pipeline.objectives import layer_l2, weighted_layers
+from pipeline.plan import DreamSettings
+from tests.conftest import LOGO
+
+
+def logo(width=160, height=96):
+    return to_tensor(cover_fit(LOGO, width, height), "cpu")
+
+
+def value(net, image, objective):
+    with torch.no_grad():
+        return float(objective(net(image, objective.layers)))
+
+
+def test_pretrained_inception_matches_the_published_network(inception):
+    """A few stable facts of Google's weights: activations are sparse and non-negative."""
+    acts = inception(logo(299, 299), ["mixed_10"])["mixed_10"]
+    assert acts.shape == (1, 2048, 8, 8)
+    assert acts.min() >= 0 and 0.05 < (acts > 0).float().mean() < 0.95
+
+
+def test_one_step_raises_the_objective(inception):
+    image = logo()
+    objective = layer_l2("mixed_3")
+    generator = torch.Generator().manual_seed(0)
+    before = value(inception, image, objective)
+    with torch.enable_grad():
+        after_image = ascent_step(inception, image, objective, 0.02, 0, 0.0, generator)
+    assert value(inception, after_image, objective) > before * 1.02
+
+
+def test_dream_raises_a_weighted_objective_and_stays_in_range(inception):
+    image = logo()
+    objective = weighted_layers({"conv_4": 0.5, "mixed_1": 1.0})
+    settings = DreamSettings(octaves=2, octave_scale=1.3, iterations=4, step=0.02, jitter=8, smooth=0.5)
+    dreamed = dream(inception, image, objective, settings, torch.Generator().manual_seed(0))
+    assert dreamed.shape == image.shape
+    assert 0.0 <= dreamed.min() and dreamed.max() <= 1.0
+    assert value(inception, dreamed, objective) > 1.2 * value(inception, image, objective)
+
+
+def test_dream_is_deterministic_for_a_seed(inception):
+    settings = DreamSettings(octaves=2, octave_scale=1.4, iterations=2, step=0.02, jitter=8, smooth=0.5)
+    runs = [
+        dream(inception, logo(), layer_l2("mixed_0"), settings, torch.Generator().manual_seed(seed))
+        for seed in (3, 3, 4)
+    ]
+    assert torch.equal(runs[0], runs[1])
+    assert not torch.equal(runs[0], runs[2])
+
+
+def test_zero_iterations_leave_the_image_alone(inception):
+    settings = DreamSettings(octaves=3, octave_scale=1.4, iterations=0, step=0.02, jitter=8, smooth=0.5)
+    image = logo()
+    assert torch.equal(dream(inception, image, layer_l2("mixed_0"), settings, torch.Generator()), image)
+
+
+def test_octaves_never_go_below_the_model_minimum():
+    sizes = octave_sizes(120, 200, octaves=5, scale=1.5, min_size=75)
+    assert sizes[-1] == (120, 200)
+    assert all(min(s) >= 75 for s in sizes)
+    assert sizes == sorted(sizes)
+    assert octave_sizes(720, 1280, 3, 1.4, 75) == [(367, 653), (514, 914), (720, 1280)]
+
+
+def test_gradient_smoothing_blurs_but_keeps_the_mean():
+    noise = torch.rand(1, 3, 50, 60)
+    blurred = gaussian_blur(noise, 1.5)
+    assert blurred.shape == noise.shape
+    assert blurred.std() < 0.6 * noise.std()
+    assert abs(float(blurred.mean() - noise.mean())) < 0.01

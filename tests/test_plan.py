@@ -1,0 +1,101 @@
+"""Planning: keyframes, overrides, crossfades and preview, resolved per frame."""
+
+import pytest
+
+from pipeline.keyframes import Track
+from pipeline.plan import make_plan
+from pipeline.scene import load_scene
+
+SCENE = """
+size: [200, 100]
+fps: 10
+frames: 30
+motion:
+  zoom: 1.01
+  translate: {0: [0, 0], 9: [9, -18]}
+dream:
+  iterations: {0: 2, 29: 8}
+segments:
+  - frames: [0, 9]
+    layers: edges
+  - frames: [10, 29]
+    layers: {circles: 0.5, mixed_5: 2}
+    transition: 3
+    motion:
+      zoom: {10: 1.0, 20: 1.1}
+    dream:
+      step: 0.05
+"""
+
+
+@pytest.fixture
+def plan(write_scene):
+    return make_plan(load_scene(write_scene(SCENE)))
+
+
+def test_track_linear_smooth_and_hold():
+    linear = Track(((10, 0.0), (20, 1.0)))
+    assert [linear.at(f) for f in (0, 10, 15, 20, 99)] == [0.0, 0.0, 0.5, 1.0, 1.0]
+    smooth = Track(((10, 0.0), (20, 1.0)), "smooth")
+    assert smooth.at(15) == pytest.approx(0.5)
+    assert smooth.at(12) < linear.at(12) and smooth.at(18) > linear.at(18)
+    hold = Track(((10, 0.0), (20, 1.0)), "hold")
+    assert hold.at(19) == 0.0 and hold.at(20) == 1.0
+    vector = Track(((0, (0.0, 0.0)), (10, (10.0, -20.0))))
+    assert vector.at(5) == (5.0, -10.0)
+
+
+def test_every_frame_is_planned_once(plan):
+    assert [f.index for f in plan.frames] == list(range(30))
+    assert [f.segment for f in plan.frames] == [0] * 10 + [1] * 20
+    assert (plan.width, plan.height, plan.fps) == (200, 100, 10)
+
+
+def test_scene_keyframes_interpolate(plan):
+    assert plan.frames[0].motion.translate == (0.0, 0.0)
+    assert plan.frames[3].motion.translate == pytest.approx((3.0, -6.0))
+    assert plan.frames[25].motion.translate == (9.0, -18.0)  # holds after the last key
+    assert [plan.frames[n].dream.iterations for n in (0, 29)] == [2, 8]
+
+
+def test_segment_overrides_replace_scene_settings(plan):
+    assert plan.frames[5].motion.zoom == 1.01
+    assert plan.frames[15].motion.zoom == pytest.approx(1.05)
+    assert plan.frames[5].dream.step == 0.02  # built-in default
+    assert plan.frames[15].dream.step == 0.05
+
+
+def test_aliases_and_weights_resolve(plan):
+    assert plan.frames[0].layers == {"conv_4": 1.0}
+    assert plan.frames[29].layers == {"mixed_1": 0.5, "mixed_5": 2.0}
+
+
+def test_crossfade_moves_weight_from_one_segment_to_the_next(plan):
+    fade = [plan.frames[n].layers for n in (10, 11, 12, 13)]
+    old = [w.get("conv_4", 0.0) for w in fade]
+    new = [w.get("mixed_5", 0.0) for w in fade]
+    assert old == pytest.approx([0.75, 0.5, 0.25, 0.0])
+    assert new == pytest.approx([0.5, 1.0, 1.5, 2.0])
+    assert "conv_4" not in plan.frames[13].layers
+
+
+def test_preview_shrinks_size_iterations_and_pixel_settings(write_scene):
+    scene = load_scene(write_scene(SCENE.replace("[200, 100]", "[1280, 720]")))
+    full, preview = make_plan(scene), make_plan(scene, preview=True)
+    assert (preview.width, preview.height) == (384, 216)
+    assert max(f.dream.iterations for f in preview.frames) == 4
+    assert preview.frames[9].motion.translate == pytest.approx((9 * 0.3, -18 * 0.3))
+    assert preview.frames[0].dream.jitter < full.frames[0].dream.jitter
+    assert any("preview" in note for note in preview.notes)
+
+
+def test_preview_never_goes_below_the_model_minimum(write_scene):
+    scene = load_scene(write_scene(SCENE.replace("[200, 100]", "[2000, 100]")))
+    preview = make_plan(scene, preview=True)
+    assert preview.height >= 75
+
+
+def test_odd_size_rounds_to_even_with_a_note(write_scene):
+    plan = make_plan(load_scene(write_scene(SCENE.replace("[200, 100]", "[201, 99]"))))
+    assert (plan.width, plan.height) == (202, 100)
+    assert "even" in plan.notes[0]

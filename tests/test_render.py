@@ -1,0 +1,194 @@
+"""End to end: real scenes, the real default model, real ffmpeg, read back with imageio."""
+
+import copy
+import signal
+import subprocess
+import sys
+import time
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import yaml
+
+from pipeline.loop import render
+from pipeline.plan import make_plan
+from pipeline.scene import load_scene
+from tests.conftest import ROOT
+
+SHORT = """
+output: renders/short.mp4
+size: [128, 96]
+fps: 12
+frames: 12
+seed: 1
+start: logo.png
+dream:
+  octaves: 2
+  iterations: 2
+  step: 0.03
+motion:
+  zoom: 1.05
+segments:
+  - frames: [0, 5]
+    layers: edges
+  - frames: [6, 11]
+    layers: circles
+    transition: 2
+"""
+
+
+def differs(a, b, threshold=1.0):
+    return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean()) > threshold
+
+
+def test_render_command_writes_the_video(write_scene):
+    scene_file = write_scene(SHORT)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "render.py"), str(scene_file), "--device", "cpu", "--full"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    video = scene_file.parent / "renders" / "short.mp4"
+    assert f"Video: {video}" in result.stdout
+    assert "Done: 12 frames" in result.stdout and "on cpu" in result.stdout
+    assert "Warning" not in result.stderr and "warn" not in result.stderr.lower()
+    assert not (video.parent / "short.part.mp4").exists()
+
+    frames = iio.imread(video)
+    assert frames.shape == (12, 96, 128, 3)
+    assert iio.immeta(video)["fps"] == pytest.approx(12)
+    assert all(differs(frames[i], frames[i + 1]) for i in range(11))
+
+
+def test_segments_change_what_is_dreamed(write_scene, inception, tmp_path):
+    videos = []
+    # Lossless (crf 0): x264's look-ahead would otherwise let later frames shift earlier ones.
+    for name, layer in (("a", "circles"), ("b", "objects")):
+        scene = load_scene(write_scene(SHORT.replace("layers: circles", f"layers: {layer}") + "encode:\n  crf: 0\n", f"{name}.yaml"))
+        out = tmp_path / f"{name}.mp4"
+        render(scene, make_plan(scene), out, "cpu", progress=False, net=inception)
+        videos.append(iio.imread(out))
+    a, b = videos
+    assert all(not differs(a[i], b[i], 0.0) for i in range(6)), "the first segment must not change"
+    assert all(differs(a[i], b[i]) for i in range(7, 12))
+
+
+def test_preview_is_announced_when_no_gpu_is_used(write_scene):
+    scene_file = write_scene(SHORT.replace("[128, 96]", "[800, 600]").replace("frames: 12", "frames: 2")
+                             .replace("[0, 5]", "[0, 0]").replace("[6, 11]", "[1, 1]").replace("transition: 2", ""))
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "render.py"), str(scene_file), "--device", "cpu", "--quiet"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "PREVIEW" in result.stderr and "--full" in result.stderr
+    assert iio.imread(scene_file.parent / "renders" / "short.mp4").shape[1:3] == (288, 384)
+
+
+# Every scene key must visibly change the output.
+BASE = {
+    "size": [160, 112],
+    "fps": 10,
+    "frames": 3,
+    "seed": 0,
+    "start": "logo.png",
+    "dream_start": False,
+    "dream": {"octaves": 1, "octave_scale": 1.4, "iterations": 2, "step": 0.03, "jitter": 4, "smooth": 0.5},
+    "motion": {"zoom": 1.05, "rotate": 0.0, "translate": [0, 0]},
+    "segments": [{"frames": [0, 2], "layers": "circles"}],
+    "encode": {"crf": 18},
+}
+VARIANTS = {
+    "dream.octaves": ("dream", "octaves", 2),
+    "dream.octave_scale": ("dream", "octave_scale", {0: 1.2, 2: 1.2}),
+    "dream.iterations": ("dream", "iterations", 4),
+    "dream.step": ("dream", "step", 0.06),
+    "dream.jitter": ("dream", "jitter", 0),
+    "dream.smooth": ("dream", "smooth", 3.0),
+    "motion.zoom": ("motion", "zoom", 0.9),
+    "motion.rotate": ("motion", "rotate", 8.0),
+    "motion.translate": ("motion", "translate", [10, -5]),
+    "seed": (None, "seed", 7),
+    "start": (None, "start", "#336699"),
+    "dream_start": (None, "dream_start", True),
+    "layers": ("segments", "layers", "edges"),
+}
+
+
+@pytest.fixture(scope="module")
+def render_variant(inception, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("variants")
+    (folder / "logo.png").write_bytes((ROOT / "scenes" / "logo.png").read_bytes())
+
+    def run(name, data):
+        path = folder / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(data))
+        scene = load_scene(path)
+        out = folder / f"{name}.mp4"
+        render(scene, make_plan(scene), out, "cpu", progress=False, net=inception)
+        return out
+
+    return run
+
+
+@pytest.mark.parametrize("key", list(VARIANTS))
+def test_every_key_changes_the_output(key, render_variant):
+    section, field, value = VARIANTS[key]
+    data = copy.deepcopy(BASE)
+    if section is None:
+        data[field] = value
+    elif section == "segments":
+        data["segments"][0][field] = value
+    else:
+        data[section][field] = value
+    if key == "dream.octave_scale":
+        data["dream"]["octaves"] = 2
+        BASE_FOR_SCALE = copy.deepcopy(BASE)
+        BASE_FOR_SCALE["dream"]["octaves"] = 2
+        base = iio.imread(render_variant("base_octaves2", BASE_FOR_SCALE))
+    else:
+        base = iio.imread(render_variant("base", BASE))
+    changed = iio.imread(render_variant(key, data))
+    assert changed.shape == base.shape
+    assert any(differs(base[i], changed[i]) for i in range(len(base))), key
+
+
+def test_encode_keys_change_the_file(render_variant):
+    data = copy.deepcopy(BASE)
+    data["encode"] = {"crf": 40, "preset": "ultrafast"}
+    data["fps"] = 25
+    small = render_variant("crf40", data)
+    base = render_variant("base", BASE)
+    assert small.stat().st_size < base.stat().st_size
+    assert iio.immeta(small)["fps"] == pytest.approx(25)
+
+
+def test_same_seed_renders_the_same_video(render_variant):
+    first = iio.imread(render_variant("base", BASE))
+    again = iio.imread(render_variant("base_again", BASE))
+    assert np.array_equal(first, again)
+
+
+def test_ctrl_c_keeps_a_playable_partial_video(write_scene):
+    scene_file = write_scene(SHORT.replace("frames: 12", "frames: 400").replace("[6, 11]", "[6, 399]"))
+    partial = scene_file.parent / "renders" / "short.part.mp4"
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "render.py"), str(scene_file), "--device", "cpu", "--full", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not partial.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2.0)  # let a few frames reach ffmpeg
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Interrupted" in err and str(partial) in err and "Traceback" not in err
+    assert not (scene_file.parent / "renders" / "short.mp4").exists()
+    frames = iio.imread(partial)
+    assert 1 <= frames.shape[0] < 400 and frames.shape[1:] == (96, 128, 3)
