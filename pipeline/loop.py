@@ -1,8 +1,9 @@
 """The frame loop: the only stateful part of a render. It holds no math of its own.
 
 frame 0 is the start image (dreamed if the scene asks); frame n is
-dream(motion(frame n-1)). The network is built once; the current frame stays
-on the device, and only the finished uint8 frame crosses to the host.
+color(dream(motion(frame n-1))). The network is built once; the current
+frame stays on the device, and only the finished uint8 frame crosses to the
+host.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 from tqdm import tqdm
 
 from . import images
+from .color import lab_stats, match_colors
 from .dream import dream
 from .encode import VideoWriter
 from .models import DreamNet, load_model
@@ -67,6 +69,7 @@ def render(
 
     pixels = images.start_frame(scene.start, scene.start_image, plan.width, plan.height, scene.seed)
     frame = images.to_tensor(pixels, device)
+    color_reference = lab_stats(frame) if scene.color.reference == "start" else None
     writer = VideoWriter(output, plan.width, plan.height, plan.fps, scene.encode.crf, scene.encode.preset)
     bar = tqdm(
         total=plan.frame_count,
@@ -82,6 +85,9 @@ def render(
                 frame = warp(frame, m.zoom, m.rotate, m.translate)
             if spec.index > 0 or scene.dream_start:
                 frame = dream(net, frame, objective_for(spec.layers), spec.dream, generator)
+            if color_reference is None:
+                color_reference = lab_stats(frame)
+            frame = match_colors(frame, color_reference, spec.color_strength)
             writer.write(images.to_pixels(frame))
             bar.update()
         bar.close()

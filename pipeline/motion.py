@@ -50,6 +50,6 @@ def warp(
     theta = affine_matrix(width, height, zoom, rotate, translate).to(image.device, image.dtype)
     grid = F.affine_grid(theta, list(image.shape), align_corners=False)
     warped = F.grid_sample(
-        image, grid, mode="bilinear", padding_mode="reflection", align_corners=False
+        image, grid, mode="bicubic", padding_mode="reflection", align_corners=False
     )
     return warped.clamp(0.0, 1.0)

@@ -41,6 +41,7 @@ class FrameSpec:
     layers: dict[str, float]  # layer -> weight, aliases resolved
     dream: DreamSettings
     motion: MotionSettings
+    color_strength: float = 0.0  # pull toward the colour reference, 0..1
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,8 @@ def make_plan(scene: Scene, preview: bool = False) -> Plan:
                 rotate=motion_value("rotate"),
                 translate=(dx * scale, dy * scale),
             )
-            frames.append(FrameSpec(n, index, dict(layers), dream, motion))
+            color = scene.color.strength.at(n)
+            frames.append(FrameSpec(n, index, dict(layers), dream, motion, color))
     return Plan(even_width, even_height, scene.fps, frames, preview, notes)
 
 
@@ -163,6 +165,8 @@ def describe(scene: Scene, plan: Plan) -> str:
         + ("  (dreamed)" if scene.dream_start else "")
         + f"    seed {scene.seed}    crf {scene.encode.crf}",
     ]
+    if scene.color.strength.points != ((0, 0.0),):
+        out.append(f"color    match {scene.color.reference}, strength {scene.color.strength.describe()}")
     out += [f"note     {note}" for note in plan.notes]
     weights = segment_weights(scene)
     for index, segment in enumerate(scene.segments):

@@ -190,7 +190,7 @@ class MotionConfig(_Strict):
 
 
 DREAM_DEFAULTS = DreamConfig(
-    octaves=3, octave_scale=1.4, iterations=8, step=0.02, jitter=16, smooth=0.5
+    octaves=2, octave_scale=1.4, iterations=8, step=0.002, jitter=16, smooth=0.5
 )
 MOTION_DEFAULTS = MotionConfig(zoom=1.0, rotate=0.0, translate=[0, 0])
 
@@ -203,6 +203,13 @@ PRESETS = (
 class EncodeConfig(_Strict):
     crf: int = Field(18, ge=0, le=51)
     preset: Literal[PRESETS] = "medium"
+
+
+class ColorConfig(_Strict):
+    """Pull each frame's LAB colour statistics toward a reference, against drift."""
+
+    reference: Literal["start", "first"] = "start"  # the start image, or frame 0 as rendered
+    strength: keyframed(ge=0.0, le=1.0) = Track.constant(0.0)  # per frame; 0 is off
 
 
 class Segment(_Strict):
@@ -225,6 +232,7 @@ class Scene(_Strict):
     model: str = "inception_v3"
     dream: DreamConfig = DreamConfig()
     motion: MotionConfig = MotionConfig()
+    color: ColorConfig = ColorConfig()
     segments: list[Segment] = Field(min_length=1)
     encode: EncodeConfig = EncodeConfig()
 
@@ -412,7 +420,7 @@ def _check_segments(scene: Scene) -> list[SceneIssue]:
                 f"extend the last segment to {last} or set frames: {expected}",
             )
         )
-    for field in ("dream", "motion"):
+    for field in ("dream", "motion", "color"):
         for track_path, track in _tracks(getattr(scene, field), (field,)):
             for frame in track.frames if not track.is_constant else []:
                 if frame > last:

@@ -61,7 +61,7 @@ def test_scene_keyframes_interpolate(plan):
 def test_segment_overrides_replace_scene_settings(plan):
     assert plan.frames[5].motion.zoom == 1.01
     assert plan.frames[15].motion.zoom == pytest.approx(1.05)
-    assert plan.frames[5].dream.step == 0.02  # built-in default
+    assert plan.frames[5].dream.step == 0.002  # built-in default
     assert plan.frames[15].dream.step == 0.05
 
 

@@ -101,21 +101,39 @@ BASE = {
     "segments": [{"frames": [0, 2], "layers": "circles"}],
     "encode": {"crf": 18},
 }
+# key -> (what the baseline sets first, the change under test)
 VARIANTS = {
-    "dream.octaves": ("dream", "octaves", 2),
-    "dream.octave_scale": ("dream", "octave_scale", {0: 1.2, 2: 1.2}),
-    "dream.iterations": ("dream", "iterations", 4),
-    "dream.step": ("dream", "step", 0.06),
-    "dream.jitter": ("dream", "jitter", 0),
-    "dream.smooth": ("dream", "smooth", 3.0),
-    "motion.zoom": ("motion", "zoom", 0.9),
-    "motion.rotate": ("motion", "rotate", 8.0),
-    "motion.translate": ("motion", "translate", [10, -5]),
-    "seed": (None, "seed", 7),
-    "start": (None, "start", "#336699"),
-    "dream_start": (None, "dream_start", True),
-    "layers": ("segments", "layers", "edges"),
+    "dream.octaves": ({}, {"dream": {"octaves": 2}}),
+    "dream.octave_scale": ({"dream": {"octaves": 2}}, {"dream": {"octave_scale": 1.2}}),
+    "dream.iterations": ({}, {"dream": {"iterations": 4}}),
+    "dream.step": ({}, {"dream": {"step": 0.06}}),
+    "dream.jitter": ({}, {"dream": {"jitter": 0}}),
+    "dream.smooth": ({}, {"dream": {"smooth": 3.0}}),
+    "motion.zoom": ({}, {"motion": {"zoom": 0.9}}),
+    "motion.rotate": ({}, {"motion": {"rotate": 8.0}}),
+    "motion.translate": ({}, {"motion": {"translate": [10, -5]}}),
+    "seed": ({}, {"seed": 7}),
+    "start": ({}, {"start": "#336699"}),
+    "dream_start": ({}, {"dream_start": True}),
+    "layers": ({}, {"segments": [{"frames": [0, 2], "layers": "edges"}]}),
+    "segment dream": ({}, {"segments": [{"frames": [0, 2], "layers": "circles", "dream": {"step": 0.08}}]}),
+    "segment motion": ({}, {"segments": [{"frames": [0, 2], "layers": "circles", "motion": {"zoom": 0.9}}]}),
+    "color.strength": ({}, {"color": {"strength": 0.8}}),
+    "color.reference": (
+        {"dream_start": True, "dream": {"step": 0.1}, "color": {"strength": 0.8}},
+        {"color": {"reference": "first"}},
+    ),
 }
+
+
+def merged(base: dict, patch: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -123,35 +141,27 @@ def render_variant(inception, tmp_path_factory):
     folder = tmp_path_factory.mktemp("variants")
     (folder / "logo.png").write_bytes((ROOT / "scenes" / "logo.png").read_bytes())
 
+    rendered = {}  # identical scenes render once
+
     def run(name, data):
-        path = folder / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(data))
-        scene = load_scene(path)
-        out = folder / f"{name}.mp4"
-        render(scene, make_plan(scene), out, "cpu", progress=False, net=inception)
-        return out
+        text = yaml.safe_dump(data)
+        if text not in rendered:
+            path = folder / f"{name}.yaml"
+            path.write_text(text)
+            scene = load_scene(path)
+            rendered[text] = folder / f"{name}.mp4"
+            render(scene, make_plan(scene), rendered[text], "cpu", progress=False, net=inception)
+        return rendered[text]
 
     return run
 
 
 @pytest.mark.parametrize("key", list(VARIANTS))
 def test_every_key_changes_the_output(key, render_variant):
-    section, field, value = VARIANTS[key]
-    data = copy.deepcopy(BASE)
-    if section is None:
-        data[field] = value
-    elif section == "segments":
-        data["segments"][0][field] = value
-    else:
-        data[section][field] = value
-    if key == "dream.octave_scale":
-        data["dream"]["octaves"] = 2
-        BASE_FOR_SCALE = copy.deepcopy(BASE)
-        BASE_FOR_SCALE["dream"]["octaves"] = 2
-        base = iio.imread(render_variant("base_octaves2", BASE_FOR_SCALE))
-    else:
-        base = iio.imread(render_variant("base", BASE))
-    changed = iio.imread(render_variant(key, data))
+    setup, change = VARIANTS[key]
+    baseline = merged(BASE, setup)
+    base = iio.imread(render_variant(f"base-{key}", baseline))
+    changed = iio.imread(render_variant(key, merged(baseline, change)))
     assert changed.shape == base.shape
     assert any(differs(base[i], changed[i]) for i in range(len(base))), key
 
@@ -168,7 +178,7 @@ def test_encode_keys_change_the_file(render_variant):
 
 def test_same_seed_renders_the_same_video(render_variant):
     first = iio.imread(render_variant("base", BASE))
-    again = iio.imread(render_variant("base_again", BASE))
+    again = iio.imread(render_variant("base_again", merged(BASE, {"output": "again.mp4"})))
     assert np.array_equal(first, again)
 
 

@@ -1,0 +1,59 @@
+"""Colour stability: pure functions on (1, 3, H, W) RGB tensors in [0, 1].
+
+Long feedback loops drift (darker, oversaturated, one hue). Matching each
+frame's colour statistics to a reference in CIE LAB pulls it back while the
+dream keeps its structure.
+"""
+
+from __future__ import annotations
+
+import torch
+
+# sRGB (D65) -> XYZ, and the D65 white point.
+_RGB_TO_XYZ = torch.tensor(
+    [[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]]
+)
+_WHITE = torch.tensor([0.950456, 1.0, 1.088754])
+_EPS = 6.0 / 29.0
+
+
+def _matrix(matrix: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("ij,njhw->nihw", matrix.to(image.device, image.dtype), image)
+
+
+def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) sRGB in [0, 1] -> LAB (L in [0, 100], a/b roughly [-110, 110])."""
+    linear = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    xyz = _matrix(_RGB_TO_XYZ, linear) / _WHITE.to(rgb.device, rgb.dtype).view(1, 3, 1, 1)
+    f = torch.where(xyz > _EPS**3, xyz.clamp_min(1e-12) ** (1 / 3), xyz / (3 * _EPS**2) + 4 / 29)
+    return torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], 1)
+
+
+def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    """Inverse of rgb_to_lab, clamped to [0, 1]."""
+    fy = (lab[:, 0] + 16) / 116
+    f = torch.stack([fy + lab[:, 1] / 500, fy, fy - lab[:, 2] / 200], 1)
+    xyz = torch.where(f > _EPS, f**3, 3 * _EPS**2 * (f - 4 / 29))
+    xyz = xyz * _WHITE.to(lab.device, lab.dtype).view(1, 3, 1, 1)
+    linear = _matrix(torch.linalg.inv(_RGB_TO_XYZ), xyz).clamp(0.0, 1.0)
+    rgb = torch.where(linear > 0.0031308, 1.055 * linear.clamp_min(1e-12) ** (1 / 2.4) - 0.055, 12.92 * linear)
+    return rgb.clamp(0.0, 1.0)
+
+
+def lab_stats(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel LAB mean and std of (1, 3, H, W) RGB, each (1, 3, 1, 1)."""
+    lab = rgb_to_lab(image)
+    return lab.mean(dim=(2, 3), keepdim=True), lab.std(dim=(2, 3), keepdim=True)
+
+
+def match_colors(
+    image: torch.Tensor, reference: tuple[torch.Tensor, torch.Tensor], strength: float
+) -> torch.Tensor:
+    """Move `image`'s LAB mean/std toward `reference` (from lab_stats) by `strength` in [0, 1]."""
+    if strength <= 0:
+        return image
+    lab = rgb_to_lab(image)
+    mean, std = lab.mean(dim=(2, 3), keepdim=True), lab.std(dim=(2, 3), keepdim=True)
+    ref_mean, ref_std = reference
+    matched = (lab - mean) / (std + 1e-5) * ref_std + ref_mean
+    return lab_to_rgb(lab + strength * (matched - lab))
