@@ -202,3 +202,14 @@ def test_ctrl_c_keeps_a_playable_partial_video(write_scene):
     assert not (scene_file.parent / "renders" / "short.mp4").exists()
     frames = iio.imread(partial)
     assert 1 <= frames.shape[0] < 400 and frames.shape[1:] == (96, 128, 3)
+
+
+def test_odd_size_renders_at_the_next_even_size(write_scene, inception, tmp_path):
+    text = SHORT.replace("[128, 96]", "[129, 97]").replace("frames: 12", "frames: 2")
+    text = text.replace("[0, 5]", "[0, 0]").replace("[6, 11]", "[1, 1]").replace("transition: 2", "")
+    scene = load_scene(write_scene(text))
+    plan = make_plan(scene)
+    out = tmp_path / "odd.mp4"
+    render(scene, plan, out, "cpu", progress=False, net=inception)
+    assert iio.imread(out).shape == (2, 98, 130, 3)
+    assert any("130x98" in note for note in plan.notes)
