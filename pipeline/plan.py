@@ -70,8 +70,8 @@ def segment_weights(scene: Scene) -> list[dict[str, float]]:
     for segment in scene.segments:
         weights: dict[str, float] = {}
         for name, weight in segment.layers.items():
-            for layer, w in spec.resolve(name).items():
-                weights[layer] = weights.get(layer, 0.0) + w * weight
+            layer = spec.resolve(name)
+            weights[layer] = weights.get(layer, 0.0) + weight
         resolved.append(weights)
     return resolved
 

@@ -445,7 +445,7 @@ def _check_model_and_layers(scene: Scene) -> list[SceneIssue]:
             SceneIssue(("size",), f"{scene.size[0]}x{scene.size[1]} is too small for {spec.name}: "
                                   f"each side needs at least {spec.min_size} pixels")
         )
-    valid = list(spec.aliases) + spec.layer_names
+    valid = spec.choices
     for index, segment in enumerate(scene.segments):
         for name in segment.layers:
             if name not in valid:
