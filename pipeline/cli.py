@@ -101,6 +101,7 @@ def main(argv=None) -> int:
 
     from .encode import EncodeError
     from .loop import RenderInterrupted, render
+    from .weights import ModelUnavailable
 
     try:
         result = render(scene, plan, output, device, progress=not args.quiet)
@@ -108,6 +109,9 @@ def main(argv=None) -> int:
         where = f"; the {stop.frames} frames so far are in {stop.partial}" if stop.partial else ""
         print(f"Interrupted{where}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except ModelUnavailable as error:
+        print(f"{scene.file}: model {scene.model}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except EncodeError as error:
         print(f"Encoding failed: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -57,7 +57,7 @@ def render(
     """Render `plan` to `output`. `net` reuses an already loaded network."""
     began = time.perf_counter()
     if net is None:
-        net = load_model(scene.model, device)
+        net = load_model(scene.model, device, scene.weights_source)
     generator = torch.Generator().manual_seed(scene.seed)
     objectives: dict[tuple, Objective] = {}
 

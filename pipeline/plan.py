@@ -161,7 +161,7 @@ def describe(scene: Scene, plan: Plan) -> str:
         f"output   {scene.output_path}",
         f"video    {plan.width}x{plan.height}, {plan.fps:g} fps, {plan.frame_count} frames "
         f"({plan.frame_count / plan.fps:.1f} s)",
-        f"model    {scene.model}    start {scene.start}"
+        f"model    {scene.model} ({scene.weights} weights)    start {scene.start}"
         + ("  (dreamed)" if scene.dream_start else "")
         + f"    seed {scene.seed}    crf {scene.encode.crf}",
     ]

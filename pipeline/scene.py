@@ -230,6 +230,7 @@ class Scene(_Strict):
     start: str = "noise"
     dream_start: bool = False
     model: str = "inception_v3"
+    weights: str = "pretrained"  # pretrained, random, or a state_dict file for the same architecture
     dream: DreamConfig = DreamConfig()
     motion: MotionConfig = MotionConfig()
     color: ColorConfig = ColorConfig()
@@ -253,6 +254,13 @@ class Scene(_Strict):
         if self.output is None:
             return self._file.parent / "renders" / f"{self._file.stem}.mp4"
         return self._file.parent / self.output
+
+    @property
+    def weights_source(self) -> str | Path:
+        """"pretrained", "random", or the path of a checkpoint file."""
+        if self.weights in ("pretrained", "random"):
+            return self.weights
+        return self._file.parent / self.weights
 
     @property
     def start_image(self) -> Optional[Path]:
@@ -478,6 +486,12 @@ def _check_files(scene: Scene) -> list[SceneIssue]:
                     opened.verify()
             except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
                 issues.append(SceneIssue(("start",), f"cannot read image '{image}': {error}"))
+    weights = scene.weights_source
+    if isinstance(weights, Path) and not weights.is_file():
+        issues.append(
+            SceneIssue(("weights",), f"'{weights}' not found; weights takes pretrained, random, "
+                                     "or a .pth state_dict file (relative to the scene file)")
+        )
     if scene.output is not None and Path(scene.output).suffix.lower() != ".mp4":
         issues.append(SceneIssue(("output",), f"'{scene.output}' must end in .mp4"))
     return issues
