@@ -21,7 +21,7 @@ from .dream import dream
 from .encode import VideoWriter
 from .models import DreamNet, load_model
 from .motion import warp
-from .objectives import Objective, weighted_layers
+from .objectives import Objective, channel_l2, class_logit, guide, layer_l2
 from .plan import Plan
 from .scene import Scene
 
@@ -60,11 +60,29 @@ def render(
         net = load_model(scene.model, device, scene.weights_source)
     generator = torch.Generator().manual_seed(scene.seed)
     objectives: dict[tuple, Objective] = {}
+    guide_features: dict[tuple, torch.Tensor] = {}
 
-    def objective_for(layers: dict[str, float]) -> Objective:
-        key = tuple(sorted(layers.items()))
+    def term_objective(term) -> Objective:
+        kind, *rest = term
+        if kind == "layer":
+            return layer_l2(rest[0])
+        if kind == "channel":
+            return channel_l2(rest[0], rest[1])
+        if kind == "class":
+            return class_logit(rest[0])
+        image, layer = rest
+        if (image, layer) not in guide_features:
+            pixels = images.cover_fit(scene.file.parent / image, plan.width, plan.height)
+            with torch.no_grad():
+                acts = net(images.to_tensor(pixels, device), [layer])[layer]
+            guide_features[image, layer] = acts.mean(dim=(0, 2, 3))
+        return guide(layer, guide_features[image, layer])
+
+    def objective_for(terms: dict) -> Objective:
+        key = tuple(sorted(terms.items(), key=repr))
         if key not in objectives:
-            objectives[key] = weighted_layers(layers)
+            parts = [term_objective(term) * weight for term, weight in terms.items()]
+            objectives[key] = sum(parts[1:], parts[0])
         return objectives[key]
 
     pixels = images.start_frame(scene.start, scene.start_image, plan.width, plan.height, scene.seed)
@@ -84,7 +102,7 @@ def render(
                 m = spec.motion
                 frame = warp(frame, m.zoom, m.rotate, m.translate)
             if spec.index > 0 or scene.dream_start:
-                frame = dream(net, frame, objective_for(spec.layers), spec.dream, generator)
+                frame = dream(net, frame, objective_for(spec.terms), spec.dream, generator)
             if color_reference is None:
                 color_reference = lab_stats(frame)
             frame = match_colors(frame, color_reference, spec.color_strength)

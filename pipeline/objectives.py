@@ -53,3 +53,29 @@ def weighted_layers(weights: Mapping[str, float]) -> Objective:
     for term in terms[1:]:
         total = total + term
     return total
+
+
+def channel_l2(layer: str, channel: int) -> Objective:
+    """Mean squared activation of one channel: grows that single feature."""
+    return Objective(
+        lambda acts: acts[layer][:, channel].float().square().mean(), {layer}, f"{layer}:{channel}"
+    )
+
+
+def class_logit(index: int, logits_layer: str = "logits") -> Objective:
+    """The network's score for an ImageNet class: it dreams the label."""
+    return Objective(lambda acts: acts[logits_layer][:, index].float().mean(), {logits_layer}, f"class {index}")
+
+
+def guide(layer: str, target: torch.Tensor) -> Objective:
+    """Move the layer's features toward a guide image's: dot product with its mean feature.
+
+    target: (C,) the guide's activation at `layer`, averaged over positions.
+    """
+    direction = target.float() / (target.float().norm() + 1e-8)
+
+    def value(acts):
+        features = acts[layer].float()
+        return (features * direction.view(1, -1, 1, 1).to(features.device)).sum(1).mean()
+
+    return Objective(value, {layer}, f"guide@{layer}")

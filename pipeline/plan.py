@@ -38,7 +38,7 @@ class MotionSettings:
 class FrameSpec:
     index: int
     segment: int
-    layers: dict[str, float]  # layer -> weight, aliases resolved
+    terms: dict[tuple, float]  # objective term -> weight (see segment_terms)
     dream: DreamSettings
     motion: MotionSettings
     color_strength: float = 0.0  # pull toward the colour reference, 0..1
@@ -63,17 +63,50 @@ def _even(n: float) -> int:
     return max(2, math.ceil(round(n, 6) / 2) * 2)
 
 
-def segment_weights(scene: Scene) -> list[dict[str, float]]:
-    """Each segment's {layer: weight}, aliases resolved through the model's table."""
+Term = tuple  # ("layer", name) | ("channel", layer, index) | ("class", index) | ("guide", image, layer)
+
+
+def segment_terms(scene: Scene) -> list[dict[Term, float]]:
+    """Each segment's objective as {term: weight}, aliases and class names resolved."""
+    from .imagenet import class_index
+
     spec = ZOO[scene.model]
     resolved = []
     for segment in scene.segments:
-        weights: dict[str, float] = {}
-        for name, weight in segment.layers.items():
-            layer = spec.resolve(name)
-            weights[layer] = weights.get(layer, 0.0) + weight
-        resolved.append(weights)
+        terms: dict[Term, float] = {}
+
+        def add(term, weight):
+            terms[term] = terms.get(term, 0.0) + weight
+
+        for name, weight in (segment.layers or {}).items():
+            add(("layer", spec.resolve(name)), weight)
+        for key, weight in (segment.channels or {}).items():
+            layer, channel = key.rsplit(":", 1)
+            add(("channel", spec.resolve(layer), int(channel)), weight)
+        for name, weight in (segment.class_ or {}).items():
+            add(("class", class_index(name)), weight)
+        if segment.guide:
+            guide_layers = segment.guide.layers or segment.layers or {"parts": 1.0}
+            for name, weight in guide_layers.items():
+                add(("guide", segment.guide.image, spec.resolve(name)), segment.guide.weight * weight)
+        resolved.append(terms)
     return resolved
+
+
+def describe_terms(terms: dict[Term, float]) -> str:
+    def label(term):
+        kind, *rest = term
+        if kind == "layer":
+            return rest[0]
+        if kind == "channel":
+            return f"{rest[0]}:{rest[1]}"
+        if kind == "class":
+            from .imagenet import class_names
+
+            return f"class {rest[0]} ({class_names()[rest[0]]})"
+        return f"guide {rest[0]} @ {rest[1]}"
+
+    return ", ".join(f"{label(t)} {w:g}" for t, w in terms.items())
 
 
 def _crossfade(before: dict, after: dict, alpha: float) -> dict[str, float]:
@@ -112,7 +145,7 @@ def make_plan(scene: Scene, preview: bool = False) -> Plan:
             f"at most {PREVIEW_MAX_ITERATIONS} (longer) steps per octave"
         )
 
-    weights = segment_weights(scene)
+    weights = segment_terms(scene)
     frames = []
     for index, segment in enumerate(scene.segments):
         first, end = segment.frames
@@ -168,13 +201,12 @@ def describe(scene: Scene, plan: Plan) -> str:
     if scene.color.strength.points != ((0, 0.0),):
         out.append(f"color    match {scene.color.reference}, strength {scene.color.strength.describe()}")
     out += [f"note     {note}" for note in plan.notes]
-    weights = segment_weights(scene)
+    weights = segment_terms(scene)
     for index, segment in enumerate(scene.segments):
         first, end = segment.frames
-        asked = ", ".join(f"{k} {v:g}" for k, v in segment.layers.items())
-        resolved = ", ".join(f"{k} {v:g}" for k, v in weights[index].items())
         out.append("")
-        out.append(f"segment {index}: frames {first}-{end}  layers {asked}  ->  {resolved}")
+        asked = f"layers {', '.join(segment.layers)}  ->  " if segment.layers else ""
+        out.append(f"segment {index}: frames {first}-{end}  {asked}dream {describe_terms(weights[index])}")
         if segment.transition:
             out.append(f"  crossfade from segment {index - 1} over {segment.transition} frames")
         for spec in (plan.frames[first], plan.frames[end]):

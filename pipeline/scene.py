@@ -159,8 +159,39 @@ def _parse_layers(raw: Any) -> dict[str, float]:
     raise ValueError(f"{hint}, got {raw!r}")
 
 
+def _parse_channels(raw: Any) -> dict[str, float]:
+    """{'mixed_4': [12, 40]} or {'mixed_4:12': 1.0} -> {'mixed_4:12': 1.0, ...}."""
+    hint = "channels takes {layer: [channel, ...]} or {'layer:channel': weight}"
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError(f"{hint}, got {raw!r}")
+    weights = {}
+    for key, value in raw.items():
+        if isinstance(value, list):
+            if not value or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in value):
+                raise ValueError(f"{hint}; {key}: expected channel numbers like [12, 40]")
+            weights.update({f"{key}:{channel}": 1.0 for channel in value})
+        elif isinstance(key, str) and re.fullmatch(r"[^:]+:\d+", key):
+            weights[key] = _number(value, f"the weight of {key!r}")
+        else:
+            raise ValueError(f"{hint}; got {key!r}: {value!r}")
+    return weights
+
+
+def _parse_classes(raw: Any) -> dict[str, float]:
+    """'tabby' | 281 | ['tabby', 'daisy'] | {'tabby': 1.0} -> {'tabby': 1.0}."""
+    if isinstance(raw, (str, int)) and not isinstance(raw, bool):
+        return {str(raw): 1.0}
+    if isinstance(raw, list) and raw and all(isinstance(c, (str, int)) for c in raw):
+        return {str(c): 1.0 for c in raw}
+    if isinstance(raw, dict) and raw:
+        return {str(k): _number(v, f"the weight of {k!r}") for k, v in raw.items()}
+    raise ValueError(f"class takes an ImageNet class name or number, a list, or {{class: weight}}, got {raw!r}")
+
+
 Duration = Annotated[float, BeforeValidator(_parse_duration)]
 LayerWeights = Annotated[dict[str, float], BeforeValidator(_parse_layers)]
+ChannelWeights = Annotated[dict[str, float], BeforeValidator(_parse_channels)]
+ClassWeights = Annotated[dict[str, float], BeforeValidator(_parse_classes)]
 
 
 # ---------------------------------------------------------------- the format
@@ -212,9 +243,23 @@ class ColorConfig(_Strict):
     strength: keyframed(ge=0.0, le=1.0) = Track.constant(0.0)  # per frame; 0 is off
 
 
+class GuideConfig(_Strict):
+    """Dream toward the features of an image."""
+
+    image: str
+    layers: Optional[LayerWeights] = None  # default: the segment's layers, else "parts"
+    weight: float = 1.0
+
+
 class Segment(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     frames: tuple[int, int]
-    layers: LayerWeights
+    # What the dream raises: any of these, summed with their weights.
+    layers: Optional[LayerWeights] = None
+    channels: Optional[ChannelWeights] = None
+    class_: Optional[ClassWeights] = Field(None, alias="class")
+    guide: Optional[GuideConfig] = None
     transition: int = Field(0, ge=0)
     dream: DreamConfig = DreamConfig()
     motion: MotionConfig = MotionConfig()
@@ -334,7 +379,8 @@ def _model_at(path: tuple):
     for part in path:
         if isinstance(part, int):
             continue
-        field = model.model_fields.get(part) if model else None
+        fields = {f.alias or n: f for n, f in model.model_fields.items()} if model else {}
+        field = fields.get(part)
         model = _unwrap(field.annotation) if field else None
     return model
 
@@ -348,7 +394,8 @@ def _pydantic_issue(error: dict) -> SceneIssue:
     path = tuple(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
-        allowed = list(_model_at(path[:-1]).model_fields) if _model_at(path[:-1]) else []
+        model = _model_at(path[:-1])
+        allowed = [f.alias or n for n, f in model.model_fields.items()] if model else []
         return SceneIssue(
             path,
             f"unknown key '{path[-1]}'{did_you_mean(path[-1], allowed)}"
@@ -453,39 +500,78 @@ def _check_model_and_layers(scene: Scene) -> list[SceneIssue]:
             SceneIssue(("size",), f"{scene.size[0]}x{scene.size[1]} is too small for {spec.name}: "
                                   f"each side needs at least {spec.min_size} pixels")
         )
-    valid = spec.choices
     for index, segment in enumerate(scene.segments):
-        for name in segment.layers:
-            if name not in valid:
-                issues.append(
-                    SceneIssue(
-                        ("segments", index, "layers"),
-                        f"unknown layer '{name}' for {spec.name}{did_you_mean(name, valid)} "
-                        f"Valid: {', '.join(valid)}",
-                    )
-                )
+        issues += [SceneIssue(("segments", index) + path, message) for path, message in _objective_issues(segment, spec)]
     return issues
+
+
+def _unknown_layer(name: str, spec) -> str:
+    return (
+        f"unknown layer '{name}' for {spec.name}{did_you_mean(name, spec.choices)} "
+        f"Valid: {', '.join(spec.choices)}"
+    )
+
+
+def _objective_issues(segment: Segment, spec) -> list[tuple[tuple, str]]:
+    from .imagenet import class_index, class_names
+
+    issues = []
+    if not (segment.layers or segment.channels or segment.class_ or segment.guide):
+        issues.append(((), "say what to dream: layers, channels, class and/or guide"))
+    for name in segment.layers or {}:
+        if name not in spec.choices:
+            issues.append((("layers",), _unknown_layer(name, spec)))
+    for key in segment.channels or {}:
+        layer, channel = key.rsplit(":", 1)
+        if layer not in spec.choices:
+            issues.append((("channels",), _unknown_layer(layer, spec)))
+        elif int(channel) >= spec.layer(layer).channels:
+            issues.append((("channels",), f"{layer} has channels 0-{spec.layer(layer).channels - 1}, not {channel}"))
+    if segment.class_ and not spec.classes:
+        with_classes = [name for name, other in ZOO.items() if other.classes]
+        issues.append((("class",), f"{spec.name} has no classifier; class works with {', '.join(with_classes)}"))
+    elif segment.class_:
+        for name in segment.class_:
+            try:
+                class_index(name)
+            except KeyError:
+                issues.append((("class",), f"unknown ImageNet class '{name}'{did_you_mean(name, class_names())} "
+                                           "Use a name like 'tabby' or a number 0-999"))
+    if segment.guide:
+        for name in segment.guide.layers or {}:
+            if name not in spec.choices:
+                issues.append((("guide", "layers"), _unknown_layer(name, spec)))
+    return issues
+
+
+def _image_issue(image: Path, hint: str) -> Optional[str]:
+    """Why `image` cannot be used, or None."""
+    if not image.exists():
+        return f"image '{image}' not found; {hint}"
+    if not image.is_file():
+        return f"'{image}' is not a file"
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(image) as opened:
+            opened.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
+        return f"cannot read image '{image}': {error}"
+    return None
 
 
 def _check_files(scene: Scene) -> list[SceneIssue]:
     issues = []
-    image = scene.start_image
-    if image is not None:
-        if not image.exists():
-            issues.append(
-                SceneIssue(("start",), f"image '{image}' not found; start takes an image path "
-                                       "(relative to the scene file), a color like '#ffffff', or 'noise'")
-            )
-        elif not image.is_file():
-            issues.append(SceneIssue(("start",), f"'{image}' is not a file"))
-        else:
-            from PIL import Image, UnidentifiedImageError
-
-            try:
-                with Image.open(image) as opened:
-                    opened.verify()
-            except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
-                issues.append(SceneIssue(("start",), f"cannot read image '{image}': {error}"))
+    if scene.start_image is not None:
+        hint = "start takes an image path (relative to the scene file), a color like '#ffffff', or 'noise'"
+        problem = _image_issue(scene.start_image, hint)
+        if problem:
+            issues.append(SceneIssue(("start",), problem))
+    for index, segment in enumerate(scene.segments):
+        if segment.guide:
+            problem = _image_issue(scene.file.parent / segment.guide.image, "paths are relative to the scene file")
+            if problem:
+                issues.append(SceneIssue(("segments", index, "guide", "image"), problem))
     weights = scene.weights_source
     if isinstance(weights, Path) and not weights.is_file():
         issues.append(

@@ -57,7 +57,7 @@ def test_headless_models_recognise_the_same_content(name, layer):
     size = 299 if name == "inception_v3" else 224
     cat, cup = features(sample("cat", size)), features(sample("coffee", size))
     cat_again = features(sample("cat", size).flip(3)[..., 10:-10, 10:-10])
-    assert F.cosine_similarity(cat, cat_again, dim=0) > F.cosine_similarity(cat, cup, dim=0) + 0.1
+    assert F.cosine_similarity(cat, cat_again, dim=0) > F.cosine_similarity(cat, cup, dim=0) + 0.3
 
 
 def test_weights_from_a_file(tmp_path):
