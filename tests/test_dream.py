@@ -75,3 +75,41 @@ def test_gradient_smoothing_blurs_but_keeps_the_mean():
     assert blurred.shape == noise.shape
     assert blurred.std() < 0.6 * noise.std()
     assert abs(float(blurred.mean() - noise.mean())) < 0.01
+
+
+def raised(net, image, objective, steps=3):
+    generator = torch.Generator().manual_seed(0)
+    before = value(net, image, objective)
+    with torch.enable_grad():
+        for _ in range(steps):
+            image = ascent_step(net, image, objective, 0.02, 4, 0.5, generator)
+    return before, value(net, image, objective)
+
+
+def test_channel_objective_raises_its_channel(inception):
+    from pipeline.objectives import channel_l2
+
+    before, after = raised(inception, logo(), channel_l2("mixed_3", 17))
+    assert after > 1.5 * before
+
+
+def test_class_objective_raises_the_class_score():
+    from pipeline.imagenet import class_index
+    from pipeline.models import load_model
+    from pipeline.objectives import class_logit
+
+    net = load_model("efficientnet_lite0")
+    objective = class_logit(class_index("goldfish"))
+    before, after = raised(net, logo(128, 128), objective, steps=5)
+    assert after > before + 1.0
+
+
+def test_guide_objective_moves_features_toward_the_guide(inception):
+    from pipeline.objectives import guide
+    from tests.conftest import ROOT
+
+    cat = to_tensor(cover_fit(ROOT / "scenes" / "samples" / "cat.png", 160, 96), "cpu")
+    with torch.no_grad():
+        target = inception(cat, ["mixed_4"])["mixed_4"].mean(dim=(0, 2, 3))
+    before, after = raised(inception, logo(), guide("mixed_4", target))
+    assert after > before * 1.2

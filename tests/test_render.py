@@ -118,6 +118,14 @@ VARIANTS = {
     "layers": ({}, {"segments": [{"frames": [0, 2], "layers": "edges"}]}),
     "segment dream": ({}, {"segments": [{"frames": [0, 2], "layers": "circles", "dream": {"step": 0.08}}]}),
     "segment motion": ({}, {"segments": [{"frames": [0, 2], "layers": "circles", "motion": {"zoom": 0.9}}]}),
+    "channels": ({}, {"segments": [{"frames": [0, 2], "layers": "circles", "channels": {"mixed_3": [5]}}]}),
+    "guide": ({}, {"segments": [{"frames": [0, 2], "layers": "circles", "guide": {"image": "logo.png", "weight": 3}}]}),
+    "class": (
+        {"model": "efficientnet_lite0", "segments": [{"frames": [0, 2], "layers": "circles"}]},
+        {"segments": [{"frames": [0, 2], "layers": "circles", "class": {"goldfish": 5.0}}]},
+    ),
+    "model": ({}, {"model": "vgg19"}),
+    "weights": ({}, {"weights": "random"}),
     "color.strength": ({}, {"color": {"strength": 0.8}}),
     "color.reference": (
         {"dream_start": True, "dream": {"step": 0.1}, "color": {"strength": 0.8}},
@@ -150,7 +158,9 @@ def render_variant(inception, tmp_path_factory):
             path.write_text(text)
             scene = load_scene(path)
             rendered[text] = folder / f"{name}.mp4"
-            render(scene, make_plan(scene), rendered[text], "cpu", progress=False, net=inception)
+            default_net = scene.model == "inception_v3" and scene.weights == "pretrained"
+            net = inception if default_net else None  # other models load their own
+            render(scene, make_plan(scene), rendered[text], "cpu", progress=False, net=net)
         return rendered[text]
 
     return run

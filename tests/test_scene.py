@@ -192,3 +192,35 @@ def test_dry_run_prints_the_plan(write_scene, capsys):
     assert "crossfade from segment 0 over 4 frames" in out
     assert "edges" in out and "circles" in out
     assert not (path.parent / "out.mp4").exists()
+
+
+def test_class_needs_a_model_with_a_classifier(write_scene):
+    problems, _ = errors_of(write_scene, GOOD.replace("layers: circles", "class: tabby"))
+    assert problems[0][1] == "segments.1.class"
+    assert "no classifier" in problems[0][2] and "efficientnet_lite0" in problems[0][2]
+
+
+def test_unknown_class_suggests_one(write_scene):
+    text = GOOD.replace("layers: circles", "class: tabbby") + "model: efficientnet_lite0\n"
+    problems, _ = errors_of(write_scene, text)
+    assert problems[0][1] == "segments.1.class" and "did you mean 'tabby'?" in problems[0][2]
+
+
+def test_channel_out_of_range(write_scene):
+    problems, _ = errors_of(write_scene, GOOD.replace("layers: circles", "channels: {conv_4: [3, 500]}"))
+    assert problems[0][1] == "segments.1.channels" and "channels 0-191, not 500" in problems[0][2]
+
+
+def test_guide_image_must_exist(write_scene):
+    problems, _ = errors_of(write_scene, GOOD.replace("layers: circles", "guide: {image: nope.png}"))
+    assert problems[0][1] == "segments.1.guide.image" and "not found" in problems[0][2]
+
+
+def test_segment_must_say_what_to_dream(write_scene):
+    problems, _ = errors_of(write_scene, GOOD.replace("    layers: circles\n", ""))
+    assert problems[0][1] == "segments.1" and "layers, channels, class and/or guide" in problems[0][2]
+
+
+def test_weights_file_must_exist(write_scene):
+    problems, _ = errors_of(write_scene, GOOD + "weights: mine.pth\n")
+    assert problems[0][:2] == (12, "weights") and "mine.pth' not found" in problems[0][2]
