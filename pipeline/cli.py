@@ -1,4 +1,5 @@
-"""Command line: `python render.py SCENE.yaml [options]`.
+"""Command line: `python render.py SCENE.yaml [options]`, plus
+`python render.py layers [MODEL]` and `python render.py atlas IMAGE [options]`.
 
 Exit codes: 0 done, 1 the render failed, 2 bad input (scene or arguments),
 130 interrupted (a playable partial video is kept).
@@ -20,6 +21,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="render.py",
         description="Render a DeepDream zoom video from a YAML scene file.",
+        epilog="Also: render.py layers [MODEL] (layer table), render.py atlas IMAGE (what each layer dreams).",
     )
     parser.add_argument("scene", type=Path, help="the scene file, e.g. scenes/logo.yaml")
     parser.add_argument("--out", type=Path, help="write the video here instead of the scene's output")
@@ -61,7 +63,71 @@ def pick_device(requested: str):
     return device
 
 
+def layers_command(argv) -> int:
+    from .atlas import layer_table, model_list
+    from .zoo import ZOO
+
+    parser = argparse.ArgumentParser(prog="render.py layers", description="List a model's layers and aliases.")
+    parser.add_argument("model", nargs="?", default="inception_v3", help="a model name (default inception_v3)")
+    args = parser.parse_args(argv)
+    if args.model not in ZOO:
+        print(f"unknown model '{args.model}'. Available:\n{model_list()}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(layer_table(ZOO[args.model]))
+    print()
+    print(model_list())
+    return EXIT_OK
+
+
+def atlas_command(argv) -> int:
+    from .zoo import ZOO
+
+    parser = argparse.ArgumentParser(
+        prog="render.py atlas", description="Dream one image at each alias (or layer) into one labelled PNG."
+    )
+    parser.add_argument("image", type=Path)
+    parser.add_argument("--model", default="inception_v3", choices=list(ZOO))
+    parser.add_argument("--out", type=Path, help="the PNG to write (default IMAGE_MODEL_atlas.png here)")
+    parser.add_argument("--all-layers", action="store_true", help="every layer instead of the aliases")
+    parser.add_argument("--size", type=int, default=480, help="long side of each tile in pixels (default 480)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    args = parser.parse_args(argv)
+    if not args.image.is_file():
+        print(f"{args.image}: no such image", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = args.out or Path(f"{args.image.stem}_{args.model}_atlas.png")
+    if out.suffix.lower() != ".png":
+        print(f"--out {out}: the atlas is a .png", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        device = pick_device(args.device)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    from PIL import UnidentifiedImageError
+
+    from .atlas import make_atlas, save_atomically
+    from .weights import ModelUnavailable
+
+    try:
+        sheet = make_atlas(args.image, args.model, args.all_layers, args.size, device)
+    except (UnidentifiedImageError, OSError) as error:
+        print(f"{args.image}: cannot read image: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ModelUnavailable as error:
+        print(f"model {args.model}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"Atlas: {save_atomically(sheet, out)}")
+    return EXIT_OK
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "layers":
+        return layers_command(argv[1:])
+    if argv and argv[0] == "atlas":
+        return atlas_command(argv[1:])
     args = parse_args(argv)
     try:
         scene = load_scene(args.scene)
