@@ -21,7 +21,7 @@ from .dream import dream
 from .encode import VideoWriter
 from .models import DreamNet, load_model
 from .motion import warp
-from .objectives import Objective, channel_l2, class_logit, guide, layer_l2
+from .objectives import Objective, channel_l2, class_logit, guide, layer_l2, weighted_sum
 from .plan import Plan
 from .scene import Scene
 
@@ -81,8 +81,7 @@ def render(
     def objective_for(terms: dict) -> Objective:
         key = tuple(sorted(terms.items(), key=repr))
         if key not in objectives:
-            parts = [term_objective(term) * weight for term, weight in terms.items()]
-            objectives[key] = sum(parts[1:], parts[0])
+            objectives[key] = weighted_sum((term_objective(t), w) for t, w in terms.items())
         return objectives[key]
 
     pixels = images.start_frame(scene.start, scene.start_image, plan.width, plan.height, scene.seed)

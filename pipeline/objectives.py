@@ -1,7 +1,7 @@
 """Objectives: scalar values to maximise, computed from layer activations.
 
 They are values that compose, so a segment's goal reads like arithmetic:
-`layer_l2("mixed_3") * 0.7 + layer_l2("mixed_5") * 0.3`. Each objective knows
+`layer_l2("mixed_3") * 0.7 + channel_l2("mixed_5", 3) * 0.3`. Each objective knows
 which layers it needs, so the network runs only as deep as necessary.
 """
 
@@ -44,15 +44,12 @@ def layer_l2(layer: str) -> Objective:
     return Objective(lambda acts: acts[layer].float().square().mean(), {layer}, layer)
 
 
-def weighted_layers(weights: Mapping[str, float]) -> Objective:
-    """Sum of layer L2 objectives, e.g. {"mixed_3": 0.7, "mixed_5": 0.3}."""
-    if not weights:
-        raise ValueError("an objective needs at least one layer")
-    terms = [layer_l2(name) * weight for name, weight in weights.items()]
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
+def weighted_sum(terms) -> Objective:
+    """Sum of (objective, weight) pairs, e.g. [(layer_l2("mixed_3"), 0.7), (channel_l2("mixed_5", 3), 0.3)]."""
+    parts = [objective * weight for objective, weight in terms]
+    if not parts:
+        raise ValueError("an objective needs at least one term")
+    return sum(parts[1:], parts[0])
 
 
 def channel_l2(layer: str, channel: int) -> Objective:

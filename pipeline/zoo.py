@@ -126,7 +126,7 @@ MODELS = [
             *_blocks("conv3", 4, 256, 4), ("pool3", 256, 8), *_blocks("conv4", 4, 512, 8), ("pool4", 512, 16),
             *_blocks("conv5", 4, 512, 16), ("pool5", 512, 32),
         ),
-        aliases={"edges": "conv2_2", "circles": "conv3_4", "patterns": "conv4_2", "parts": "conv4_4",
+        aliases={"edges": "conv2_2", "circles": "conv4_1", "patterns": "conv3_3", "parts": "conv4_4",
                  "objects": "conv5_4"},
         min_size=32,
     ),

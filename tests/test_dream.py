@@ -4,7 +4,7 @@ import torch
 
 from pipeline.dream import ascent_step, dream, gaussian_blur, octave_sizes
 from pipeline.images import cover_fit, to_tensor
-from pipeline.objectives import layer_l2, weighted_layers
+from pipeline.objectives import layer_l2, weighted_sum
 from pipeline.plan import DreamSettings
 from tests.conftest import LOGO
 
@@ -37,7 +37,7 @@ def test_one_step_raises_the_objective(inception):
 
 def test_dream_raises_a_weighted_objective_and_stays_in_range(inception):
     image = logo()
-    objective = weighted_layers({"conv_4": 0.5, "mixed_1": 1.0})
+    objective = weighted_sum([(layer_l2("conv_4"), 0.5), (layer_l2("mixed_1"), 1.0)])
     settings = DreamSettings(octaves=2, octave_scale=1.3, iterations=4, step=0.02, jitter=8, smooth=0.5)
     dreamed = dream(inception, image, objective, settings, torch.Generator().manual_seed(0))
     assert dreamed.shape == image.shape
