@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .plan import describe, make_plan
-from .scene import SceneError, load_scene
+from .scene import SceneError, load_scene, output_issues
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -24,7 +24,12 @@ def parse_args(argv):
         epilog="Also: render.py layers [MODEL] (layer table), render.py atlas IMAGE (what each layer dreams).",
     )
     parser.add_argument("scene", type=Path, help="the scene file, e.g. scenes/logo.yaml")
-    parser.add_argument("--out", type=Path, help="write the video here instead of the scene's output")
+    parser.add_argument(
+        "--out", type=Path, help="write here instead of the scene's output (.mp4, .mov, .gif, .webp, or a folder)"
+    )
+    parser.add_argument(
+        "--frames", metavar="A:B", help="write only frames A to B (inclusive); earlier frames are still dreamed"
+    )
     parser.add_argument(
         "--device", default="auto", help="auto (CUDA when available, else CPU), cpu, cuda or cuda:N"
     )
@@ -39,6 +44,21 @@ def parse_args(argv):
     parser.add_argument("--dry-run", action="store_true", help="print the resolved plan and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
+
+
+def parse_frames(text: str | None, count: int) -> range:
+    """'A:B' (inclusive, either side may be left out) -> range; the whole timeline if None."""
+    if text is None:
+        return range(count)
+    first, sep, last = text.partition(":")
+    try:
+        start = int(first) if first.strip() else 0
+        end = int(last) if sep and last.strip() else (count - 1 if sep else start)
+    except ValueError:
+        raise ValueError(f"'{text}' is not A:B, e.g. 100:199") from None
+    if not 0 <= start <= end < count:
+        raise ValueError(f"'{text}' is outside the scene's frames 0-{count - 1}")
+    return range(start, end + 1)
 
 
 def pick_device(requested: str):
@@ -135,8 +155,15 @@ def main(argv=None) -> int:
         print(error.render(), file=sys.stderr)
         return EXIT_BAD_INPUT
     output = args.out if args.out is not None else scene.output_path
-    if output.suffix.lower() != ".mp4":
-        print(f"--out {output}: the output must end in .mp4", file=sys.stderr)
+    problems = output_issues(scene, output) if args.out is not None else []
+    try:
+        frames = parse_frames(args.frames, scene.frame_count)
+    except ValueError as error:
+        problems.append(("--frames", str(error)))
+    if problems:
+        for field, message in problems:
+            print(f"--out {output}: {field}: {message}" if field != "--frames" else f"--frames: {message}",
+                  file=sys.stderr)
         return EXIT_BAD_INPUT
 
     try:
@@ -145,7 +172,7 @@ def main(argv=None) -> int:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
     preview = args.preview or (device.type == "cpu" and not args.full)
-    plan = make_plan(scene, preview=preview)
+    plan = make_plan(scene, preview=preview, output=output)
 
     if args.dry_run:
         print(describe(scene, plan))
@@ -159,8 +186,9 @@ def main(argv=None) -> int:
         )
     for note in plan.notes:
         print(f"note: {note}", file=sys.stderr)
+    part = f" (writing frames {frames.start}-{frames.stop - 1})" if len(frames) != plan.frame_count else ""
     print(
-        f"Rendering {args.scene}: {plan.frame_count} frames, {plan.width}x{plan.height} "
+        f"Rendering {args.scene}: {plan.frame_count} frames{part}, {plan.width}x{plan.height} "
         f"at {plan.fps:g} fps, model {scene.model}, on {device}",
         file=sys.stderr,
     )
@@ -170,7 +198,7 @@ def main(argv=None) -> int:
     from .weights import ModelUnavailable
 
     try:
-        result = render(scene, plan, output, device, progress=not args.quiet)
+        result = render(scene, plan, output, device, progress=not args.quiet, frames=frames)
     except RenderInterrupted as stop:
         where = f"; the {stop.frames} frames so far are in {stop.partial}" if stop.partial else ""
         print(f"Interrupted{where}", file=sys.stderr)

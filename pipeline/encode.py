@@ -1,57 +1,149 @@
-"""Video encoding: raw frames streamed to ffmpeg (imageio-ffmpeg) over a pipe.
+"""Writing frames: raw RGB streamed to ffmpeg (imageio-ffmpeg) over a pipe.
 
-The file is written under a temporary name beside the target and renamed
+The output is written under a temporary name beside the target and renamed
 only when ffmpeg has finished, so a finished name always means a finished
-video. H.264 in yuv420p with the index at the front (+faststart) plays in
-browsers and every common player.
+file (or folder, for PNG sequences). The suffix picks the format (formats.py):
+H.264/H.265 MP4 with +faststart, ProRes 422 MOV, GIF, WebP or PNG frames.
+Audio is cut or padded to the video's exact length and can fade.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
+
+from .formats import format_of
 
 
 class EncodeError(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class Audio:
+    path: Path
+    fade_in: float = 0.0  # seconds
+    fade_out: float = 0.0
+
+
 def partial_path(path: Path) -> Path:
+    """The temporary name a render writes to until it is complete."""
     return path.with_name(path.stem + ".part" + path.suffix)
 
 
-class VideoWriter:
-    """Write (H, W, 3) uint8 frames to an MP4; `finish()` publishes it atomically."""
+def _codec_params(path: Path, codec: str, crf: int, preset: str) -> tuple[str, str, list[str]]:
+    """(ffmpeg codec, output pixel format, extra output parameters) for a format."""
+    kind = format_of(path).name
+    if kind == "mp4" and codec == "h265":
+        return "libx265", "yuv420p", ["-crf", str(crf), "-preset", preset, "-tag:v", "hvc1",
+                                      "-x265-params", "log-level=error", "-movflags", "+faststart"]
+    if kind == "mp4":
+        return "libx264", "yuv420p", ["-crf", str(crf), "-preset", preset, "-movflags", "+faststart"]
+    if kind == "mov":
+        return "prores_ks", "yuv422p10le", ["-profile:v", "2", "-vendor", "apl0"]
+    if kind == "gif":
+        palette = "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=sierra2_4a"
+        return "gif", "rgb8", ["-vf", palette, "-loop", "0"]
+    if kind == "webp":
+        return "libwebp", "yuv420p", ["-loop", "0", "-quality", str(max(0, 100 - 2 * crf)), "-f", "webp"]
+    return "png", "rgb24", ["-f", "image2", "-start_number", "0"]
 
-    def __init__(self, path: Path, width: int, height: int, fps: float, crf: int, preset: str):
-        if width % 2 or height % 2:
-            raise ValueError(f"H.264 needs even sides, got {width}x{height}")
+
+class VideoWriter:
+    """Write (H, W, 3) uint8 frames; `finish()` publishes the result atomically."""
+
+    def __init__(
+        self,
+        path: Path,
+        width: int,
+        height: int,
+        fps: float,
+        crf: int = 18,
+        preset: str = "medium",
+        codec: str = "h264",
+        audio: Audio | None = None,
+        frame_count: int | None = None,
+        fade: tuple[float, float] = (0.0, 0.0),
+        first_frame: int = 0,
+        total_frames: int | None = None,
+    ):
+        """frame_count: frames this file will get; first_frame/total_frames place
+        them on the scene's timeline (a --frames sub-range), for fades and sound."""
         self.path = Path(path)
+        self.format = format_of(self.path)
+        if self.format.even_sides and (width % 2 or height % 2):
+            raise ValueError(f"{self.format.name} needs even sides, got {width}x{height}")
         self.temp = partial_path(self.path)
-        self.width, self.height = width, height
+        self.width, self.height, self.fps = width, height, fps
+        self.frame_count = frame_count
+        self.first_frame = first_frame
+        self.total_frames = total_frames if total_frames is not None else frame_count
+        self.fade_frames = (round(fade[0] * fps), round(fade[1] * fps))
         self.frames_written = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        ffmpeg_codec, pix_fmt, params = _codec_params(self.path, codec, crf, preset)
+        target = self.temp
+        if self.format.name == "png":
+            shutil.rmtree(self.temp, ignore_errors=True)
+            self.temp.mkdir(parents=True)
+            target = self.temp / f"{self.path.name}_%05d.png"
+        audio_args = {}
+        if audio is not None:
+            audio_args = dict(audio_path=str(audio.path), audio_codec="aac")
+            params = params + ["-b:a", "192k"] + self._audio_filter(audio)
         self._writer = imageio_ffmpeg.write_frames(
-            str(self.temp),
+            str(target),
             (width, height),
             fps=fps,
-            codec="libx264",
-            pix_fmt_out="yuv420p",
+            codec=ffmpeg_codec,
+            pix_fmt_out=pix_fmt,
             quality=None,
             macro_block_size=1,
             ffmpeg_log_level="error",
-            output_params=["-crf", str(crf), "-preset", preset, "-movflags", "+faststart"],
+            output_params=params,
+            **audio_args,
         )
         self._writer.send(None)
+
+    def _audio_filter(self, audio: Audio) -> list[str]:
+        """Pad or cut the sound to exactly the video's length, with optional fades."""
+        if self.frame_count is None:
+            raise ValueError("audio needs the frame count to match the video's length")
+        offset = self.first_frame / self.fps
+        seconds = self.frame_count / self.fps
+        total = self.total_frames / self.fps
+        # Fades sit on the scene's timeline; the trim then keeps this file's part of it.
+        filters = ["apad"]
+        if audio.fade_in > 0:
+            filters.append(f"afade=t=in:st=0:d={audio.fade_in:.3f}")
+        if audio.fade_out > 0:
+            filters.append(f"afade=t=out:st={max(0.0, total - audio.fade_out):.3f}:d={audio.fade_out:.3f}")
+        filters.append(f"atrim=start={offset:.6f},asetpts=PTS-STARTPTS")
+        return ["-af", ",".join(filters), "-t", f"{seconds:.6f}"]
+
+    def _faded(self, frame: np.ndarray) -> np.ndarray:
+        """Fade from black at the start and to black at the end."""
+        fade_in, fade_out = self.fade_frames
+        index, total = self.first_frame + self.frames_written, self.total_frames
+        level = 1.0
+        if fade_in and index < fade_in:
+            level = min(level, (index + 1) / (fade_in + 1))
+        if fade_out and total is not None and index >= total - fade_out:
+            level = min(level, (total - index) / (fade_out + 1))
+        if level >= 1.0:
+            return frame
+        return (frame.astype(np.float32) * level).round().astype(np.uint8)
 
     def write(self, frame: np.ndarray) -> None:
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
             raise ValueError(f"expected a ({self.height}, {self.width}, 3) uint8 frame, got {frame.shape} {frame.dtype}")
         try:
-            self._writer.send(np.ascontiguousarray(frame))
+            self._writer.send(np.ascontiguousarray(self._faded(frame)))
         except OSError as error:
             raise EncodeError(f"ffmpeg stopped while writing {self.temp}: {str(error).splitlines()[0]}") from None
         self.frames_written += 1
@@ -62,18 +154,24 @@ class VideoWriter:
             writer.close()
 
     def finish(self) -> Path:
-        """Close ffmpeg and move the finished video to its final name."""
+        """Close ffmpeg and move the finished output to its final name."""
         self._close()
-        if not self.temp.is_file() or self.temp.stat().st_size == 0:
-            raise EncodeError(f"ffmpeg produced no video at {self.temp}")
+        written = self.temp.exists() and (self.temp.is_dir() and any(self.temp.iterdir()) or self.temp.stat().st_size)
+        if not written:
+            raise EncodeError(f"ffmpeg produced nothing at {self.temp}")
+        if self.path.is_dir():
+            shutil.rmtree(self.path)
         os.replace(self.temp, self.path)
         return self.path
 
     def keep_partial(self) -> Path | None:
         """Close ffmpeg cleanly and leave what was written, playable, under the temporary name."""
         self._close()
-        return self.temp if self.frames_written and self.temp.is_file() else None
+        return self.temp if self.frames_written and self.temp.exists() else None
 
     def discard(self) -> None:
         self._close()
-        self.temp.unlink(missing_ok=True)
+        if self.temp.is_dir():
+            shutil.rmtree(self.temp, ignore_errors=True)
+        else:
+            self.temp.unlink(missing_ok=True)

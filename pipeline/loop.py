@@ -18,12 +18,13 @@ from tqdm import tqdm
 from . import images
 from .color import lab_stats, match_colors
 from .dream import dream
-from .encode import VideoWriter
+from .encode import Audio, VideoWriter
 from .models import DreamNet, load_model
 from .motion import warp
 from .objectives import Objective, channel_l2, class_logit, guide, layer_l2, weighted_sum
 from .plan import Plan
 from .scene import Scene
+from .sidecar import write_sidecar
 
 
 @dataclass
@@ -53,8 +54,14 @@ def render(
     device: torch.device,
     progress: bool = True,
     net: DreamNet | None = None,
+    frames: range | None = None,
 ) -> RenderResult:
-    """Render `plan` to `output`. `net` reuses an already loaded network."""
+    """Render `plan` to `output`. `net` reuses an already loaded network.
+
+    `frames` writes only that part of the timeline; earlier frames are still
+    dreamed (each frame grows from the one before) but not encoded.
+    """
+    frames = frames or range(plan.frame_count)
     began = time.perf_counter()
     if net is None:
         net = load_model(scene.model, device, scene.weights_source)
@@ -87,16 +94,32 @@ def render(
     pixels = images.start_frame(scene.start, scene.start_image, plan.width, plan.height, scene.seed)
     frame = images.to_tensor(pixels, device)
     color_reference = lab_stats(frame) if scene.color.reference == "start" else None
-    writer = VideoWriter(output, plan.width, plan.height, plan.fps, scene.encode.crf, scene.encode.preset)
+    audio = None
+    if scene.audio is not None:
+        audio = Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out)
+    writer = VideoWriter(
+        output,
+        plan.width,
+        plan.height,
+        plan.fps,
+        crf=scene.encode.crf,
+        preset=scene.encode.preset,
+        codec=scene.encode.codec or "h264",
+        audio=audio,
+        frame_count=len(frames),
+        fade=(scene.fade.fade_in, scene.fade.fade_out),
+        first_frame=frames.start,
+        total_frames=plan.frame_count,
+    )
     bar = tqdm(
-        total=plan.frame_count,
+        total=frames.stop,
         unit="frame",
         desc=scene.file.stem,
         disable=not progress,
         dynamic_ncols=True,
     )
     try:
-        for spec in plan.frames:
+        for spec in plan.frames[: frames.stop]:
             if spec.index > 0:
                 m = spec.motion
                 frame = warp(frame, m.zoom, m.rotate, m.translate)
@@ -105,7 +128,8 @@ def render(
             if color_reference is None:
                 color_reference = lab_stats(frame)
             frame = match_colors(frame, color_reference, spec.color_strength)
-            writer.write(images.to_pixels(frame))
+            if spec.index >= frames.start:
+                writer.write(images.to_pixels(frame))
             bar.update()
         bar.close()
         path = writer.finish()
@@ -116,4 +140,16 @@ def render(
         bar.close()
         writer.discard()
         raise
-    return RenderResult(path, plan.frame_count, time.perf_counter() - began, str(device))
+    seconds = time.perf_counter() - began
+    write_sidecar(
+        scene,
+        path,
+        {
+            "device": str(device),
+            "preview": plan.preview,
+            "size": [plan.width, plan.height],
+            "frames": [frames.start, frames.stop - 1],
+            "seconds": round(seconds, 2),
+        },
+    )
+    return RenderResult(path, len(frames), seconds, str(device))

@@ -8,8 +8,10 @@ frame loop only reads values and the whole render can be printed beforehand.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 
+from .formats import format_of
 from .scene import DREAM_DEFAULTS, MOTION_DEFAULTS, Scene
 from .zoo import ZOO
 
@@ -123,8 +125,12 @@ def _setting(name, segment_config, scene_config, defaults, frame):
     return track.at(frame)
 
 
-def make_plan(scene: Scene, preview: bool = False) -> Plan:
-    """Resolve every frame of `scene`. `preview` shrinks size and iterations for speed."""
+def make_plan(scene: Scene, preview: bool = False, output: Path | None = None) -> Plan:
+    """Resolve every frame of `scene`. `preview` shrinks size and iterations for speed.
+
+    `output` (default: the scene's) decides whether sides must be even.
+    """
+    even_sides = format_of(output or scene.output_path).even_sides
     width, height = scene.size
     notes = []
     scale = 1.0
@@ -133,11 +139,14 @@ def make_plan(scene: Scene, preview: bool = False) -> Plan:
         min_side = ZOO[scene.model].min_size
         scale = max(scale, min_side / min(width, height))
         width, height = width * scale, height * scale
-    even_width, even_height = _even(width), _even(height)
+    if even_sides:
+        even_width, even_height = _even(width), _even(height)
+    else:
+        even_width, even_height = max(1, round(width)), max(1, round(height))
     if not preview and (even_width, even_height) != tuple(scene.size):
         notes.append(
             f"size {scene.size[0]}x{scene.size[1]} rounded to {even_width}x{even_height}: "
-            "H.264 video needs even sides"
+            "this video format needs even sides"
         )
     if preview:
         notes.append(

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
+from .formats import allowed, format_of
 from .keyframes import EASES, Track
 from .zoo import ZOO
 
@@ -232,8 +233,28 @@ PRESETS = (
 
 
 class EncodeConfig(_Strict):
-    crf: int = Field(18, ge=0, le=51)
+    crf: int = Field(18, ge=0, le=51)  # H.264/H.265 quality; WebP quality is 100 - 2 * crf
     preset: Literal[PRESETS] = "medium"
+    codec: Optional[Literal["h264", "h265", "prores"]] = None  # default: the format's own
+
+
+class AudioConfig(_Strict):
+    file: str
+    fade_in: float = Field(0.0, ge=0)  # seconds
+    fade_out: float = Field(0.0, ge=0)
+
+
+def _parse_audio(raw: Any) -> Any:
+    return {"file": raw} if isinstance(raw, str) else raw
+
+
+class FadeConfig(_Strict):
+    """Fade the picture from and to black, in seconds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    fade_in: float = Field(0.0, ge=0, alias="in")
+    fade_out: float = Field(0.0, ge=0, alias="out")
 
 
 class ColorConfig(_Strict):
@@ -281,6 +302,9 @@ class Scene(_Strict):
     color: ColorConfig = ColorConfig()
     segments: list[Segment] = Field(min_length=1)
     encode: EncodeConfig = EncodeConfig()
+    audio: Optional[Annotated[AudioConfig, BeforeValidator(_parse_audio)]] = None
+    fade: FadeConfig = FadeConfig()
+    rendered: Optional[dict] = None  # written into sidecars (how a video was made); ignored here
 
     _file: Path = PrivateAttr(default=Path("scene.yaml"))
 
@@ -306,6 +330,10 @@ class Scene(_Strict):
         if self.weights in ("pretrained", "random"):
             return self.weights
         return self._file.parent / self.weights
+
+    @property
+    def audio_path(self) -> Optional[Path]:
+        return None if self.audio is None else self._file.parent / self.audio.file
 
     @property
     def start_image(self) -> Optional[Path]:
@@ -578,8 +606,25 @@ def _check_files(scene: Scene) -> list[SceneIssue]:
             SceneIssue(("weights",), f"'{weights}' not found; weights takes pretrained, random, "
                                      "or a .pth state_dict file (relative to the scene file)")
         )
-    if scene.output is not None and Path(scene.output).suffix.lower() != ".mp4":
-        issues.append(SceneIssue(("output",), f"'{scene.output}' must end in .mp4"))
+    issues += [SceneIssue((field,), message) for field, message in output_issues(scene, scene.output_path)]
+    if scene.audio_path is not None and not scene.audio_path.is_file():
+        issues.append(SceneIssue(("audio",), f"audio file '{scene.audio_path}' not found (relative to the scene file)"))
+    return issues
+
+
+def output_issues(scene: Scene, output: Path) -> list[tuple[str, str]]:
+    """What is wrong with writing this scene to `output`: (field, message) pairs."""
+    try:
+        kind = format_of(output)
+    except KeyError:
+        return [("output", f"'{output.name}' has an unsupported suffix; use {allowed()}")]
+    issues = []
+    codec = scene.encode.codec
+    if codec is not None and codec not in kind.codecs:
+        choices = f"use {' or '.join(kind.codecs)}" if kind.codecs else "leave it out"
+        issues.append(("encode", f"codec {codec} does not go in a {kind.name} file; {choices}"))
+    if scene.audio is not None and not kind.audio:
+        issues.append(("audio", f"a {kind.name} output has no sound track; use .mp4 or .mov for audio"))
     return issues
 
 
