@@ -1,0 +1,168 @@
+"""Production outputs: every format, sound, fades, sub-ranges and the sidecar."""
+
+import re
+import subprocess
+import sys
+
+import imageio.v3 as iio
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.loop import render
+from pipeline.plan import make_plan
+from pipeline.scene import SceneError, load_scene
+from pipeline.sidecar import sidecar_path
+from tests.conftest import ROOT
+
+TINY = """
+size: [WIDTH, HEIGHT]
+fps: 12
+frames: FRAMES
+start: logo.png
+dream: {octaves: 1, iterations: 1, step: 0.03, jitter: 4}
+motion: {zoom: 1.05}
+segments:
+  - frames: [0, LAST]
+    layers: circles
+"""
+
+
+def tiny(write_scene, name="tiny.yaml", width=100, height=76, frames=6, extra=""):
+    text = TINY.replace("WIDTH", str(width)).replace("HEIGHT", str(height))
+    text = text.replace("FRAMES", str(frames)).replace("LAST", str(frames - 1))
+    return load_scene(write_scene(text + extra, name))
+
+
+def run_render(scene, out, inception, **kwargs):
+    return render(scene, make_plan(scene, output=out), out, "cpu", progress=False, net=inception, **kwargs)
+
+
+def frame_count(path):
+    if path.is_dir():
+        return len(list(path.glob("*.png")))
+    if path.suffix == ".webp":
+        with Image.open(path) as image:
+            return image.n_frames
+    return iio.imread(path).shape[0]
+
+
+def stream_seconds(path, stream):
+    """Duration of one stream ('v' or 'a') by decoding it."""
+    result = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(path), "-map", f"0:{stream}:0", "-f", "null", "-"],
+        capture_output=True, text=True,
+    )
+    times = re.findall(r"time=(\d+):(\d+):([\d.]+)", result.stderr)
+    if not times:
+        return None
+    h, m, s = times[-1]
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+@pytest.mark.parametrize(
+    "name, extra, size",
+    [
+        ("out.mp4", "", (100, 76)),
+        ("out.mp4", "encode: {codec: h265}\n", (100, 76)),
+        ("out.mov", "", (100, 76)),
+        ("out.gif", "", (101, 77)),
+        ("out.webp", "", (100, 76)),
+        ("frames", "", (101, 77)),
+        ("portrait.mp4", "", (76, 136)),
+        ("square.mp4", "", (96, 96)),
+    ],
+)
+def test_each_format_reads_back_with_every_frame(name, extra, size, write_scene, inception, tmp_path):
+    scene = tiny(write_scene, width=size[0], height=size[1], extra=extra)
+    out = tmp_path / name
+    run_render(scene, out, inception)
+    assert out.exists() and frame_count(out) == 6
+    if out.is_dir():
+        with Image.open(sorted(out.glob("*.png"))[0]) as first:
+            assert first.size == size  # PNG keeps odd sizes exactly
+    elif out.suffix != ".webp":
+        assert iio.imread(out).shape[1:3] == (size[1], size[0])
+    assert sidecar_path(out).is_file()
+
+
+def test_h265_and_prores_are_what_they_say(write_scene, inception, tmp_path):
+    for name, extra, codec in (("a.mp4", "encode: {codec: h265}\n", "hevc"), ("b.mov", "", "prores")):
+        out = tmp_path / name
+        run_render(tiny(write_scene, extra=extra), out, inception)
+        info = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(out)], capture_output=True, text=True)
+        assert f"Video: {codec}" in info.stderr
+
+
+@pytest.fixture
+def tone(tmp_path):
+    def make(seconds):
+        path = tmp_path / f"tone{seconds}.mp3"
+        subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+             f"sine=frequency=440:duration={seconds}", str(path)],
+            check=True,
+        )
+        return path
+
+    return make
+
+
+@pytest.mark.parametrize("audio_seconds", [3.0, 0.4])
+def test_audio_is_cut_or_padded_to_the_video(audio_seconds, write_scene, inception, tmp_path, tone):
+    track = tone(audio_seconds)
+    scene = tiny(write_scene, frames=12, extra=f"audio: {{file: {track}, fade_out: 0.3}}\n")
+    out = tmp_path / "sound.mp4"
+    run_render(scene, out, inception)
+    assert frame_count(out) == 12
+    assert stream_seconds(out, "a") == pytest.approx(1.0, abs=0.05)
+    assert stream_seconds(out, "v") == pytest.approx(1.0, abs=0.05)
+
+
+def test_audio_problems_are_caught_before_work(write_scene):
+    with pytest.raises(SceneError, match="audio file .* not found"):
+        tiny(write_scene, extra="audio: nope.mp3\n")
+    with pytest.raises(SceneError, match="has no sound track"):
+        tiny(write_scene, extra="output: out.gif\naudio: logo.png\n")
+
+
+def test_video_fades_from_and_to_black(write_scene, inception, tmp_path):
+    scene = tiny(write_scene, frames=12, extra="fade: {in: 0.5, out: 0.25}\nencode: {crf: 0}\n")
+    out = tmp_path / "fade.mp4"
+    run_render(scene, out, inception)
+    brightness = iio.imread(out).mean(axis=(1, 2, 3))
+    assert brightness[0] < 0.3 * brightness[6]
+    assert brightness[0] < brightness[2] < brightness[4] < brightness[6]
+    assert brightness[-1] < 0.5 * brightness[8]
+
+
+def test_frames_option_writes_that_part_of_the_timeline(write_scene, tmp_path):
+    scene_file = write_scene(TINY.replace("WIDTH", "100").replace("HEIGHT", "76").replace("FRAMES", "8")
+                             .replace("LAST", "7") + "encode: {crf: 0}\n")
+    outputs = {}
+    for label, extra in (("all", []), ("part", ["--frames", "3:5"])):
+        outputs[label] = tmp_path / f"{label}.mp4"
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "render.py"), str(scene_file), "--device", "cpu", "--full", "--quiet",
+             "--out", str(outputs[label]), *extra],
+            capture_output=True, text=True, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+    full, part = iio.imread(outputs["all"]), iio.imread(outputs["part"])
+    assert part.shape[0] == 3
+    assert np.array_equal(part, full[3:6])
+
+
+def test_sidecar_renders_the_same_video_again(write_scene, inception, tmp_path):
+    text = TINY.replace("WIDTH", "100").replace("HEIGHT", "76").replace("FRAMES", "6").replace("LAST", "5")
+    text = text.replace("motion: {zoom: 1.05}", "motion: {zoom: {0: 1.0, 5: 1.1, ease: smooth}, rotate: 2}")
+    scene = load_scene(write_scene(text))
+    first = tmp_path / "first.mp4"
+    run_render(scene, first, inception)
+    sidecar = load_scene(sidecar_path(first))
+    again = tmp_path / "again.mp4"
+    run_render(sidecar, again, inception)
+    assert np.array_equal(iio.imread(first), iio.imread(again))
+    assert sidecar.rendered["versions"]["torch"]
+    assert sidecar.rendered["frames"] == [0, 5]
