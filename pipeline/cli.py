@@ -42,6 +42,11 @@ def parse_args(argv):
     )
     quality.add_argument("--full", action="store_true", help="full size and settings even on the CPU")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved plan and exit")
+    parser.add_argument(
+        "--storyboard",
+        action="store_true",
+        help="render segment starts, midpoints and the last frame, small and fast, into NAME.storyboard.png",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -142,6 +147,23 @@ def atlas_command(argv) -> int:
     return EXIT_OK
 
 
+def storyboard_command(scene, output: Path, device, progress: bool) -> int:
+    from .atlas import save_atomically
+    from .storyboard import make_storyboard, storyboard_path
+    from .weights import ModelUnavailable
+
+    try:
+        sheet = make_storyboard(scene, device, progress)
+    except ModelUnavailable as error:
+        print(f"{scene.file}: model {scene.model}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("Interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"Storyboard: {save_atomically(sheet, storyboard_path(output))}")
+    return EXIT_OK
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "layers":
@@ -177,6 +199,9 @@ def main(argv=None) -> int:
     if args.dry_run:
         print(describe(scene, plan))
         return EXIT_OK
+
+    if args.storyboard:
+        return storyboard_command(scene, output, device, not args.quiet)
 
     if preview and not args.preview:
         print(

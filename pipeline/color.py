@@ -57,3 +57,16 @@ def match_colors(
     ref_mean, ref_std = reference
     matched = (lab - mean) / (std + 1e-5) * ref_std + ref_mean
     return lab_to_rgb(lab + strength * (matched - lab))
+
+
+def keep_chroma(dreamed: torch.Tensor, undreamed: torch.Tensor, strength: float) -> torch.Tensor:
+    """Luma-only dreaming: lightness from the dream, colour (LAB a, b) from before it.
+
+    With strength 1 the dream changes only light and shade, so the colours
+    stay those the start image brought in; 0 leaves the dream's colours.
+    """
+    if strength <= 0:
+        return dreamed
+    lab, before = rgb_to_lab(dreamed), rgb_to_lab(undreamed)
+    kept = torch.cat([lab[:, :1], torch.lerp(lab[:, 1:], before[:, 1:], strength)], 1)
+    return lab_to_rgb(kept)

@@ -43,7 +43,7 @@ class Track:
         for (f0, v0), (f1, v1) in zip(self.points, self.points[1:]):
             if frame < f1:
                 t = EASES[self.ease]((frame - f0) / (f1 - f0))
-                return _mix(v0, v1, t)
+                return mix(v0, v1, t)
         return self.points[-1][1]
 
     def map(self, fn: Callable[[Value], Value]) -> "Track":
@@ -61,7 +61,8 @@ class Track:
         return "{" + keys + ease + "}"
 
 
-def _mix(a: Value, b: Value, t: float) -> Value:
+def mix(a: Value, b: Value, t: float) -> Value:
+    """a + (b - a) * t, for numbers and vectors."""
     if isinstance(a, tuple):
         return tuple(x + (y - x) * t for x, y in zip(a, b))
     return a + (b - a) * t

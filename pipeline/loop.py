@@ -1,9 +1,9 @@
 """The frame loop: the only stateful part of a render. It holds no math of its own.
 
 frame 0 is the start image (dreamed if the scene asks); frame n is
-color(dream(motion(frame n-1))). The network is built once; the current
-frame stays on the device, and only the finished uint8 frame crosses to the
-host.
+sharpen(color(dream(cut(motion(frame n-1))))). The network is built once;
+the current frame stays on the device, and only the finished uint8 frame
+crosses to the host.
 """
 
 from __future__ import annotations
@@ -11,18 +11,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import torch
 from tqdm import tqdm
 
 from . import images
-from .color import lab_stats, match_colors
+from .color import keep_chroma, lab_stats, match_colors
 from .dream import dream
 from .encode import Audio, VideoWriter
 from .models import DreamNet, load_model
 from .motion import warp
 from .objectives import Objective, channel_l2, class_logit, guide, layer_l2, weighted_sum
-from .plan import Plan
+from .plan import FrameSpec, Plan
+from .post import unsharp_mask
 from .scene import Scene
 from .sidecar import write_sidecar
 
@@ -47,6 +49,70 @@ class RenderInterrupted(Exception):
         super().__init__(f"interrupted after {frames} frames")
 
 
+def frames_of(
+    scene: Scene, plan: Plan, net: DreamNet, device: torch.device, stop: int | None = None
+) -> Iterator[tuple[FrameSpec, torch.Tensor]]:
+    """Dream the timeline frame by frame: yields (spec, frame) for frames 0..stop-1.
+
+    The frame is (1, 3, H, W) in [0, 1] on `device`; the consumer decides what
+    to do with it (encode it, pick it for a storyboard).
+    """
+    generator = torch.Generator().manual_seed(scene.seed)
+    objectives: dict[tuple, Objective] = {}
+    guide_features: dict[tuple, torch.Tensor] = {}
+    cut_images: dict[str, torch.Tensor] = {}
+
+    def image_for(start: str) -> torch.Tensor:
+        if start not in cut_images:
+            path = scene.resolve_image(start)
+            pixels = images.start_frame(start, path, plan.width, plan.height, scene.seed)
+            cut_images[start] = images.to_tensor(pixels, device)
+        return cut_images[start]
+
+    def term_objective(term) -> Objective:
+        kind, *rest = term
+        if kind == "layer":
+            return layer_l2(rest[0])
+        if kind == "channel":
+            return channel_l2(rest[0], rest[1])
+        if kind == "class":
+            return class_logit(rest[0])
+        image, layer = rest
+        if (image, layer) not in guide_features:
+            with torch.no_grad():
+                acts = net(image_for(image), [layer])[layer]
+            guide_features[image, layer] = acts.mean(dim=(0, 2, 3))
+        return guide(layer, guide_features[image, layer])
+
+    def objective_for(terms: dict) -> Objective:
+        key = tuple(sorted(terms.items(), key=repr))
+        if key not in objectives:
+            objectives[key] = weighted_sum((term_objective(t), w) for t, w in terms.items())
+        return objectives[key]
+
+    frame = image_for(scene.start)
+    color_reference = lab_stats(frame) if scene.color.reference == "start" else None
+    for spec in plan.frames[:stop]:
+        if spec.index > 0:
+            m = spec.motion
+            frame = warp(frame, m.zoom, m.rotate, m.translate, m.resample)
+        if spec.cut is not None:
+            start, weight = spec.cut
+            frame = torch.lerp(frame, image_for(start), weight)
+        undreamed = frame
+        if spec.index > 0 or scene.dream_start:
+            frame = dream(net, frame, objective_for(spec.terms), spec.dream, generator)
+        if scene.color.mode == "luma":
+            frame = keep_chroma(frame, undreamed, spec.color_strength)
+        else:
+            if color_reference is None:
+                color_reference = lab_stats(frame)
+            frame = match_colors(frame, color_reference, spec.color_strength)
+        amount, radius = spec.sharpen
+        frame = unsharp_mask(frame, amount, radius)
+        yield spec, frame
+
+
 def render(
     scene: Scene,
     plan: Plan,
@@ -65,35 +131,6 @@ def render(
     began = time.perf_counter()
     if net is None:
         net = load_model(scene.model, device, scene.weights_source)
-    generator = torch.Generator().manual_seed(scene.seed)
-    objectives: dict[tuple, Objective] = {}
-    guide_features: dict[tuple, torch.Tensor] = {}
-
-    def term_objective(term) -> Objective:
-        kind, *rest = term
-        if kind == "layer":
-            return layer_l2(rest[0])
-        if kind == "channel":
-            return channel_l2(rest[0], rest[1])
-        if kind == "class":
-            return class_logit(rest[0])
-        image, layer = rest
-        if (image, layer) not in guide_features:
-            pixels = images.cover_fit(scene.file.parent / image, plan.width, plan.height)
-            with torch.no_grad():
-                acts = net(images.to_tensor(pixels, device), [layer])[layer]
-            guide_features[image, layer] = acts.mean(dim=(0, 2, 3))
-        return guide(layer, guide_features[image, layer])
-
-    def objective_for(terms: dict) -> Objective:
-        key = tuple(sorted(terms.items(), key=repr))
-        if key not in objectives:
-            objectives[key] = weighted_sum((term_objective(t), w) for t, w in terms.items())
-        return objectives[key]
-
-    pixels = images.start_frame(scene.start, scene.start_image, plan.width, plan.height, scene.seed)
-    frame = images.to_tensor(pixels, device)
-    color_reference = lab_stats(frame) if scene.color.reference == "start" else None
     audio = None
     if scene.audio is not None:
         audio = Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out)
@@ -119,15 +156,7 @@ def render(
         dynamic_ncols=True,
     )
     try:
-        for spec in plan.frames[: frames.stop]:
-            if spec.index > 0:
-                m = spec.motion
-                frame = warp(frame, m.zoom, m.rotate, m.translate)
-            if spec.index > 0 or scene.dream_start:
-                frame = dream(net, frame, objective_for(spec.terms), spec.dream, generator)
-            if color_reference is None:
-                color_reference = lab_stats(frame)
-            frame = match_colors(frame, color_reference, spec.color_strength)
+        for spec, frame in frames_of(scene, plan, net, device, frames.stop):
             if spec.index >= frames.start:
                 writer.write(images.to_pixels(frame))
             bar.update()

@@ -12,6 +12,7 @@ from pathlib import Path
 from dataclasses import dataclass, field, replace
 
 from .formats import format_of
+from .keyframes import mix
 from .scene import DREAM_DEFAULTS, MOTION_DEFAULTS, Scene
 from .zoo import ZOO
 
@@ -34,6 +35,7 @@ class MotionSettings:
     zoom: float
     rotate: float  # degrees per frame, counter-clockwise
     translate: tuple[float, float]  # pixels per frame, +x right, +y down
+    resample: str = "bicubic"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class FrameSpec:
     dream: DreamSettings
     motion: MotionSettings
     color_strength: float = 0.0  # pull toward the colour reference, 0..1
+    sharpen: tuple[float, float] = (0.0, 1.0)  # unsharp mask amount, radius
+    cut: tuple[str, float] | None = None  # (segment start, weight): blend the frame into it
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def describe_terms(terms: dict[Term, float]) -> str:
             return f"class {rest[0]} ({class_names()[rest[0]]})"
         return f"guide {rest[0]} @ {rest[1]}"
 
-    return ", ".join(f"{label(t)} {w:g}" for t, w in terms.items())
+    return ", ".join(f"{label(t)} {w:.3g}" for t, w in terms.items())
 
 
 def _crossfade(before: dict, after: dict, alpha: float) -> dict[str, float]:
@@ -125,17 +129,25 @@ def _setting(name, segment_config, scene_config, defaults, frame):
     return track.at(frame)
 
 
-def make_plan(scene: Scene, preview: bool = False, output: Path | None = None) -> Plan:
-    """Resolve every frame of `scene`. `preview` shrinks size and iterations for speed.
+def make_plan(
+    scene: Scene,
+    preview: bool = False,
+    output: Path | None = None,
+    long_side: int = PREVIEW_LONG_SIDE,
+    max_iterations: int = PREVIEW_MAX_ITERATIONS,
+) -> Plan:
+    """Resolve every frame of `scene`.
 
-    `output` (default: the scene's) decides whether sides must be even.
+    `preview` shrinks the size to `long_side` and the steps per octave to
+    `max_iterations` (longer ones, so each frame dreams as much). `output`
+    (default: the scene's) decides whether sides must be even.
     """
     even_sides = format_of(output or scene.output_path).even_sides
     width, height = scene.size
     notes = []
     scale = 1.0
     if preview:
-        scale = min(1.0, PREVIEW_LONG_SIDE / max(width, height))
+        scale = min(1.0, long_side / max(width, height))
         min_side = ZOO[scene.model].min_size
         scale = max(scale, min_side / min(width, height))
         width, height = width * scale, height * scale
@@ -151,7 +163,7 @@ def make_plan(scene: Scene, preview: bool = False, output: Path | None = None) -
     if preview:
         notes.append(
             f"preview: {even_width}x{even_height} instead of {scene.size[0]}x{scene.size[1]}, "
-            f"at most {PREVIEW_MAX_ITERATIONS} (longer) steps per octave"
+            f"at most {max_iterations} (longer) steps per octave"
         )
 
     weights = segment_terms(scene)
@@ -160,15 +172,20 @@ def make_plan(scene: Scene, preview: bool = False, output: Path | None = None) -
         first, end = segment.frames
         for n in range(first, end + 1):
             layers = weights[index]
-            if segment.transition and n - first < segment.transition:
-                alpha = (n - first + 1) / (segment.transition + 1)
+            fading = segment.transition and n - first < segment.transition
+            alpha = (n - first + 1) / (segment.transition + 1) if fading else 1.0
+            if fading:
                 layers = _crossfade(weights[index - 1], layers, alpha)
 
             def dream_value(name):
                 return _setting(name, segment.dream, scene.dream, DREAM_DEFAULTS, n)
 
             def motion_value(name):
-                return _setting(name, segment.motion, scene.motion, MOTION_DEFAULTS, n)
+                value = _setting(name, segment.motion, scene.motion, MOTION_DEFAULTS, n)
+                if alpha < 1.0:  # crossfade the motion too, from the segment before
+                    before = _setting(name, scene.segments[index - 1].motion, scene.motion, MOTION_DEFAULTS, n)
+                    return mix(before, value, alpha)
+                return value
 
             dream = DreamSettings(
                 octaves=max(1, round(dream_value("octaves"))),
@@ -178,21 +195,22 @@ def make_plan(scene: Scene, preview: bool = False, output: Path | None = None) -
                 jitter=max(0, round(dream_value("jitter") * scale)),
                 smooth=dream_value("smooth") * scale,
             )
-            if preview and dream.iterations > PREVIEW_MAX_ITERATIONS:
+            if preview and dream.iterations > max_iterations:
                 # Fewer, longer steps: the preview dreams as much per frame as the full render.
-                dream = replace(
-                    dream,
-                    iterations=PREVIEW_MAX_ITERATIONS,
-                    step=dream.step * dream.iterations / PREVIEW_MAX_ITERATIONS,
-                )
+                dream = replace(dream, iterations=max_iterations, step=dream.step * dream.iterations / max_iterations)
             dx, dy = motion_value("translate")
             motion = MotionSettings(
                 zoom=motion_value("zoom"),
                 rotate=motion_value("rotate"),
                 translate=(dx * scale, dy * scale),
+                resample=segment.motion.resample or scene.motion.resample or MOTION_DEFAULTS.resample,
             )
+            cut = None
+            if segment.start is not None and n - first < max(1, segment.blend):
+                cut = (segment.start, (n - first + 1) / max(1, segment.blend))
+            sharpen = (scene.sharpen.amount.at(n), scene.sharpen.radius * scale)
             color = scene.color.strength.at(n)
-            frames.append(FrameSpec(n, index, dict(layers), dream, motion, color))
+            frames.append(FrameSpec(n, index, dict(layers), dream, motion, color, sharpen, cut))
     return Plan(even_width, even_height, scene.fps, frames, preview, notes)
 
 
@@ -218,6 +236,8 @@ def describe(scene: Scene, plan: Plan) -> str:
         out.append(f"segment {index}: frames {first}-{end}  {asked}dream {describe_terms(weights[index])}")
         if segment.transition:
             out.append(f"  crossfade from segment {index - 1} over {segment.transition} frames")
+        if segment.start is not None:
+            out.append(f"  cut to {segment.start}" + (f", blended over {segment.blend} frames" if segment.blend else ""))
         for spec in (plan.frames[first], plan.frames[end]):
             d, m = spec.dream, spec.motion
             out.append(

@@ -219,12 +219,13 @@ class MotionConfig(_Strict):
     zoom: Optional[keyframed(ge=0.5, le=2.0)] = None
     rotate: Optional[keyframed(ge=-90.0, le=90.0)] = None
     translate: Optional[keyframed(ge=-1000.0, le=1000.0, vector=2)] = None
+    resample: Optional[Literal["bicubic", "bilinear"]] = None
 
 
 DREAM_DEFAULTS = DreamConfig(
     octaves=2, octave_scale=1.4, iterations=8, step=0.002, jitter=16, smooth=0.5
 )
-MOTION_DEFAULTS = MotionConfig(zoom=1.0, rotate=0.0, translate=[0, 0])
+MOTION_DEFAULTS = MotionConfig(zoom=1.0, rotate=0.0, translate=[0, 0], resample="bicubic")
 
 PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -262,6 +263,14 @@ class ColorConfig(_Strict):
 
     reference: Literal["start", "first"] = "start"  # the start image, or frame 0 as rendered
     strength: keyframed(ge=0.0, le=1.0) = Track.constant(0.0)  # per frame; 0 is off
+    mode: Literal["lab", "luma"] = "lab"  # luma: the dream changes only lightness, colours stay
+
+
+class SharpenConfig(_Strict):
+    """A per-frame unsharp mask against the softening of repeated resampling."""
+
+    amount: keyframed(ge=0.0, le=3.0) = Track.constant(0.0)
+    radius: float = Field(1.0, gt=0.0, le=10.0)  # pixels
 
 
 class GuideConfig(_Strict):
@@ -281,6 +290,8 @@ class Segment(_Strict):
     channels: Optional[ChannelWeights] = None
     class_: Optional[ClassWeights] = Field(None, alias="class")
     guide: Optional[GuideConfig] = None
+    start: Optional[str] = None  # cut to a new image (or color, or noise) at this segment's first frame
+    blend: int = Field(0, ge=0)  # frames to blend into that image; 0 is a hard cut
     transition: int = Field(0, ge=0)
     dream: DreamConfig = DreamConfig()
     motion: MotionConfig = MotionConfig()
@@ -300,6 +311,7 @@ class Scene(_Strict):
     dream: DreamConfig = DreamConfig()
     motion: MotionConfig = MotionConfig()
     color: ColorConfig = ColorConfig()
+    sharpen: SharpenConfig = SharpenConfig()
     segments: list[Segment] = Field(min_length=1)
     encode: EncodeConfig = EncodeConfig()
     audio: Optional[Annotated[AudioConfig, BeforeValidator(_parse_audio)]] = None
@@ -338,9 +350,13 @@ class Scene(_Strict):
     @property
     def start_image(self) -> Optional[Path]:
         """The start image's path, or None when start is a color or noise."""
-        if self.start == "noise" or COLOR.match(self.start):
+        return self.resolve_image(self.start)
+
+    def resolve_image(self, start: str) -> Optional[Path]:
+        """A `start`-style value's image path (relative to the scene), or None for a color or noise."""
+        if start == "noise" or COLOR.match(start):
             return None
-        return self._file.parent / self.start
+        return self._file.parent / start
 
 
 COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -473,6 +489,14 @@ def _check_segments(scene: Scene) -> list[SceneIssue]:
             )
         expected = end + 1
         length = end - first + 1
+        if segment.start is not None and index == 0:
+            issues.append(SceneIssue(("segments", 0, "start"), "the first segment begins with the scene's start: "
+                                                                "set the top-level start instead"))
+        if segment.blend and segment.start is None:
+            issues.append(SceneIssue(("segments", index, "blend"), "blend needs a start image to blend into"))
+        elif segment.blend > length:
+            issues.append(SceneIssue(("segments", index, "blend"),
+                                     f"{segment.blend} frames is longer than the segment ({length} frames)"))
         if segment.transition and index == 0:
             issues.append(
                 SceneIssue(("segments", 0, "transition"), "the first segment has no segment before it to crossfade from")
@@ -503,7 +527,7 @@ def _check_segments(scene: Scene) -> list[SceneIssue]:
                 f"extend the last segment to {last} or set frames: {expected}",
             )
         )
-    for field in ("dream", "motion", "color"):
+    for field in ("dream", "motion", "color", "sharpen"):
         for track_path, track in _tracks(getattr(scene, field), (field,)):
             for frame in track.frames if not track.is_constant else []:
                 if frame > last:
@@ -596,6 +620,11 @@ def _check_files(scene: Scene) -> list[SceneIssue]:
         if problem:
             issues.append(SceneIssue(("start",), problem))
     for index, segment in enumerate(scene.segments):
+        cut = scene.resolve_image(segment.start) if segment.start else None
+        if cut is not None:
+            problem = _image_issue(cut, "a segment's start takes an image path, a color or 'noise'")
+            if problem:
+                issues.append(SceneIssue(("segments", index, "start"), problem))
         if segment.guide:
             problem = _image_issue(scene.file.parent / segment.guide.image, "paths are relative to the scene file")
             if problem:
