@@ -1,5 +1,7 @@
 """Colour stability: LAB conversion is exact, matching pulls statistics, renders stop drifting."""
 
+import math
+
 import imageio.v3 as iio
 import numpy as np
 import torch
@@ -55,3 +57,32 @@ def test_color_matching_stops_the_drift_of_a_long_loop(write_scene, inception, t
         )
     assert drift[0.0] > 40, drift
     assert drift[0.5] < 0.4 * drift[0.0], drift
+
+
+def test_luma_mode_keeps_the_colours_from_before_the_dream():
+    from pipeline.color import keep_chroma
+
+    before = torch.rand(1, 3, 16, 16)
+    dreamed = torch.rand(1, 3, 16, 16)
+    kept = keep_chroma(dreamed, before, 1.0)
+    # lightness from the dream (a few out-of-gamut pixels get clipped)
+    assert (rgb_to_lab(kept)[:, 0] - rgb_to_lab(dreamed)[:, 0]).abs().mean() < 2.0
+    chroma_error = (rgb_to_lab(kept)[:, 1:] - rgb_to_lab(before)[:, 1:]).abs().mean()
+    assert chroma_error < 0.25 * (rgb_to_lab(dreamed)[:, 1:] - rgb_to_lab(before)[:, 1:]).abs().mean()
+
+
+def test_luma_mode_keeps_the_hues_the_start_image_brings(write_scene, inception, tmp_path):
+    """Compared with the same zoom without any dream, the mean hue stays put in luma mode."""
+
+    def mean_hue(color, iterations=3):
+        text = SCENE.replace("color: {strength: STRENGTH}", color).replace("iterations: 3", f"iterations: {iterations}")
+        scene = load_scene(write_scene(text, "luma.yaml"))
+        out = tmp_path / "luma.mp4"
+        render(scene, make_plan(scene), out, "cpu", progress=False, net=inception)
+        last = torch.from_numpy(iio.imread(out)[-1].astype(np.float32) / 255).permute(2, 0, 1)[None]
+        a, b = rgb_to_lab(last)[0, 1:].mean(dim=(1, 2)).tolist()
+        return math.degrees(math.atan2(b, a))
+
+    zoom_only = mean_hue("color: {strength: 0}", iterations=0)
+    assert abs(mean_hue("color: {strength: 0}") - zoom_only) > 30  # the dream alone turns the hue
+    assert abs(mean_hue("color: {strength: 1.0, mode: luma}") - zoom_only) < 10

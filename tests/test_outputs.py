@@ -166,3 +166,20 @@ def test_sidecar_renders_the_same_video_again(write_scene, inception, tmp_path):
     assert np.array_equal(iio.imread(first), iio.imread(again))
     assert sidecar.rendered["versions"]["torch"]
     assert sidecar.rendered["frames"] == [0, 5]
+
+
+def test_storyboard_shows_segment_starts_midpoints_and_the_end(write_scene, tmp_path):
+    text = TINY.replace("WIDTH", "160").replace("HEIGHT", "96").replace("FRAMES", "10").replace("LAST", "4")
+    text += "  - frames: [5, 9]\n    layers: edges\n"
+    scene_file = write_scene(text)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "render.py"), str(scene_file), "--storyboard", "--device", "cpu", "--quiet"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    board = scene_file.parent / "renders" / "scene.storyboard.png"
+    assert f"Storyboard: {board}" in result.stdout
+    with Image.open(board) as sheet:
+        # frames 0, 2, 5, 7, 9: five tiles of 160x96 in rows of four
+        assert sheet.size == (4 * 160, 2 * 96)
+    assert not (scene_file.parent / "renders" / "scene.mp4").exists()

@@ -99,3 +99,27 @@ def test_odd_size_rounds_to_even_with_a_note(write_scene):
     plan = make_plan(load_scene(write_scene(SCENE.replace("[200, 100]", "[201, 99]"))))
     assert (plan.width, plan.height) == (202, 100)
     assert "even" in plan.notes[0]
+
+
+def test_transition_crossfades_motion_too(write_scene):
+    text = SCENE.replace("    transition: 3\n    motion:\n      zoom: {10: 1.0, 20: 1.1}\n",
+                         "    transition: 3\n    motion:\n      zoom: 1.21\n")
+    plan = make_plan(load_scene(write_scene(text)))
+    zooms = [plan.frames[n].motion.zoom for n in (9, 10, 11, 12, 13)]
+    assert zooms == pytest.approx([1.01, 1.06, 1.11, 1.16, 1.21])
+
+
+def test_segment_cut_blends_into_the_new_start(write_scene):
+    text = SCENE.replace("    transition: 3\n", "    start: '#ff0000'\n    blend: 4\n")
+    plan = make_plan(load_scene(write_scene(text)))
+    assert [plan.frames[n].cut for n in (9, 10, 11, 13, 14)] == [
+        None, ("#ff0000", 0.25), ("#ff0000", 0.5), ("#ff0000", 1.0), None,
+    ]
+
+
+def test_sharpen_and_resample_reach_every_frame(write_scene):
+    text = SCENE + "sharpen: {amount: {0: 0.0, 29: 1.0}, radius: 2}\n"
+    text = text.replace("  zoom: 1.01\n", "  zoom: 1.01\n  resample: bilinear\n")
+    plan = make_plan(load_scene(write_scene(text)))
+    assert plan.frames[0].sharpen == (0.0, 2.0) and plan.frames[29].sharpen == (1.0, 2.0)
+    assert {f.motion.resample for f in plan.frames} == {"bilinear"}

@@ -127,6 +127,28 @@ VARIANTS = {
     "model": ({}, {"model": "vgg19"}),
     "weights": ({}, {"weights": "random"}),
     "color.strength": ({}, {"color": {"strength": 0.8}}),
+    "color.mode": ({"color": {"strength": 0.9}}, {"color": {"mode": "luma"}}),
+    "sharpen.amount": ({}, {"sharpen": {"amount": 1.5}}),
+    "sharpen.radius": ({"sharpen": {"amount": 1.5}}, {"sharpen": {"radius": 3.0}}),
+    "motion.resample": ({}, {"motion": {"resample": "bilinear"}}),
+    "segment start": (
+        {"segments": [{"frames": [0, 0], "layers": "circles"}, {"frames": [1, 2], "layers": "circles"}]},
+        {"segments": [{"frames": [0, 0], "layers": "circles"},
+                      {"frames": [1, 2], "layers": "circles", "start": "#ff0000"}]},
+    ),
+    "segment blend": (
+        {"segments": [{"frames": [0, 0], "layers": "circles"},
+                      {"frames": [1, 2], "layers": "circles", "start": "#ff0000"}]},
+        {"segments": [{"frames": [0, 0], "layers": "circles"},
+                      {"frames": [1, 2], "layers": "circles", "start": "#ff0000", "blend": 2}]},
+    ),
+    "segment transition (motion)": (
+        {"segments": [{"frames": [0, 0], "layers": "circles"},
+                      {"frames": [1, 2], "layers": "circles", "motion": {"zoom": 0.8}}]},
+        {"segments": [{"frames": [0, 0], "layers": "circles"},
+                      {"frames": [1, 2], "layers": "circles", "motion": {"zoom": 0.8}, "transition": 2}]},
+    ),
+    "fade": ({}, {"fade": {"in": 0.2}}),
     "color.reference": (
         {"dream_start": True, "dream": {"step": 0.1}, "color": {"strength": 0.8}},
         {"color": {"reference": "first"}},
