@@ -48,7 +48,16 @@ def parse_args(argv):
         help="render segment starts, midpoints and the last frame, small and fast, into NAME.storyboard.png",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted render from its checkpoint")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output (or checkpoint)")
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=50, metavar="N",
+        help="save a resumable checkpoint every N frames (default 50)",
+    )
+    args = parser.parse_args(argv)
+    if args.checkpoint_every < 1:
+        parser.error("--checkpoint-every must be at least 1")
+    return args
 
 
 def parse_frames(text: str | None, count: int) -> range:
@@ -219,20 +228,27 @@ def main(argv=None) -> int:
     )
 
     from .encode import EncodeError
-    from .loop import RenderInterrupted, render
+    from .loop import RenderInterrupted, RenderRefused, render
     from .weights import ModelUnavailable
 
     try:
-        result = render(scene, plan, output, device, progress=not args.quiet, frames=frames)
+        result = render(
+            scene, plan, output, device, progress=not args.quiet, frames=frames, resume=args.resume,
+            overwrite=args.overwrite, checkpoint_every=args.checkpoint_every,
+        )
+    except RenderRefused as refused:
+        print(f"{scene.file}: {refused}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except RenderInterrupted as stop:
         where = f"; the {stop.frames} frames so far are in {stop.partial}" if stop.partial else ""
-        print(f"Interrupted{where}", file=sys.stderr)
+        print(f"Interrupted{where}. Run the same command with --resume to continue.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except ModelUnavailable as error:
         print(f"{scene.file}: model {scene.model}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except EncodeError as error:
-        print(f"Encoding failed: {error}", file=sys.stderr)
+    except (EncodeError, OSError) as error:
+        print(f"{scene.file}: writing {output} failed: {error}. The checkpoint is kept: fix the cause "
+              "and run the same command with --resume.", file=sys.stderr)
         return EXIT_FAILED
     print(
         f"Done: {result.frames} frames in {result.seconds:.1f} s "

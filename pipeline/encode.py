@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,27 +32,95 @@ class Audio:
     fade_out: float = 0.0
 
 
+def png_pattern(path: Path) -> str:
+    """File names inside a PNG-sequence folder: NAME_00000.png, numbered by timeline frame."""
+    return f"{Path(path).name}_%05d.png"
+
+
+def audio_filter(audio: Audio, fps: float, first_frame: int, frame_count: int, total_frames: int) -> list[str]:
+    """Pad or cut the sound to exactly the video's length, with fades on the scene's timeline."""
+    offset, seconds, total = first_frame / fps, frame_count / fps, total_frames / fps
+    filters = ["apad"]
+    if audio.fade_in > 0:
+        filters.append(f"afade=t=in:st=0:d={audio.fade_in:.3f}")
+    if audio.fade_out > 0:
+        filters.append(f"afade=t=out:st={max(0.0, total - audio.fade_out):.3f}:d={audio.fade_out:.3f}")
+    filters.append(f"atrim=start={offset:.6f},asetpts=PTS-STARTPTS")  # this file's part of the timeline
+    return ["-af", ",".join(filters), "-t", f"{seconds:.6f}"]
+
+
+def join(
+    pieces: list[Path],
+    target: Path,
+    output: Path,
+    fps: float,
+    codec: str,
+    crf: int,
+    audio: Audio | None = None,
+    audio_span: tuple[int, int, int] = (0, 0, 0),
+) -> Path:
+    """Join pieces written by VideoWriter into `target`, in `output`'s format.
+
+    MP4/MOV/MKV pieces are joined without re-encoding; GIF/WebP are encoded
+    once from lossless pieces (one palette for the whole video); PNG folders
+    are merged. audio_span: (first frame, frame count, timeline frames).
+    """
+    kind = format_of(output).name
+    if kind == "png":
+        target.mkdir(parents=True, exist_ok=True)
+        for piece in pieces:
+            for frame in sorted(piece.glob("*.png")):
+                os.replace(frame, target / frame.name)
+        return target
+    listing = target.with_name(target.name + ".txt")
+    listing.write_text("".join(f"file '{piece.resolve()}'\n" for piece in pieces))
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "concat", "-safe", "0", "-i", str(listing)]
+    if audio is not None:
+        command += ["-i", str(audio.path), "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"]
+        command += audio_filter(audio, fps, *audio_span)
+    if kind in ("gif", "webp"):
+        _, pix_fmt, params = _codec_params(output, codec, crf, "medium")
+        command += ["-pix_fmt", pix_fmt] + params
+    else:
+        command += ["-c:v", "copy"] + _container_params(output, codec)
+    command += ["-f", {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "gif": "gif", "webp": "webp"}[kind], str(target)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    listing.unlink(missing_ok=True)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise EncodeError(f"ffmpeg could not join the pieces into {target}: {last}")
+    return target
+
+
 def partial_path(path: Path) -> Path:
     """The temporary name a render writes to until it is complete."""
     return path.with_name(path.stem + ".part" + path.suffix)
 
 
-def _codec_params(path: Path, codec: str, crf: int, preset: str) -> tuple[str, str, list[str]]:
+def _codec_params(path: Path, codec: str, crf: int, preset: str, first_frame: int = 0) -> tuple[str, str, list[str]]:
     """(ffmpeg codec, output pixel format, extra output parameters) for a format."""
     kind = format_of(path).name
     if kind == "mp4" and codec == "h265":
-        return "libx265", "yuv420p", ["-crf", str(crf), "-preset", preset, "-tag:v", "hvc1",
-                                      "-x265-params", "log-level=error", "-movflags", "+faststart"]
+        return "libx265", "yuv420p", ["-crf", str(crf), "-preset", preset, "-x265-params", "log-level=error"]
     if kind == "mp4":
-        return "libx264", "yuv420p", ["-crf", str(crf), "-preset", preset, "-movflags", "+faststart"]
+        return "libx264", "yuv420p", ["-crf", str(crf), "-preset", preset]
     if kind == "mov":
         return "prores_ks", "yuv422p10le", ["-profile:v", "2", "-vendor", "apl0"]
+    if kind == "mkv":
+        return "ffv1", "bgr0", ["-level", "3"]
     if kind == "gif":
         palette = "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=sierra2_4a"
         return "gif", "rgb8", ["-vf", palette, "-loop", "0"]
     if kind == "webp":
         return "libwebp", "yuv420p", ["-loop", "0", "-quality", str(max(0, 100 - 2 * crf)), "-f", "webp"]
-    return "png", "rgb24", ["-f", "image2", "-start_number", "0"]
+    return "png", "rgb24", ["-f", "image2", "-start_number", str(first_frame)]
+
+
+def _container_params(path: Path, codec: str) -> list[str]:
+    """Flags for the final file: index up front for the web, the tag Apple players want."""
+    kind = format_of(path).name
+    params = ["-movflags", "+faststart"] if kind in ("mp4", "mov") else []
+    return params + (["-tag:v", "hvc1"] if kind == "mp4" and codec == "h265" else [])
 
 
 class VideoWriter:
@@ -66,11 +135,11 @@ class VideoWriter:
         crf: int = 18,
         preset: str = "medium",
         codec: str = "h264",
-        audio: Audio | None = None,
         frame_count: int | None = None,
         fade: tuple[float, float] = (0.0, 0.0),
         first_frame: int = 0,
         total_frames: int | None = None,
+        png_name: str | None = None,
     ):
         """frame_count: frames this file will get; first_frame/total_frames place
         them on the scene's timeline (a --frames sub-range), for fades and sound."""
@@ -86,16 +155,13 @@ class VideoWriter:
         self.fade_frames = (round(fade[0] * fps), round(fade[1] * fps))
         self.frames_written = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        ffmpeg_codec, pix_fmt, params = _codec_params(self.path, codec, crf, preset)
+        ffmpeg_codec, pix_fmt, params = _codec_params(self.path, codec, crf, preset, first_frame)
+        params = params + _container_params(self.path, codec)
         target = self.temp
         if self.format.name == "png":
             shutil.rmtree(self.temp, ignore_errors=True)
             self.temp.mkdir(parents=True)
-            target = self.temp / f"{self.path.name}_%05d.png"
-        audio_args = {}
-        if audio is not None:
-            audio_args = dict(audio_path=str(audio.path), audio_codec="aac")
-            params = params + ["-b:a", "192k"] + self._audio_filter(audio)
+            target = self.temp / png_pattern(Path(png_name or self.path.name))
         self._writer = imageio_ffmpeg.write_frames(
             str(target),
             (width, height),
@@ -106,25 +172,8 @@ class VideoWriter:
             macro_block_size=1,
             ffmpeg_log_level="error",
             output_params=params,
-            **audio_args,
         )
         self._writer.send(None)
-
-    def _audio_filter(self, audio: Audio) -> list[str]:
-        """Pad or cut the sound to exactly the video's length, with optional fades."""
-        if self.frame_count is None:
-            raise ValueError("audio needs the frame count to match the video's length")
-        offset = self.first_frame / self.fps
-        seconds = self.frame_count / self.fps
-        total = self.total_frames / self.fps
-        # Fades sit on the scene's timeline; the trim then keeps this file's part of it.
-        filters = ["apad"]
-        if audio.fade_in > 0:
-            filters.append(f"afade=t=in:st=0:d={audio.fade_in:.3f}")
-        if audio.fade_out > 0:
-            filters.append(f"afade=t=out:st={max(0.0, total - audio.fade_out):.3f}:d={audio.fade_out:.3f}")
-        filters.append(f"atrim=start={offset:.6f},asetpts=PTS-STARTPTS")
-        return ["-af", ",".join(filters), "-t", f"{seconds:.6f}"]
 
     def _faded(self, frame: np.ndarray) -> np.ndarray:
         """Fade from black at the start and to black at the end."""

@@ -21,6 +21,7 @@ class Format:
 FORMATS = {
     ".mp4": Format("mp4", "MP4, H.264 (plays everywhere) or H.265", True, True, ("h264", "h265")),
     ".mov": Format("mov", "QuickTime ProRes 422 for editing", True, True, ("prores",)),
+    ".mkv": Format("mkv", "Matroska, FFV1 lossless (archival)", False, True),
     ".gif": Format("gif", "animated GIF preview", False, False),
     ".webp": Format("webp", "animated WebP preview", False, False),
     "": Format("png", "PNG sequence in a folder, lossless", False, False),
@@ -30,6 +31,14 @@ FORMATS = {
 def format_of(path: Path) -> Format:
     """The format for an output path; KeyError for an unsupported suffix."""
     return FORMATS[Path(path).suffix.lower()]
+
+
+def chunk_suffix(path: Path) -> str:
+    """The suffix a resumable render's pieces use: the output's own where pieces
+    can be joined without re-encoding, lossless .mkv where the final encode needs
+    the whole video (GIF/WebP palettes), "" for PNG folders."""
+    kind = format_of(path).name
+    return ".mkv" if kind in ("gif", "webp") else Path(path).suffix.lower()
 
 
 def allowed() -> str:

@@ -8,6 +8,8 @@ crosses to the host.
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,14 +21,16 @@ from tqdm import tqdm
 from . import images
 from .color import keep_chroma, lab_stats, match_colors
 from .dream import dream
-from .encode import Audio, VideoWriter
+from .checkpoint import CHECKPOINT, Checkpoint, clear, fingerprint, work_dir
+from .encode import Audio, VideoWriter, join, partial_path
+from .formats import chunk_suffix
 from .models import DreamNet, load_model
 from .motion import warp
 from .objectives import Objective, channel_l2, class_logit, guide, layer_l2, weighted_sum
 from .plan import FrameSpec, Plan
 from .post import unsharp_mask
 from .scene import Scene
-from .sidecar import write_sidecar
+from .sidecar import sidecar_data, write_sidecar
 
 
 @dataclass
@@ -42,34 +46,39 @@ class RenderResult:
 
 
 class RenderInterrupted(Exception):
-    """Ctrl-C: what was rendered so far is kept as a playable partial video."""
+    """Ctrl-C: what was rendered so far is kept as a playable partial video,
+    and the checkpoint stays for --resume."""
 
     def __init__(self, partial: Path | None, frames: int):
         self.partial, self.frames = partial, frames
         super().__init__(f"interrupted after {frames} frames")
 
 
-def frames_of(
-    scene: Scene, plan: Plan, net: DreamNet, device: torch.device, stop: int | None = None
-) -> Iterator[tuple[FrameSpec, torch.Tensor]]:
-    """Dream the timeline frame by frame: yields (spec, frame) for frames 0..stop-1.
+class Dreamer:
+    """The loop's state between frames, and the step from one frame to the next.
 
-    The frame is (1, 3, H, W) in [0, 1] on `device`; the consumer decides what
-    to do with it (encode it, pick it for a storyboard).
+    `state()` and `restore()` let a checkpoint carry a render across processes
+    with bit-identical results on the CPU.
     """
-    generator = torch.Generator().manual_seed(scene.seed)
-    objectives: dict[tuple, Objective] = {}
-    guide_features: dict[tuple, torch.Tensor] = {}
-    cut_images: dict[str, torch.Tensor] = {}
 
-    def image_for(start: str) -> torch.Tensor:
-        if start not in cut_images:
-            path = scene.resolve_image(start)
-            pixels = images.start_frame(start, path, plan.width, plan.height, scene.seed)
-            cut_images[start] = images.to_tensor(pixels, device)
-        return cut_images[start]
+    def __init__(self, scene: Scene, plan: Plan, net: DreamNet, device: torch.device):
+        self.scene, self.plan, self.net, self.device = scene, plan, net, device
+        self.generator = torch.Generator().manual_seed(scene.seed)
+        self.objectives: dict[tuple, Objective] = {}
+        self.guide_features: dict[tuple, torch.Tensor] = {}
+        self.images: dict[str, torch.Tensor] = {}
+        self.frame = self.image_for(scene.start)
+        self.color_reference = lab_stats(self.frame) if scene.color.reference == "start" else None
+        self.next_frame = 0
 
-    def term_objective(term) -> Objective:
+    def image_for(self, start: str) -> torch.Tensor:
+        if start not in self.images:
+            path = self.scene.resolve_image(start)
+            pixels = images.start_frame(start, path, self.plan.width, self.plan.height, self.scene.seed)
+            self.images[start] = images.to_tensor(pixels, self.device)
+        return self.images[start]
+
+    def term_objective(self, term) -> Objective:
         kind, *rest = term
         if kind == "layer":
             return layer_l2(rest[0])
@@ -78,39 +87,68 @@ def frames_of(
         if kind == "class":
             return class_logit(rest[0])
         image, layer = rest
-        if (image, layer) not in guide_features:
+        if (image, layer) not in self.guide_features:
             with torch.no_grad():
-                acts = net(image_for(image), [layer])[layer]
-            guide_features[image, layer] = acts.mean(dim=(0, 2, 3))
-        return guide(layer, guide_features[image, layer])
+                acts = self.net(self.image_for(image), [layer])[layer]
+            self.guide_features[image, layer] = acts.mean(dim=(0, 2, 3))
+        return guide(layer, self.guide_features[image, layer])
 
-    def objective_for(terms: dict) -> Objective:
+    def objective_for(self, terms: dict) -> Objective:
         key = tuple(sorted(terms.items(), key=repr))
-        if key not in objectives:
-            objectives[key] = weighted_sum((term_objective(t), w) for t, w in terms.items())
-        return objectives[key]
+        if key not in self.objectives:
+            self.objectives[key] = weighted_sum((self.term_objective(t), w) for t, w in terms.items())
+        return self.objectives[key]
 
-    frame = image_for(scene.start)
-    color_reference = lab_stats(frame) if scene.color.reference == "start" else None
-    for spec in plan.frames[:stop]:
+    def step(self, spec: FrameSpec) -> torch.Tensor:
+        """Make frame `spec.index` from the current one."""
+        frame = self.frame
         if spec.index > 0:
             m = spec.motion
             frame = warp(frame, m.zoom, m.rotate, m.translate, m.resample)
         if spec.cut is not None:
             start, weight = spec.cut
-            frame = torch.lerp(frame, image_for(start), weight)
+            frame = torch.lerp(frame, self.image_for(start), weight)
         undreamed = frame
-        if spec.index > 0 or scene.dream_start:
-            frame = dream(net, frame, objective_for(spec.terms), spec.dream, generator)
-        if scene.color.mode == "luma":
+        if spec.index > 0 or self.scene.dream_start:
+            frame = dream(self.net, frame, self.objective_for(spec.terms), spec.dream, self.generator)
+        if self.scene.color.mode == "luma":
             frame = keep_chroma(frame, undreamed, spec.color_strength)
         else:
-            if color_reference is None:
-                color_reference = lab_stats(frame)
-            frame = match_colors(frame, color_reference, spec.color_strength)
+            if self.color_reference is None:
+                self.color_reference = lab_stats(frame)
+            frame = match_colors(frame, self.color_reference, spec.color_strength)
         amount, radius = spec.sharpen
-        frame = unsharp_mask(frame, amount, radius)
-        yield spec, frame
+        self.frame = unsharp_mask(frame, amount, radius)
+        self.next_frame = spec.index + 1
+        return self.frame
+
+    def frames(self, stop: int | None = None) -> Iterator[tuple[FrameSpec, torch.Tensor]]:
+        """Yields (spec, frame) from the next frame up to `stop`; frames are (1, 3, H, W) on the device."""
+        for spec in self.plan.frames[self.next_frame : stop]:
+            yield spec, self.step(spec)
+
+    def state(self) -> dict:
+        reference = None if self.color_reference is None else [t.cpu() for t in self.color_reference]
+        return {"frame": self.frame.cpu(), "rng": self.generator.get_state(), "color_reference": reference,
+                "next_frame": self.next_frame}
+
+    def restore(self, state: dict) -> None:
+        self.frame = state["frame"].to(self.device)
+        self.generator.set_state(state["rng"])
+        reference = state["color_reference"]
+        self.color_reference = None if reference is None else tuple(t.to(self.device) for t in reference)
+        self.next_frame = state["next_frame"]
+
+
+def frames_of(
+    scene: Scene, plan: Plan, net: DreamNet, device: torch.device, stop: int | None = None
+) -> Iterator[tuple[FrameSpec, torch.Tensor]]:
+    """Dream the timeline from frame 0: yields (spec, frame) for frames 0..stop-1."""
+    return Dreamer(scene, plan, net, device).frames(stop)
+
+
+class RenderRefused(Exception):
+    """The render would overwrite or discard something; the message says which flag allows it."""
 
 
 def render(
@@ -121,64 +159,131 @@ def render(
     progress: bool = True,
     net: DreamNet | None = None,
     frames: range | None = None,
+    resume: bool = False,
+    overwrite: bool = True,
+    checkpoint_every: int = 50,
 ) -> RenderResult:
-    """Render `plan` to `output`. `net` reuses an already loaded network.
+    """Render `plan` to `output` in pieces of `checkpoint_every` frames.
 
     `frames` writes only that part of the timeline; earlier frames are still
-    dreamed (each frame grows from the one before) but not encoded.
+    dreamed (each frame grows from the one before) but not encoded. After each
+    piece the loop's state is saved, so `resume=True` continues an interrupted
+    render with identical frames. `net` reuses an already loaded network.
     """
     frames = frames or range(plan.frame_count)
     began = time.perf_counter()
+    work = work_dir(output)
+    stamp = fingerprint(
+        sidecar_data(scene, output, {}),
+        {"size": [plan.width, plan.height], "preview": plan.preview, "frames": [frames.start, frames.stop],
+         "every": checkpoint_every},
+    )
+    checkpoint = Checkpoint.load(work) if work.is_dir() else None
+    if checkpoint is not None and not resume and not overwrite:
+        raise RenderRefused(f"an interrupted render of {output} is waiting in {work}: add --resume to continue it "
+                            "or --overwrite to start again")
+    if resume and checkpoint is not None and checkpoint.fingerprint != stamp:
+        raise RenderRefused(f"the checkpoint in {work} belongs to a different scene or settings; "
+                            "add --overwrite to start again")
+    if output.exists() and not overwrite:
+        raise RenderRefused(f"{output} exists: add --overwrite to replace it")
     if net is None:
         net = load_model(scene.model, device, scene.weights_source)
-    audio = None
-    if scene.audio is not None:
-        audio = Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out)
-    writer = VideoWriter(
-        output,
-        plan.width,
-        plan.height,
-        plan.fps,
-        crf=scene.encode.crf,
-        preset=scene.encode.preset,
-        codec=scene.encode.codec or "h264",
-        audio=audio,
-        frame_count=len(frames),
-        fade=(scene.fade.fade_in, scene.fade.fade_out),
-        first_frame=frames.start,
-        total_frames=plan.frame_count,
-    )
+    dreamer = Dreamer(scene, plan, net, device)
+    if resume and checkpoint is not None:
+        dreamer.restore(checkpoint.loop_state)
+        pieces = checkpoint.pieces
+        for leftover in set(p.name for p in work.iterdir()) - set(pieces) - {CHECKPOINT}:
+            path = work / leftover
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    else:
+        clear(work)
+        work.mkdir(parents=True)
+        pieces = []
+
+    suffix = chunk_suffix(output)
+    writer: VideoWriter | None = None
+
+    def open_piece(first: int) -> VideoWriter:
+        return VideoWriter(
+            work / f"piece_{first:06d}{suffix}",
+            plan.width,
+            plan.height,
+            plan.fps,
+            crf=scene.encode.crf,
+            preset=scene.encode.preset,
+            codec=scene.encode.codec or "h264",
+            frame_count=len(frames),
+            fade=(scene.fade.fade_in, scene.fade.fade_out),
+            first_frame=first,
+            total_frames=plan.frame_count,
+            png_name=output.name,
+        )
+
+    def publish(target: Path) -> Path:
+        audio = None
+        if scene.audio is not None:
+            audio = Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out)
+        return join(
+            [work / name for name in pieces], target, output, plan.fps, scene.encode.codec or "h264",
+            scene.encode.crf, audio, (frames.start, len(frames), plan.frame_count),
+        )
+
     bar = tqdm(
         total=frames.stop,
+        initial=dreamer.next_frame,
         unit="frame",
         desc=scene.file.stem,
         disable=not progress,
         dynamic_ncols=True,
     )
     try:
-        for spec, frame in frames_of(scene, plan, net, device, frames.stop):
+        for spec, frame in dreamer.frames(frames.stop):
             if spec.index >= frames.start:
+                if writer is None:
+                    writer = open_piece(spec.index)
                 writer.write(images.to_pixels(frame))
             bar.update()
+            boundary = (spec.index + 1) % checkpoint_every == 0 or spec.index + 1 == frames.stop
+            if boundary:
+                if writer is not None:
+                    pieces.append(writer.finish().name)
+                    writer = None
+                Checkpoint(stamp, spec.index + 1, pieces, dreamer.state()).save(work)
         bar.close()
-        path = writer.finish()
+        temp = partial_path(output)
+        if temp.is_dir():
+            shutil.rmtree(temp)
+        publish(temp)
+        if output.is_dir():
+            shutil.rmtree(output)
+        os.replace(temp, output)
+        clear(work)
     except KeyboardInterrupt:
         bar.close()
-        raise RenderInterrupted(writer.keep_partial(), writer.frames_written) from None
+        kept = None
+        if writer is not None:
+            writer.finish()  # the frames so far, playable, but not a finished piece
+            pieces = pieces + [writer.path.name]
+        if pieces:
+            kept = publish(partial_path(output))
+        raise RenderInterrupted(kept, max(0, dreamer.next_frame - frames.start)) from None
     except BaseException:
         bar.close()
-        writer.discard()
+        if writer is not None:
+            writer.discard()
         raise
     seconds = time.perf_counter() - began
     write_sidecar(
         scene,
-        path,
+        output,
         {
             "device": str(device),
             "preview": plan.preview,
             "size": [plan.width, plan.height],
             "frames": [frames.start, frames.stop - 1],
             "seconds": round(seconds, 2),
+            "resumed": bool(resume and checkpoint is not None),
         },
     )
-    return RenderResult(path, len(frames), seconds, str(device))
+    return RenderResult(output, len(frames), seconds, str(device))

@@ -217,20 +217,23 @@ def test_same_seed_renders_the_same_video(render_variant):
 def test_ctrl_c_keeps_a_playable_partial_video(write_scene):
     scene_file = write_scene(SHORT.replace("frames: 12", "frames: 400").replace("[6, 11]", "[6, 399]"))
     partial = scene_file.parent / "renders" / "short.part.mp4"
+    checkpoint = scene_file.parent / "renders" / ".short.mp4.work" / "checkpoint.pt"
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "render.py"), str(scene_file), "--device", "cpu", "--full", "--quiet"],
+        [sys.executable, str(ROOT / "render.py"), str(scene_file), "--device", "cpu", "--full", "--quiet",
+         "--checkpoint-every", "5"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     deadline = time.monotonic() + 120
-    while not partial.exists() and time.monotonic() < deadline:
+    while not checkpoint.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
-    time.sleep(2.0)  # let a few frames reach ffmpeg
+    time.sleep(1.0)  # a few frames into the next piece
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
-    assert "Interrupted" in err and str(partial) in err and "Traceback" not in err
+    assert "Interrupted" in err and str(partial) in err and "--resume" in err and "Traceback" not in err
+    assert checkpoint.exists()
     assert not (scene_file.parent / "renders" / "short.mp4").exists()
     frames = iio.imread(partial)
     assert 1 <= frames.shape[0] < 400 and frames.shape[1:] == (96, 128, 3)
