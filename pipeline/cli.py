@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from .plan import describe, make_plan
@@ -17,13 +18,25 @@ from .scene import SceneError, load_scene, output_issues
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+@dataclass
+class Outcome:
+    """How one scene went: for the exit code and the batch summary."""
+
+    scene: Path
+    status: str  # done, invalid, refused, failed, interrupted, planned, storyboard
+    code: int
+    frames: int = 0
+    seconds: float = 0.0
+    output: Path | None = None
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="render.py",
         description="Render a DeepDream zoom video from a YAML scene file.",
         epilog="Also: render.py layers [MODEL] (layer table), render.py atlas IMAGE (what each layer dreams).",
     )
-    parser.add_argument("scene", type=Path, help="the scene file, e.g. scenes/logo.yaml")
+    parser.add_argument("scenes", type=Path, nargs="+", metavar="SCENE", help="scene files, e.g. scenes/*.yaml")
     parser.add_argument(
         "--out", type=Path, help="write here instead of the scene's output (.mp4, .mov, .gif, .webp, or a folder)"
     )
@@ -54,7 +67,14 @@ def parse_args(argv):
         "--checkpoint-every", type=int, default=50, metavar="N",
         help="save a resumable checkpoint every N frames (default 50)",
     )
+    parser.add_argument("--jobs", type=int, default=1, help="scenes rendered at once (one GPU each when there are GPUs)")
+    parser.add_argument(
+        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        help="render the scenes on Ray, one task per scene: a local instance, or join the cluster at ADDRESS",
+    )
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     if args.checkpoint_every < 1:
         parser.error("--checkpoint-every must be at least 1")
     return args
@@ -180,11 +200,29 @@ def main(argv=None) -> int:
     if argv and argv[0] == "atlas":
         return atlas_command(argv[1:])
     args = parse_args(argv)
+    if len(args.scenes) > 1 and args.out is not None:
+        print("--out names one file: use it with one scene (each scene has its own output)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if len(args.scenes) == 1 and not args.ray:
+        try:
+            device = pick_device(args.device)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return render_scene(args.scenes[0], args, device).code
+
+    from .batch import run_batch
+
+    return run_batch(args)
+
+
+def render_scene(path: Path, args, device) -> Outcome:
+    """Validate and render one scene as the command line asks; prints its messages."""
     try:
-        scene = load_scene(args.scene)
+        scene = load_scene(path)
     except SceneError as error:
         print(error.render(), file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return Outcome(path, "invalid", EXIT_BAD_INPUT)
     output = args.out if args.out is not None else scene.output_path
     problems = output_issues(scene, output) if args.out is not None else []
     try:
@@ -195,22 +233,17 @@ def main(argv=None) -> int:
         for field, message in problems:
             print(f"--out {output}: {field}: {message}" if field != "--frames" else f"--frames: {message}",
                   file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
 
-    try:
-        device = pick_device(args.device)
-    except ValueError as error:
-        print(error, file=sys.stderr)
-        return EXIT_BAD_INPUT
     preview = args.preview or (device.type == "cpu" and not args.full)
     plan = make_plan(scene, preview=preview, output=output)
 
     if args.dry_run:
         print(describe(scene, plan))
-        return EXIT_OK
+        return Outcome(path, "planned", EXIT_OK, output=output)
 
     if args.storyboard:
-        return storyboard_command(scene, output, device, not args.quiet)
+        return Outcome(path, "storyboard", storyboard_command(scene, output, device, not args.quiet), output=output)
 
     if preview and not args.preview:
         print(
@@ -222,7 +255,7 @@ def main(argv=None) -> int:
         print(f"note: {note}", file=sys.stderr)
     part = f" (writing frames {frames.start}-{frames.stop - 1})" if len(frames) != plan.frame_count else ""
     print(
-        f"Rendering {args.scene}: {plan.frame_count} frames{part}, {plan.width}x{plan.height} "
+        f"Rendering {path}: {plan.frame_count} frames{part}, {plan.width}x{plan.height} "
         f"at {plan.fps:g} fps, model {scene.model}, on {device}",
         file=sys.stderr,
     )
@@ -238,21 +271,21 @@ def main(argv=None) -> int:
         )
     except RenderRefused as refused:
         print(f"{scene.file}: {refused}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return Outcome(path, "refused", EXIT_BAD_INPUT, output=output)
     except RenderInterrupted as stop:
         where = f"; the {stop.frames} frames so far are in {stop.partial}" if stop.partial else ""
         print(f"Interrupted{where}. Run the same command with --resume to continue.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return Outcome(path, "interrupted", EXIT_INTERRUPTED, stop.frames, output=output)
     except ModelUnavailable as error:
         print(f"{scene.file}: model {scene.model}: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
     except (EncodeError, OSError) as error:
         print(f"{scene.file}: writing {output} failed: {error}. The checkpoint is kept: fix the cause "
               "and run the same command with --resume.", file=sys.stderr)
-        return EXIT_FAILED
+        return Outcome(path, "failed", EXIT_FAILED, output=output)
     print(
         f"Done: {result.frames} frames in {result.seconds:.1f} s "
         f"({result.fps:.2f} frames/s) on {result.device}"
     )
     print(f"Video: {result.path}")
-    return EXIT_OK
+    return Outcome(path, "done", EXIT_OK, result.frames, result.seconds, result.path)

@@ -10,6 +10,7 @@ problem as `file:LINE: field.path: message`, before anything expensive runs.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import typing
 from pathlib import Path
@@ -607,8 +608,10 @@ def _image_issue(image: Path, hint: str) -> Optional[str]:
     try:
         with Image.open(image) as opened:
             opened.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
-        return f"cannot read image '{image}': {error}"
+    except Image.DecompressionBombError:
+        return f"'{image}' is too large to be a safe image (over {2 * Image.MAX_IMAGE_PIXELS // 10**6} megapixels)"
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        return f"cannot read image '{image}' ({error}); is it a complete PNG/JPEG file?"
     return None
 
 
@@ -648,6 +651,13 @@ def output_issues(scene: Scene, output: Path) -> list[tuple[str, str]]:
     except KeyError:
         return [("output", f"'{output.name}' has an unsupported suffix; use {allowed()}")]
     issues = []
+    folder = output.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        issues.append(("output", f"cannot create a folder for {output}: {folder} is a file"))
+    elif not os.access(folder, os.W_OK):
+        issues.append(("output", f"cannot write to {folder}: choose an output folder you may write to"))
     codec = scene.encode.codec
     if codec is not None and codec not in kind.codecs:
         choices = f"use {' or '.join(kind.codecs)}" if kind.codecs else "leave it out"
