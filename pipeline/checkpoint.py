@@ -40,11 +40,14 @@ class Checkpoint:
 
     def save(self, folder: Path) -> None:
         temp = folder / (CHECKPOINT + ".part")
-        torch.save(
-            {"fingerprint": self.fingerprint, "next_frame": self.next_frame, "pieces": self.pieces,
-             "loop_state": self.loop_state},
-            temp,
-        )
+        with open(temp, "wb") as file:
+            torch.save(
+                {"fingerprint": self.fingerprint, "next_frame": self.next_frame, "pieces": self.pieces,
+                 "loop_state": self.loop_state},
+                file,
+            )
+            file.flush()
+            os.fsync(file.fileno())  # on disk before it replaces the last one: safe across power loss
         os.replace(temp, folder / CHECKPOINT)
 
     @classmethod
