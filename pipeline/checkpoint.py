@@ -59,5 +59,13 @@ class Checkpoint:
         return cls(data["fingerprint"], data["next_frame"], list(data["pieces"]), data["loop_state"])
 
 
+def sync(path: Path) -> None:
+    """Force a finished piece (file, or folder of files) onto the disk before a
+    checkpoint names it, so a power cut cannot leave a checkpoint without its data."""
+    for item in sorted(path.iterdir()) if path.is_dir() else [path]:
+        with open(item, "rb") as file:
+            os.fsync(file.fileno())
+
+
 def clear(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)

@@ -203,17 +203,21 @@ def main(argv=None) -> int:
     if len(args.scenes) > 1 and args.out is not None:
         print("--out names one file: use it with one scene (each scene has its own output)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if len(args.scenes) == 1 and not args.ray:
-        try:
-            device = pick_device(args.device)
-        except ValueError as error:
-            print(error, file=sys.stderr)
-            return EXIT_BAD_INPUT
-        return render_scene(args.scenes[0], args, device).code
+    try:
+        if len(args.scenes) == 1 and not args.ray:
+            try:
+                device = pick_device(args.device)
+            except ValueError as error:
+                print(error, file=sys.stderr)
+                return EXIT_BAD_INPUT
+            return render_scene(args.scenes[0], args, device).code
 
-    from .batch import run_batch
+        from .batch import run_batch
 
-    return run_batch(args)
+        return run_batch(args)
+    except KeyboardInterrupt:
+        print("Interrupted. Run the same command with --resume to continue.", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def render_scene(path: Path, args, device) -> Outcome:

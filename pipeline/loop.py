@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +24,8 @@ from tqdm import tqdm
 from . import images
 from .color import keep_chroma, lab_stats, match_colors
 from .dream import dream
-from .checkpoint import CHECKPOINT, Checkpoint, clear, fingerprint, work_dir
-from .encode import Audio, VideoWriter, join, partial_path
+from .checkpoint import CHECKPOINT, Checkpoint, clear, fingerprint, sync, work_dir
+from .encode import Audio, EncodeError, VideoWriter, join, partial_path
 from .formats import chunk_suffix
 from .models import DreamNet, load_model
 from .motion import warp
@@ -147,6 +150,33 @@ def frames_of(
     return Dreamer(scene, plan, net, device).frames(stop)
 
 
+class StopRequest:
+    """The first Ctrl-C asks the loop to stop at the next frame boundary, where
+    nothing is half-written; a second one interrupts at once."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = None
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():  # signals reach only the main thread
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nStopping after this frame (Ctrl-C again to stop at once)...", file=sys.stderr)
+
+    def uninstall(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+
 class RenderRefused(Exception):
     """The render would overwrite or discard something; the message says which flag allows it."""
 
@@ -237,7 +267,9 @@ def render(
         disable=not progress,
         dynamic_ncols=True,
     )
+    stop = StopRequest()
     try:
+        stop.install()
         for spec, frame in dreamer.frames(frames.stop):
             if spec.index >= frames.start:
                 if writer is None:
@@ -247,9 +279,12 @@ def render(
             boundary = (spec.index + 1) % checkpoint_every == 0 or spec.index + 1 == frames.stop
             if boundary:
                 if writer is not None:
-                    pieces.append(writer.finish().name)
+                    finished = writer.finish()
+                    sync(finished)
+                    pieces.append(finished.name)
                     writer = None
                 Checkpoint(stamp, spec.index + 1, pieces, dreamer.state()).save(work)
+            stop.check()
         bar.close()
         temp = partial_path(output)
         if temp.is_dir():
@@ -262,17 +297,22 @@ def render(
     except KeyboardInterrupt:
         bar.close()
         kept = None
-        if writer is not None:
-            writer.finish()  # the frames so far, playable, but not a finished piece
-            pieces = pieces + [writer.path.name]
-        if pieces:
-            kept = publish(partial_path(output))
+        try:
+            if writer is not None:
+                writer.finish()  # the frames so far, playable, but not a finished piece
+                pieces = pieces + [writer.path.name]
+            if pieces:
+                kept = publish(partial_path(output))
+        except (EncodeError, OSError):
+            kept = None  # interrupted mid-write: the checkpoint is what counts
         raise RenderInterrupted(kept, max(0, dreamer.next_frame - frames.start)) from None
     except BaseException:
         bar.close()
         if writer is not None:
             writer.discard()
         raise
+    finally:
+        stop.uninstall()
     seconds = time.perf_counter() - began
     write_sidecar(
         scene,
