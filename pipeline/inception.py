@@ -18,8 +18,8 @@ from collections import OrderedDict
 from pathlib import Path
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from .weights import package_file
 

@@ -22,9 +22,9 @@ import torch
 from tqdm import tqdm
 
 from . import images
+from .checkpoint import CHECKPOINT, Checkpoint, clear, fingerprint, sync, work_dir
 from .color import keep_chroma, lab_stats, match_colors
 from .dream import dream
-from .checkpoint import CHECKPOINT, Checkpoint, clear, fingerprint, sync, work_dir
 from .encode import Audio, EncodeError, VideoWriter, join, partial_path
 from .formats import chunk_suffix
 from .models import DreamNet, load_model

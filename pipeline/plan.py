@@ -8,8 +8,8 @@ frame loop only reads values and the whole render can be printed beforehand.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from .formats import format_of
 from .keyframes import mix

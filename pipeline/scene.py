@@ -23,8 +23,6 @@ from .formats import allowed, format_of
 from .keyframes import EASES, Track
 from .zoo import ZOO
 
-
-
 # ---------------------------------------------------------------- errors
 
 

@@ -71,10 +71,11 @@ def sidecar_data(scene: Scene, output: Path, details: dict) -> dict:
 
 
 def versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
     import imageio_ffmpeg
     import torch
     import torchvision
-    from importlib.metadata import PackageNotFoundError, version
 
     try:
         own = version("dreamzoom")
