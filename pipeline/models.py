@@ -12,6 +12,17 @@ from .weights import read_checkpoint
 from .zoo import ZOO, ModelSpec
 
 
+class PooledClassifier(nn.Module):
+    """Global average pool, flatten, then the classifier: ImageNet logits as a stage."""
+
+    def __init__(self, classifier: nn.Module):
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
 class DreamNet(nn.Module):
     """A zoo network as ordered stages; returns the activations asked for.
 

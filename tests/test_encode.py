@@ -55,16 +55,6 @@ def test_discard_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_partial_video_is_playable(tmp_path):
-    target = tmp_path / "cut.mp4"
-    writer = VideoWriter(target, 64, 48, fps=10, crf=18, preset="ultrafast")
-    for frame in frames(4, 64, 48):
-        writer.write(frame)
-    kept = writer.keep_partial()
-    assert kept == partial_path(target) and not target.exists()
-    assert iio.imread(kept).shape[0] == 4
-
-
 def test_rejects_odd_sizes_and_wrong_frames(tmp_path):
     with pytest.raises(ValueError, match="even"):
         VideoWriter(tmp_path / "odd.mp4", 65, 48, fps=10, crf=18, preset="ultrafast")
