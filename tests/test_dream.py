@@ -2,7 +2,7 @@
 
 import torch
 
-from pipeline.dream import ascent_step, dream, gaussian_blur, octave_sizes
+from pipeline.dream import ascent_step, dream, gaussian_blur, gaussian_kernel, jitter_offsets, octave_sizes
 from pipeline.images import cover_fit, to_tensor
 from pipeline.objectives import layer_l2, weighted_sum
 from pipeline.plan import DreamSettings
@@ -28,10 +28,9 @@ def test_pretrained_inception_matches_the_published_network(inception):
 def test_one_step_raises_the_objective(inception):
     image = logo()
     objective = layer_l2("mixed_3")
-    generator = torch.Generator().manual_seed(0)
     before = value(inception, image, objective)
     with torch.enable_grad():
-        after_image = ascent_step(inception, image, objective, 0.02, 0, 0.0, generator)
+        after_image = ascent_step(inception, image, objective, 0.02, torch.zeros(2, dtype=torch.long), None)
     assert value(inception, after_image, objective) > before * 1.02
 
 
@@ -78,11 +77,11 @@ def test_gradient_smoothing_blurs_but_keeps_the_mean():
 
 
 def raised(net, image, objective, steps=3):
-    generator = torch.Generator().manual_seed(0)
+    offsets = jitter_offsets(steps, 4, torch.Generator().manual_seed(0))
     before = value(net, image, objective)
     with torch.enable_grad():
-        for _ in range(steps):
-            image = ascent_step(net, image, objective, 0.02, 4, 0.5, generator)
+        for shift in offsets:
+            image = ascent_step(net, image, objective, 0.02, shift, gaussian_kernel(0.5))
     return before, value(net, image, objective)
 
 
