@@ -28,6 +28,10 @@ def child_flags(args) -> list[str]:
             flags.append("--" + name.replace("_", "-"))
     if args.frames:
         flags += ["--frames", args.frames]
+    if args.precision != "auto":
+        flags += ["--precision", args.precision]
+    if args.max_vram is not None:
+        flags += ["--max-vram", str(args.max_vram)]
     return flags
 
 

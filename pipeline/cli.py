@@ -60,6 +60,14 @@ def parse_args(argv):
         action="store_true",
         help="render segment starts, midpoints and the last frame, small and fast, into NAME.storyboard.png",
     )
+    parser.add_argument(
+        "--precision", default="auto", choices=["auto", "fp32", "bf16"],
+        help="network arithmetic: auto (bf16 on a GPU, fp32 on the CPU), fp32 or bf16",
+    )
+    parser.add_argument(
+        "--max-vram", type=float, metavar="GIB",
+        help="GPU memory the dream may use; larger frames are dreamed in tiles (default: the whole GPU)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted render from its checkpoint")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output (or checkpoint)")
@@ -77,6 +85,8 @@ def parse_args(argv):
         parser.error("--jobs must be at least 1")
     if args.checkpoint_every < 1:
         parser.error("--checkpoint-every must be at least 1")
+    if args.max_vram is not None and args.max_vram <= 0:
+        parser.error("--max-vram must be a positive number of GiB, e.g. 12")
     return args
 
 
@@ -255,7 +265,9 @@ def render_scene(path: Path, args, device) -> Outcome:
             "(add --full for full size and settings on the CPU, much slower).",
             file=sys.stderr,
         )
-    for note in plan.notes:
+    notes = plan.notes + (["--max-vram caps GPU memory; it does nothing on the CPU"]
+                          if args.max_vram and device.type == "cpu" else [])
+    for note in notes:
         print(f"note: {note}", file=sys.stderr)
     part = f" (writing frames {frames.start}-{frames.stop - 1})" if len(frames) != plan.frame_count else ""
     print(
@@ -264,6 +276,8 @@ def render_scene(path: Path, args, device) -> Outcome:
         file=sys.stderr,
     )
 
+    import torch
+
     from .encode import EncodeError
     from .loop import RenderInterrupted, RenderRefused, render
     from .weights import ModelUnavailable
@@ -271,7 +285,8 @@ def render_scene(path: Path, args, device) -> Outcome:
     try:
         result = render(
             scene, plan, output, device, progress=not args.quiet, frames=frames, resume=args.resume,
-            overwrite=args.overwrite, checkpoint_every=args.checkpoint_every,
+            overwrite=args.overwrite, checkpoint_every=args.checkpoint_every, precision=args.precision,
+            max_vram=args.max_vram,
         )
     except RenderRefused as refused:
         print(f"{scene.file}: {refused}", file=sys.stderr)
@@ -283,6 +298,11 @@ def render_scene(path: Path, args, device) -> Outcome:
     except ModelUnavailable as error:
         print(f"{scene.file}: model {scene.model}: {error}", file=sys.stderr)
         return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
+    except (MemoryError, torch.cuda.OutOfMemoryError) as error:
+        print(f"{scene.file}: out of memory on {device}: {str(error).splitlines()[0]}. "
+              "Lower --max-vram (the dream then works in tiles) or free the GPU, "
+              "and run the same command with --resume.", file=sys.stderr)
+        return Outcome(path, "failed", EXIT_FAILED, output=output)
     except (EncodeError, OSError) as error:
         print(f"{scene.file}: writing {output} failed: {error}. The checkpoint is kept: fix the cause "
               "and run the same command with --resume.", file=sys.stderr)

@@ -7,6 +7,8 @@ dream keeps its structure.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 # sRGB (D65) -> XYZ, and the D65 white point.
@@ -17,14 +19,22 @@ _WHITE = torch.tensor([0.950456, 1.0, 1.088754])
 _EPS = 6.0 / 29.0
 
 
+@lru_cache(maxsize=16)
+def _constants(device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """RGB->XYZ, XYZ->RGB and the white point on `device`, copied there once (a copy waits for the GPU)."""
+    return (_RGB_TO_XYZ.to(device, dtype), torch.linalg.inv(_RGB_TO_XYZ).to(device, dtype),
+            _WHITE.to(device, dtype).view(1, 3, 1, 1))
+
+
 def _matrix(matrix: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-    return torch.einsum("ij,njhw->nihw", matrix.to(image.device, image.dtype), image)
+    return torch.einsum("ij,njhw->nihw", matrix, image)
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
     """(N, 3, H, W) sRGB in [0, 1] -> LAB (L in [0, 100], a/b roughly [-110, 110])."""
+    to_xyz, _, white = _constants(rgb.device, rgb.dtype)
     linear = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-    xyz = _matrix(_RGB_TO_XYZ, linear) / _WHITE.to(rgb.device, rgb.dtype).view(1, 3, 1, 1)
+    xyz = _matrix(to_xyz, linear) / white
     f = torch.where(xyz > _EPS**3, xyz.clamp_min(1e-12) ** (1 / 3), xyz / (3 * _EPS**2) + 4 / 29)
     return torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], 1)
 
@@ -34,8 +44,9 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     fy = (lab[:, 0] + 16) / 116
     f = torch.stack([fy + lab[:, 1] / 500, fy, fy - lab[:, 2] / 200], 1)
     xyz = torch.where(f > _EPS, f**3, 3 * _EPS**2 * (f - 4 / 29))
-    xyz = xyz * _WHITE.to(lab.device, lab.dtype).view(1, 3, 1, 1)
-    linear = _matrix(torch.linalg.inv(_RGB_TO_XYZ), xyz).clamp(0.0, 1.0)
+    _, to_rgb, white = _constants(lab.device, lab.dtype)
+    xyz = xyz * white
+    linear = _matrix(to_rgb, xyz).clamp(0.0, 1.0)
     rgb = torch.where(linear > 0.0031308, 1.055 * linear.clamp_min(1e-12) ** (1 / 2.4) - 0.055, 12.92 * linear)
     return rgb.clamp(0.0, 1.0)
 

@@ -54,6 +54,13 @@ def to_tensor(pixels: np.ndarray, device: torch.device | str) -> torch.Tensor:
     return tensor.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
 
 
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A small host tensor to `device` without making the host wait for the GPU's queue."""
+    if torch.device(device).type != "cuda":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
+
+
 def to_pixels(image: torch.Tensor) -> np.ndarray:
     """(1, 3, H, W) in [0, 1] -> (H, W, 3) uint8 on the host; the only device->host copy."""
     pixels = image[0].mul(255.0).round_().clamp_(0, 255).to(torch.uint8)

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -24,12 +25,13 @@ from tqdm import tqdm
 from . import images
 from .checkpoint import CHECKPOINT, Checkpoint, clear, fingerprint, sync, work_dir
 from .color import keep_chroma, lab_stats, match_colors
-from .dream import dream
 from .encode import Audio, EncodeError, VideoWriter, join, partial_path
+from .engine import DreamEngine
 from .formats import chunk_suffix
+from .handoff import BackgroundWriter
 from .models import DreamNet, load_model
 from .motion import warp
-from .objectives import Objective, channel_l2, class_logit, guide, layer_l2, weighted_sum
+from .objectives import Objective, channel_l2, class_logit, guide, layer_l2
 from .plan import FrameSpec, Plan
 from .post import unsharp_mask
 from .scene import Scene
@@ -64,8 +66,10 @@ class Dreamer:
     with bit-identical results on the CPU.
     """
 
-    def __init__(self, scene: Scene, plan: Plan, net: DreamNet, device: torch.device):
+    def __init__(self, scene: Scene, plan: Plan, net: DreamNet, device: torch.device,
+                 engine: DreamEngine | None = None):
         self.scene, self.plan, self.net, self.device = scene, plan, net, device
+        self.engine = engine or DreamEngine(net, device)
         self.generator = torch.Generator().manual_seed(scene.seed)
         self.objectives: dict[tuple, Objective] = {}
         self.guide_features: dict[tuple, torch.Tensor] = {}
@@ -82,6 +86,12 @@ class Dreamer:
         return self.images[start]
 
     def term_objective(self, term) -> Objective:
+        """One term's objective, built once: the engine recognises its captured dreams by them."""
+        if term not in self.objectives:
+            self.objectives[term] = self._build_term(term)
+        return self.objectives[term]
+
+    def _build_term(self, term) -> Objective:
         kind, *rest = term
         if kind == "layer":
             return layer_l2(rest[0])
@@ -96,11 +106,8 @@ class Dreamer:
             self.guide_features[image, layer] = acts.mean(dim=(0, 2, 3))
         return guide(layer, self.guide_features[image, layer])
 
-    def objective_for(self, terms: dict) -> Objective:
-        key = tuple(sorted(terms.items(), key=repr))
-        if key not in self.objectives:
-            self.objectives[key] = weighted_sum((self.term_objective(t), w) for t, w in terms.items())
-        return self.objectives[key]
+    def weighted_terms(self, terms: dict) -> list[tuple[Objective, float]]:
+        return [(self.term_objective(t), w) for t, w in sorted(terms.items(), key=lambda item: repr(item[0]))]
 
     def step(self, spec: FrameSpec) -> torch.Tensor:
         """Make frame `spec.index` from the current one."""
@@ -113,7 +120,7 @@ class Dreamer:
             frame = torch.lerp(frame, self.image_for(start), weight)
         undreamed = frame
         if spec.index > 0 or self.scene.dream_start:
-            frame = dream(self.net, frame, self.objective_for(spec.terms), spec.dream, self.generator)
+            frame = self.engine.dream(frame, self.weighted_terms(spec.terms), spec.dream, self.generator)
         if self.scene.color.mode == "luma":
             frame = keep_chroma(frame, undreamed, spec.color_strength)
         else:
@@ -192,6 +199,8 @@ def render(
     resume: bool = False,
     overwrite: bool = True,
     checkpoint_every: int = 50,
+    precision: str = "auto",
+    max_vram: float | None = None,
 ) -> RenderResult:
     """Render `plan` to `output` in pieces of `checkpoint_every` frames.
 
@@ -199,6 +208,7 @@ def render(
     dreamed (each frame grows from the one before) but not encoded. After each
     piece the loop's state is saved, so `resume=True` continues an interrupted
     render with identical frames. `net` reuses an already loaded network.
+    precision and max_vram (GiB) go to the DreamEngine.
     """
     frames = frames or range(plan.frame_count)
     began = time.perf_counter()
@@ -219,7 +229,7 @@ def render(
         raise RenderRefused(f"{output} exists: add --overwrite to replace it")
     if net is None:
         net = load_model(scene.model, device, scene.weights_source)
-    dreamer = Dreamer(scene, plan, net, device)
+    dreamer = Dreamer(scene, plan, net, device, DreamEngine(net, device, precision, max_vram))
     if resume and checkpoint is not None:
         dreamer.restore(checkpoint.loop_state)
         pieces = checkpoint.pieces
@@ -232,10 +242,10 @@ def render(
         pieces = []
 
     suffix = chunk_suffix(output)
-    writer: VideoWriter | None = None
+    writer: BackgroundWriter | None = None
 
-    def open_piece(first: int) -> VideoWriter:
-        return VideoWriter(
+    def open_piece(first: int) -> BackgroundWriter:
+        return BackgroundWriter(VideoWriter(
             work / f"piece_{first:06d}{suffix}",
             plan.width,
             plan.height,
@@ -248,7 +258,7 @@ def render(
             first_frame=first,
             total_frames=plan.frame_count,
             png_name=output.name,
-        )
+        ))
 
     def publish(target: Path) -> Path:
         audio = None
@@ -258,6 +268,25 @@ def render(
             [work / name for name in pieces], target, output, plan.fps, scene.encode.codec or "h264",
             scene.encode.crf, audio, (frames.start, len(frames), plan.frame_count),
         )
+
+    # A finished piece is closed (ffmpeg drains its look-ahead) and checkpointed on a
+    # thread while the loop dreams on; pieces close in order, one at a time.
+    closer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="piece closer")
+    closing: Future | None = None
+
+    def close_piece(piece: BackgroundWriter | None, next_frame: int, state: dict) -> None:
+        if piece is not None:
+            finished = piece.finish()
+            sync(finished)
+            pieces.append(finished.name)
+        Checkpoint(stamp, next_frame, pieces, state).save(work)
+
+    def closed() -> None:
+        """Wait for the piece being closed; its errors surface here."""
+        nonlocal closing
+        if closing is not None:
+            pending, closing = closing, None
+            pending.result()
 
     bar = tqdm(
         total=frames.stop,
@@ -274,17 +303,15 @@ def render(
             if spec.index >= frames.start:
                 if writer is None:
                     writer = open_piece(spec.index)
-                writer.write(images.to_pixels(frame))
+                writer.write(frame)
             bar.update()
             boundary = (spec.index + 1) % checkpoint_every == 0 or spec.index + 1 == frames.stop
             if boundary:
-                if writer is not None:
-                    finished = writer.finish()
-                    sync(finished)
-                    pieces.append(finished.name)
-                    writer = None
-                Checkpoint(stamp, spec.index + 1, pieces, dreamer.state()).save(work)
+                closed()
+                closing = closer.submit(close_piece, writer, spec.index + 1, dreamer.state())
+                writer = None
             stop.check()
+        closed()
         bar.close()
         temp = partial_path(output)
         if temp.is_dir():
@@ -298,6 +325,7 @@ def render(
         bar.close()
         kept = None
         try:
+            closed()
             if writer is not None:
                 writer.finish()  # the frames so far, playable, but not a finished piece
                 pieces = pieces + [writer.path.name]
@@ -308,10 +336,13 @@ def render(
         raise RenderInterrupted(kept, max(0, dreamer.next_frame - frames.start)) from None
     except BaseException:
         bar.close()
+        if closing is not None:
+            closing.exception()  # let it finish; the error being raised is the one to report
         if writer is not None:
             writer.discard()
         raise
     finally:
+        closer.shutdown()
         stop.uninstall()
     seconds = time.perf_counter() - began
     write_sidecar(

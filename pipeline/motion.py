@@ -7,6 +7,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .images import to_device
+
 
 def affine_matrix(
     width: int, height: int, zoom: float, rotate: float, translate: tuple[float, float]
@@ -51,7 +53,7 @@ def warp(
     if zoom == 1.0 and rotate == 0.0 and translate[0] == 0.0 and translate[1] == 0.0:
         return image
     _, _, height, width = image.shape
-    theta = affine_matrix(width, height, zoom, rotate, translate).to(image.device, image.dtype)
+    theta = to_device(affine_matrix(width, height, zoom, rotate, translate), image.device).to(image.dtype)
     grid = F.affine_grid(theta, list(image.shape), align_corners=False)
     warped = F.grid_sample(
         image, grid, mode=resample, padding_mode="reflection", align_corners=False

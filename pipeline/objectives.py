@@ -30,8 +30,10 @@ class Objective:
             f"{self.label} + {other.label}",
         )
 
-    def __mul__(self, weight: float) -> "Objective":
-        return Objective(lambda acts: self(acts) * weight, self.layers, f"{weight:g}*{self.label}")
+    def __mul__(self, weight) -> "Objective":
+        """weight: a number, or a tensor whose value may change between calls (read on the device)."""
+        shown = f"{weight:g}" if isinstance(weight, (int, float)) else "w"
+        return Objective(lambda acts: self(acts) * weight, self.layers, f"{shown}*{self.label}")
 
     __rmul__ = __mul__
 
