@@ -2,10 +2,11 @@
 
 Prints, for one model, size and dream settings: milliseconds per top-octave
 iteration, seconds per frame and frames per second end to end (motion,
-dream, host copy and encoding), peak GPU memory, and the machine and
-versions. The same work is also run by a deliberately plain eager fp32
-reference loop, and the speed-up of the renderer's path over it is printed.
-On the CPU, small sizes make it a quick smoke test.
+dream, colour, host copy and H.264 encoding, exactly as a render does them),
+the first frame's set-up cost, peak GPU memory, and the machine and versions.
+The same work is also run by a deliberately plain eager fp32 reference loop,
+and the speed-up over it is printed, with how closely the renderer's
+gradients agree with fp32. On the CPU, small sizes make it a quick smoke test.
 """
 
 from __future__ import annotations
@@ -17,31 +18,41 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torchvision.transforms.functional import gaussian_blur
 
 from . import images
-from .dream import ascent_step, dream, octave_sizes
+from .dream import octave_sizes, pixel_gradient, tile_grid
 from .encode import VideoWriter
+from .engine import PRECISIONS, DreamEngine
+from .handoff import BackgroundWriter
+from .loop import Dreamer
 from .models import load_model
 from .motion import warp
 from .objectives import layer_l2
-from .plan import DreamSettings
+from .plan import DreamSettings, make_plan
+from .scene import load_scene
 from .zoo import ZOO
+
+STEP, JITTER, SMOOTH, ZOOM, COLOR = 0.004, 16, 0.5, 1.02, 0.15
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m pipeline.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="inception_v3", choices=list(ZOO))
-    parser.add_argument("--weights", default="pretrained", help="pretrained or random (random needs no download)")
+    parser.add_argument("--weights", default="pretrained", help="pretrained, random (needs no download) or a file")
     parser.add_argument("--layer", help="layer or alias (default: the model's 'parts')")
     parser.add_argument("--size", default="640x360", help="WIDTHxHEIGHT (default 640x360)")
-    parser.add_argument("--octaves", type=int, default=3)
-    parser.add_argument("--octave-scale", type=float, default=1.4)
-    parser.add_argument("--iterations", type=int, default=8)
+    parser.add_argument("--octaves", type=int, default=4)
+    parser.add_argument("--octave-scale", type=float, default=1.8)
+    parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--frames", type=int, default=3, help="frames timed end to end")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS)
+    parser.add_argument("--max-vram", type=float, metavar="GIB", help="cap on the dream's GPU memory (tiles)")
+    parser.add_argument("--reference-frames", type=int, default=2, help="frames the eager reference is timed on")
     parser.add_argument("--skip-reference", action="store_true", help="do not run the eager reference")
     return parser.parse_args(argv)
 
@@ -71,15 +82,79 @@ def reference_dream(net, image, layer, settings: DreamSettings, generator) -> to
     return x.detach()
 
 
-def time_frames(step_frame, frames: int, device) -> float:
-    """Seconds per frame, after one warm-up frame."""
-    step_frame()
+def timed(work, count: int, device) -> float:
+    """Seconds per call of work(), after one warm-up call."""
+    work()
     sync(device)
     began = time.perf_counter()
-    for _ in range(frames):
-        step_frame()
+    for _ in range(count):
+        work()
     sync(device)
-    return (time.perf_counter() - began) / frames
+    return (time.perf_counter() - began) / count
+
+
+def scene_text(args, width: int, height: int, layer: str, frames: int) -> str:
+    return (
+        f"output: bench.mp4\nsize: [{width}, {height}]\nfps: 30\nframes: {frames}\nseed: 0\nstart: noise\n"
+        f"model: {args.model}\nweights: {args.weights}\n"
+        f"dream: {{octaves: {args.octaves}, octave_scale: {args.octave_scale}, iterations: {args.iterations}, "
+        f"step: {STEP}, jitter: {JITTER}, smooth: {SMOOTH}}}\n"
+        f"motion: {{zoom: {ZOOM}}}\ncolor: {{strength: {COLOR}}}\n"
+        f"segments:\n  - frames: [0, {frames - 1}]\n    layers: [{layer}]\n"
+    )
+
+
+def render_frames(scene, plan, net, device, engine, folder: Path, count: int) -> tuple[float, float, float]:
+    """Seconds for frames 0-1 (set-up), per frame after (until each frame is in ffmpeg's
+    hands), and to finish the file, of the renderer's own loop: motion, dream, colour,
+    handoff to the writer thread and H.264 encoding."""
+    dreamer = Dreamer(scene, plan, net, device, engine)
+    writer = BackgroundWriter(VideoWriter(folder / "bench.mp4", plan.width, plan.height, plan.fps))
+    frames = dreamer.frames()
+    began = time.perf_counter()
+    for _ in range(2):  # frame 0 is the start image; frame 1 sets up (autotuning, graph capture)
+        writer.write(next(frames)[1])
+    sync(device)
+    setup = time.perf_counter() - began
+    began = time.perf_counter()
+    for _ in range(count):
+        writer.write(next(frames)[1])
+    writer.drain()
+    seconds = (time.perf_counter() - began) / count
+    began = time.perf_counter()
+    writer.finish()  # x264 encodes the frames it held for look-ahead: once per render
+    return setup, seconds, time.perf_counter() - began
+
+
+def reference_frames(net, start, layer, settings, device, folder: Path, count: int) -> float:
+    """Seconds per frame of zoom + reference dream + blocking host copy + blocking encode."""
+    writer = VideoWriter(folder / "reference.mp4", start.shape[3], start.shape[2], 30)
+    generator = torch.Generator().manual_seed(0)
+    state = {"frame": start}
+
+    def one_frame():
+        with torch.enable_grad():
+            state["frame"] = reference_dream(net, warp(state["frame"], ZOOM), layer, settings, generator)
+        writer.write(images.to_pixels(state["frame"]))
+
+    seconds = timed(one_frame, count, device)
+    writer.discard()
+    return seconds
+
+
+def encoding_rate(frame: torch.Tensor, folder: Path, count: int = 24) -> float:
+    """Frames per second ffmpeg alone takes at the renderer's settings, fed `frame` panned."""
+    pixels = images.to_pixels(frame)
+    writer = VideoWriter(folder / "encode.mp4", pixels.shape[1], pixels.shape[0], 30)
+    began = time.perf_counter()
+    for index in range(count):
+        writer.write(np.roll(pixels, 3 * index, axis=1))
+    writer.finish()
+    return count / (time.perf_counter() - began)
+
+
+def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.double() * b.double()).sum() / (a.double().norm() * b.double().norm() + 1e-30))
 
 
 def main(argv=None) -> int:
@@ -90,69 +165,82 @@ def main(argv=None) -> int:
     width, height = (int(v) for v in args.size.lower().split("x"))
     spec = ZOO[args.model]
     layer = spec.resolve(args.layer or "parts")
-    settings = DreamSettings(args.octaves, args.octave_scale, args.iterations, 0.004, 16, 0.5)
+    settings = DreamSettings(args.octaves, args.octave_scale, args.iterations, STEP, JITTER, SMOOTH)
     net = load_model(args.model, device, args.weights)
+    engine = DreamEngine(net, device, args.precision, args.max_vram)
     start = images.to_tensor(images.smooth_noise(width, height, 0), device)
     objective = layer_l2(layer)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
+    terms = [(objective, 1.0)]
 
-    # ms per top-octave iteration (the full-size gradient step).
+    # ms per top-octave iteration: one octave at full size, `iterations` steps per call.
+    top = DreamSettings(1, 1.0, args.iterations, STEP, JITTER, SMOOTH)
     generator = torch.Generator().manual_seed(0)
-    with torch.enable_grad():
-        ascent_step(net, start, objective, settings.step, settings.jitter, settings.smooth, generator)
-        sync(device)
-        began = time.perf_counter()
-        repeats = max(3, args.iterations)
-        for _ in range(repeats):
-            ascent_step(net, start, objective, settings.step, settings.jitter, settings.smooth, generator)
-        sync(device)
-    iteration_ms = (time.perf_counter() - began) / repeats * 1000
-
-    def timed(dream_frame) -> float:
-        """Seconds per frame of zoom + dream + host copy + H.264 encoding."""
-        with tempfile.TemporaryDirectory() as folder:
-            writer = VideoWriter(Path(folder) / "bench.mp4", even_width, even_height, 30, preset="veryfast")
-            state = {"frame": even_start}
-
-            def one_frame():
-                state["frame"] = dream_frame(warp(state["frame"], 1.02))
-                writer.write(images.to_pixels(state["frame"]))
-
-            seconds = time_frames(one_frame, args.frames, device)
-            writer.discard()
-        return seconds
-
-    even_width, even_height = width + width % 2, height + height % 2
-    even_start = F.interpolate(start, size=(even_height, even_width), mode="bilinear", align_corners=False)
-    def renderer_path(frame):
-        return dream(net, frame, objective, settings, generator)
-
-    def reference_path(frame):
+    iteration_ms = timed(lambda: engine.dream(start, terms, top, generator), 3, device) / args.iterations * 1e3
+    reference_ms = None
+    if not args.skip_reference:
+        one = DreamSettings(1, 1.0, 1, STEP, JITTER, SMOOTH)
         with torch.enable_grad():
-            return reference_dream(net, frame, layer, settings, generator)
+            reference_ms = timed(lambda: reference_dream(net, start, layer, one, generator), 3, device) * 1e3
 
-    # Two alternating rounds, best of each: the order of runs must not pick the winner.
-    rounds = 1 if args.skip_reference else 2
-    seconds, reference = float("inf"), None
-    for _ in range(rounds):
-        seconds = min(seconds, timed(renderer_path))
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        scene_file = folder / "bench.yaml"
+        frames = args.frames + 2
+        scene_file.write_text(scene_text(args, width, height, layer, frames))
+        scene = load_scene(scene_file)
+        plan = make_plan(scene, output=scene.output_path)
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        setup, seconds, finish = render_frames(scene, plan, net, device, engine, folder, args.frames)
+        peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
+        frame = F.interpolate(start, size=(plan.height, plan.width), mode="bilinear", align_corners=False)
+        dream_only = timed(lambda: engine.dream(frame, terms, settings, generator), max(1, args.frames // 3), device)
+        encode_rate = encoding_rate(frame, folder)
+        reference = None
         if not args.skip_reference:
-            reference = min(reference or float("inf"), timed(reference_path))
-    peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
+            even = F.interpolate(start, size=(plan.height, plan.width), mode="bilinear", align_corners=False)
+            reference = reference_frames(net, even, layer, settings, device, folder, args.reference_frames)
+
+    # How closely the renderer's gradient follows fp32, on at most a 1080p crop (fp32 must fit),
+    # whole and split into four tiles.
+    crop = start[:, :, : min(height, 1080), : min(width, 1920)]
+    crop_h, crop_w = crop.shape[2:]
+    try:
+        quarter = tile_grid(crop_h, crop_w, crop_h * crop_w // 4, spec.min_size)
+    except ValueError:  # too small to split
+        quarter = None
+    with torch.enable_grad():
+        exact = pixel_gradient(net, crop, objective, tile_grid(crop_h, crop_w, None))
+        agreement = cosine(pixel_gradient(engine.net, crop, objective, tile_grid(crop_h, crop_w, None),
+                                          engine.precision), exact)
+        if quarter is not None:
+            tiled = cosine(pixel_gradient(engine.net, crop, objective, quarter, engine.precision), exact)
+    tile_pixels = engine.tile_pixels_for(objective, height, width)
 
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "none"
     print(f"machine   {platform.node()} | {platform.processor() or platform.machine()} | "
           f"{torch.get_num_threads()} CPU threads | GPU {gpu}")
-    print(f"versions  python {platform.python_version()} | torch {torch.__version__}")
-    print(f"workload  {args.model} ({args.weights}) @ {layer}, {width}x{height}, {args.octaves} octaves x"
-          f"{args.octave_scale}, {args.iterations} iterations, on {device}")
-    print(f"{'top-octave iteration':<28}{iteration_ms:10.1f} ms")
+    print(f"versions  python {platform.python_version()} | torch {torch.__version__} | "
+          f"cuDNN {torch.backends.cudnn.version()}")
+    sizes = octave_sizes(height, width, args.octaves, args.octave_scale, spec.min_size)
+    print(f"workload  {args.model} ({args.weights}) @ {layer}, {width}x{height}, {len(sizes)} octaves x"
+          f"{args.octave_scale}, {args.iterations} iterations, on {device} ({engine.describe()})")
+    print(f"{'top-octave iteration':<28}{iteration_ms:10.2f} ms", end="")
+    print(f"   (eager fp32 {reference_ms:.2f} ms, {reference_ms / iteration_ms:.1f}x)" if reference_ms else "")
+    print(f"{'first frame (set-up)':<28}{setup:10.2f} s")
     print(f"{'end to end':<28}{seconds:10.3f} s/frame  {1 / seconds:8.2f} frames/s")
+    print(f"{'  of which the dream':<28}{dream_only:10.3f} s/frame")
+    print(f"{'  encoding alone (ffmpeg)':<28}{1 / encode_rate:10.3f} s/frame  {encode_rate:8.2f} frames/s")
+    print(f"{'finishing the file (once)':<28}{finish:10.2f} s")
     if peak is not None:
-        print(f"{'peak GPU memory':<28}{peak:10.2f} GiB")
+        cap = f" (cap {args.max_vram:g} GiB)" if args.max_vram else ""
+        print(f"{'peak GPU memory':<28}{peak:10.2f} GiB{cap}")
+    if tile_pixels is not None:
+        print(f"{'tiles at full size':<28}{len(tile_grid(height, width, tile_pixels, spec.min_size)):10d}")
+    print(f"{'gradient vs fp32':<28}{agreement:10.4f} cosine on {crop_w}x{crop_h}"
+          + (f" ({len(quarter)} tiles: {tiled:.4f})" if quarter else ""))
     if reference is not None:
-        print(f"{'eager fp32 reference':<28}{reference:10.3f} s/frame  (renderer is {reference / seconds:.2f}x)")
+        print(f"{'eager fp32 reference':<28}{reference:10.3f} s/frame  (renderer is {reference / seconds:.1f}x)")
     return 0
 
 
