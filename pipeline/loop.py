@@ -350,6 +350,7 @@ def render(
         output,
         {
             "device": str(device),
+            "engine": dreamer.engine.describe(),
             "preview": plan.preview,
             "size": [plan.width, plan.height],
             "frames": [frames.start, frames.stop - 1],
