@@ -198,8 +198,7 @@ def main(argv=None) -> int:
         encode_rate = encoding_rate(frame, folder)
         reference = None
         if not args.skip_reference:
-            even = F.interpolate(start, size=(plan.height, plan.width), mode="bilinear", align_corners=False)
-            reference = reference_frames(net, even, layer, settings, device, folder, args.reference_frames)
+            reference = reference_frames(net, frame, layer, settings, device, folder, args.reference_frames)
 
     # How closely the renderer's gradient follows fp32, on at most a 1080p crop (fp32 must fit),
     # whole and split into four tiles.

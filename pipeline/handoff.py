@@ -16,11 +16,7 @@ from pathlib import Path
 import torch
 
 from .encode import VideoWriter
-
-
-def device_pixels(image: torch.Tensor) -> torch.Tensor:
-    """(1, 3, H, W) in [0, 1] -> (H, W, 3) uint8, still on the image's device."""
-    return image[0].mul(255.0).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0)
+from .images import device_pixels
 
 
 class BackgroundWriter:

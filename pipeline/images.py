@@ -61,7 +61,11 @@ def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
     return tensor.pin_memory().to(device, non_blocking=True)
 
 
+def device_pixels(image: torch.Tensor) -> torch.Tensor:
+    """(1, 3, H, W) in [0, 1] -> (H, W, 3) uint8, still on the image's device."""
+    return image[0].mul(255.0).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0)
+
+
 def to_pixels(image: torch.Tensor) -> np.ndarray:
-    """(1, 3, H, W) in [0, 1] -> (H, W, 3) uint8 on the host; the only device->host copy."""
-    pixels = image[0].mul(255.0).round_().clamp_(0, 255).to(torch.uint8)
-    return pixels.permute(1, 2, 0).contiguous().cpu().numpy()
+    """(1, 3, H, W) in [0, 1] -> (H, W, 3) uint8 on the host (waits for the device)."""
+    return device_pixels(image).contiguous().cpu().numpy()

@@ -10,8 +10,7 @@ import torch
 
 from pipeline.dream import pixel_gradient, tile_grid
 from pipeline.engine import DreamEngine
-from pipeline.handoff import device_pixels
-from pipeline.images import cover_fit, to_tensor
+from pipeline.images import cover_fit, device_pixels, to_tensor
 from pipeline.loop import Dreamer, render
 from pipeline.models import load_model
 from pipeline.objectives import layer_l2
