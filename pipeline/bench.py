@@ -54,6 +54,7 @@ def parse_args(argv=None):
     parser.add_argument("--max-vram", type=float, metavar="GIB", help="cap on the dream's GPU memory (tiles)")
     parser.add_argument("--reference-frames", type=int, default=2, help="frames the eager reference is timed on")
     parser.add_argument("--skip-reference", action="store_true", help="do not run the eager reference")
+    parser.add_argument("--no-fused-pools", action="store_true", help="keep PyTorch's max pools (CUDA)")
     return parser.parse_args(argv)
 
 
@@ -167,7 +168,7 @@ def main(argv=None) -> int:
     layer = spec.resolve(args.layer or "parts")
     settings = DreamSettings(args.octaves, args.octave_scale, args.iterations, STEP, JITTER, SMOOTH)
     net = load_model(args.model, device, args.weights)
-    engine = DreamEngine(net, device, args.precision, args.max_vram)
+    engine = DreamEngine(net, device, args.precision, args.max_vram, fused_pools=not args.no_fused_pools)
     start = images.to_tensor(images.smooth_noise(width, height, 0), device)
     objective = layer_l2(layer)
     terms = [(objective, 1.0)]
@@ -234,6 +235,11 @@ def main(argv=None) -> int:
     if peak is not None:
         cap = f" (cap {args.max_vram:g} GiB)" if args.max_vram else ""
         print(f"{'peak GPU memory':<28}{peak:10.2f} GiB{cap}")
+    if engine.fused_pools:
+        from .pooling import race_results
+
+        won, raced = race_results(engine.net)
+        print(f"{'fused max pools':<28}{won:10d} of {raced} pool input shapes (faster than PyTorch's there)")
     if tile_pixels is not None:
         print(f"{'tiles at full size':<28}{len(tile_grid(height, width, tile_pixels, spec.min_size)):10d}")
     print(f"{'gradient vs fp32':<28}{agreement:10.4f} cosine on {crop_w}x{crop_h}"

@@ -13,6 +13,7 @@ in float32 (channels_last, faster there too).
 from __future__ import annotations
 
 import copy
+import importlib.util
 import sys
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -62,14 +63,17 @@ class DreamEngine:
         max_vram_gib: float | None = None,
         graphs: bool | None = None,
         max_tile_pixels: int | None = None,
+        fused_pools: bool = True,
     ):
         """max_vram_gib caps the GPU memory a frame's dream may use (tiles when it would not
-        fit; default: what the GPU has). max_tile_pixels forces tiles of that size (any device)."""
+        fit; default: what the GPU has). max_tile_pixels forces tiles of that size (any device).
+        fused_pools lets each max pool use the fused Triton kernels where they are faster (CUDA)."""
         self.device = torch.device(device)
         self.precision = precision if isinstance(precision, Precision) else resolve_precision(precision, self.device)
         self.spec = net.spec
-        self.net = self._prepared(net)
         cuda = self.device.type == "cuda"
+        self.fused_pools = fused_pools and cuda and importlib.util.find_spec("triton") is not None
+        self.net = self._prepared(net)
         self.graphs = cuda if graphs is None else graphs and cuda
         self.max_vram = max_vram_gib * 2**30 if max_vram_gib else None
         self.max_tile_pixels = max_tile_pixels
@@ -83,12 +87,19 @@ class DreamEngine:
     def _prepared(self, net):
         """A copy of the network in the engine's layout and dtype (the caller's stays as it is)."""
         layout = torch.channels_last if self.precision.channels_last else torch.contiguous_format
-        return copy.deepcopy(net).to(dtype=self.precision.dtype, memory_format=layout)
+        prepared = copy.deepcopy(net).to(dtype=self.precision.dtype, memory_format=layout)
+        if self.fused_pools:
+            from .pooling import use_raced_max_pools  # imports Triton, which only CUDA needs
+
+            use_raced_max_pools(prepared)
+        return prepared
 
     def describe(self) -> str:
         dtype = str(self.precision.dtype).removeprefix("torch.")
         parts = [dtype] + (["channels_last"] if self.precision.channels_last else [])
         parts.append("CUDA graphs" if self.graphs else "eager")
+        if self.fused_pools:
+            parts.append("max pools raced against fused kernels")
         return ", ".join(parts)
 
     # -- objective with term weights as a device tensor ---------------------------------------

@@ -77,9 +77,10 @@ class InceptionB(nn.Module):
         self.tower = _tower(
             _conv(cin, 64, 1), _conv(64, 96, 3), _conv(96, 96, 3, stride=2, same=False)
         )
+        self.pool = nn.MaxPool2d(3, stride=2)
 
     def forward(self, x):
-        return torch.cat([self.conv(x), self.tower(x), F.max_pool2d(x, 3, stride=2)], 1)
+        return torch.cat([self.conv(x), self.tower(x), self.pool(x)], 1)
 
 
 class InceptionC(nn.Module):
@@ -113,15 +114,15 @@ class InceptionD(nn.Module):
             _conv(192, 192, (7, 1)),
             _conv(192, 192, 3, stride=2, same=False),
         )
+        self.pool = nn.MaxPool2d(3, stride=2)
 
     def forward(self, x):
-        return torch.cat([self.tower(x), self.tower_1(x), F.max_pool2d(x, 3, stride=2)], 1)
+        return torch.cat([self.tower(x), self.tower_1(x), self.pool(x)], 1)
 
 
 class InceptionE(nn.Module):
     def __init__(self, cin: int, max_pool_branch: bool):
         super().__init__()
-        self.max_pool_branch = max_pool_branch
         self.conv = _conv(cin, 320, 1)
         self.tower_conv = _conv(cin, 384, 1)
         self.tower_mixed_conv = _conv(384, 384, (1, 3))
@@ -131,14 +132,12 @@ class InceptionE(nn.Module):
         self.tower_1_mixed_conv = _conv(384, 384, (1, 3))
         self.tower_1_mixed_conv_1 = _conv(384, 384, (3, 1))
         self.tower_2_conv = _conv(cin, 192, 1)
+        self.max_pool = nn.MaxPool2d(3, stride=1, padding=1) if max_pool_branch else None
 
     def forward(self, x):
         a = self.tower_conv(x)
         b = self.tower_1_conv_1(self.tower_1_conv(x))
-        if self.max_pool_branch:
-            pooled = F.max_pool2d(x, 3, stride=1, padding=1)
-        else:
-            pooled = _avg_pool(x)
+        pooled = _avg_pool(x) if self.max_pool is None else self.max_pool(x)
         return torch.cat(
             [
                 self.conv(x),
@@ -152,11 +151,6 @@ class InceptionE(nn.Module):
         )
 
 
-class MaxPool(nn.Module):
-    def forward(self, x):
-        return F.max_pool2d(x, 3, stride=2)
-
-
 def build_stages() -> nn.ModuleDict:
     """The network as an ordered mapping stage name -> module."""
     return nn.ModuleDict(
@@ -164,10 +158,10 @@ def build_stages() -> nn.ModuleDict:
             "conv_0": _conv(3, 32, 3, stride=2, same=False),
             "conv_1": _conv(32, 32, 3, same=False),
             "conv_2": _conv(32, 64, 3),
-            "pool_0": MaxPool(),
+            "pool_0": nn.MaxPool2d(3, stride=2),
             "conv_3": _conv(64, 80, 1),
             "conv_4": _conv(80, 192, 3, same=False),
-            "pool_1": MaxPool(),
+            "pool_1": nn.MaxPool2d(3, stride=2),
             "mixed_0": InceptionA(192, 32),
             "mixed_1": InceptionA(256, 64),
             "mixed_2": InceptionA(288, 64),

@@ -81,6 +81,42 @@ def test_crossfades_reuse_the_captured_graph(googlenet):
     assert not torch.equal(outputs[0], outputs[2])
 
 
+def test_fused_max_pool_equals_pytorch_on_the_gpu():
+    from pipeline.pool_kernels import fused_max_pool
+    from tests.test_pooling import zoo_windows
+
+    for window in zoo_windows():
+        for dtype in (torch.float32, torch.bfloat16):
+            data = torch.randn(1, 64, 135, 241, device="cuda").clamp(min=-0.5)  # some ties, as after a ReLU
+            x = data.to(dtype).contiguous(memory_format=torch.channels_last).requires_grad_(True)
+            exact = x.detach().float().requires_grad_(True)
+            ours = fused_max_pool(x, window)
+            theirs = torch.nn.functional.max_pool2d(exact, window.kernel, window.stride, window.padding,
+                                                    ceil_mode=window.ceil_mode)
+            grad = torch.randn(theirs.shape, device="cuda").to(dtype)
+            ours.backward(grad)
+            theirs.backward(grad.float())
+            assert torch.equal(ours, theirs.to(dtype)), window
+            torch.testing.assert_close(x.grad, exact.grad.to(dtype), msg=str(window))
+
+
+def test_pools_are_raced_once_per_shape_and_the_dream_is_unchanged(googlenet):
+    from pipeline.pooling import race_results
+
+    image = cat(640, 360)
+    objective = layer_l2(LAYER)
+    one_step = DreamSettings(octaves=1, octave_scale=1.0, iterations=1, step=0.004, jitter=16, smooth=0.5)
+    raced = DreamEngine(googlenet, "cuda")
+    plain = DreamEngine(googlenet, "cuda", fused_pools=False)
+    counts = []
+    for seed in (0, 1):
+        ours = raced.dream(image, [(objective, 1.0)], one_step, torch.Generator().manual_seed(seed))
+        theirs = plain.dream(image, [(objective, 1.0)], one_step, torch.Generator().manual_seed(seed))
+        assert float((ours - theirs).abs().max()) < 2e-3
+        counts.append(race_results(raced.net)[1])
+    assert counts[0] >= 8 and counts[1] == counts[0]  # googlenet's 8 pools up to inception4c, raced once
+
+
 def test_memory_cap_tiles_a_4k_frame_and_holds(googlenet):
     cap = 3.0
     image = torch.rand(1, 3, 2160, 3840, device="cuda")
