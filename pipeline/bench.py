@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.profiler import ProfilerActivity, profile
 from torchvision.transforms.functional import gaussian_blur
 
 from . import images
@@ -37,6 +38,7 @@ from .scene import load_scene
 from .zoo import ZOO
 
 STEP, JITTER, SMOOTH, ZOOM, COLOR = 0.004, 16, 0.5, 1.02, 0.15
+PROFILED_STEPS = 3
 
 
 def parse_args(argv=None):
@@ -55,6 +57,8 @@ def parse_args(argv=None):
     parser.add_argument("--reference-frames", type=int, default=2, help="frames the eager reference is timed on")
     parser.add_argument("--skip-reference", action="store_true", help="do not run the eager reference")
     parser.add_argument("--no-fused-pools", action="store_true", help="keep PyTorch's max pools (CUDA)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also list the N operations (GPU kernels on CUDA) costing most in a top-octave step")
     return parser.parse_args(argv)
 
 
@@ -154,6 +158,21 @@ def encoding_rate(frame: torch.Tensor, folder: Path, count: int = 24) -> float:
     return count / (time.perf_counter() - began)
 
 
+def costliest_operations(eager: DreamEngine, start, terms, device, count: int) -> str:
+    """Where a top-octave step's time goes: the `count` costliest operations of PROFILED_STEPS
+    steps of an engine without graphs (a graph runs the same kernels, but a profiler sees one launch)."""
+    step = DreamSettings(1, 1.0, 1, STEP, JITTER, SMOOTH)
+    generator = torch.Generator().manual_seed(0)
+    timed(lambda: eager.dream(start, terms, step, generator), 1, device)  # autotuning, pool races
+    cuda = device.type == "cuda"
+    with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])) as profiler:
+        for _ in range(PROFILED_STEPS):
+            eager.dream(start, terms, step, generator)
+        sync(device)
+    key = "self_device_time_total" if cuda else "self_cpu_time_total"
+    return profiler.key_averages().table(sort_by=key, row_limit=count)
+
+
 def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() * b.double()).sum() / (a.double().norm() * b.double().norm() + 1e-30))
 
@@ -246,6 +265,11 @@ def main(argv=None) -> int:
           + (f" ({len(quarter)} tiles: {tiled:.4f})" if quarter else ""))
     if reference is not None:
         print(f"{'eager fp32 reference':<28}{reference:10.3f} s/frame  (renderer is {reference / seconds:.1f}x)")
+    if args.profile:
+        eager = DreamEngine(net, device, args.precision, args.max_vram, graphs=False,
+                            fused_pools=not args.no_fused_pools)
+        print(f"\ncostliest operations in {PROFILED_STEPS} top-octave steps at {width}x{height} (totals):")
+        print(costliest_operations(eager, start, terms, device, args.profile))
     return 0
 
 
