@@ -15,6 +15,7 @@ or on the CPU under Triton's interpreter (TRITON_INTERPRET=1), which the tests u
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -124,6 +125,11 @@ def _blocks(pixels: int, channels: int) -> tuple[int, int, tuple[int, int]]:
     return block_p, block_c, (triton.cdiv(pixels, block_p), triton.cdiv(channels, block_c))
 
 
+def on_device_of(t: torch.Tensor):
+    """Triton launches on the current CUDA device: make it the tensor's (a render may run on cuda:1)."""
+    return torch.cuda.device(t.device) if t.is_cuda else contextlib.nullcontext()
+
+
 def _geometry(window: Window) -> dict:
     (kh, kw), (sh, sw), (ph, pw) = window.kernel, window.stride, window.padding
     return dict(KH=kh, KW=kw, SH=sh, SW=sw, PH=ph, PW=pw)
@@ -138,8 +144,9 @@ def pool_forward(x: torch.Tensor, window: Window) -> tuple[torch.Tensor, torch.T
     arg = torch.empty((n, c, oh, ow), dtype=torch.int8, device=x.device, memory_format=layout)
     pixels = n * oh * ow
     block_p, block_c, grid = _blocks(pixels, c)
-    _forward_kernel[grid](x, y, arg, pixels, c, h, w, oh, ow, *x.stride(), *y.stride(),
-                          **_geometry(window), BLOCK_P=block_p, BLOCK_C=block_c)
+    with on_device_of(x):
+        _forward_kernel[grid](x, y, arg, pixels, c, h, w, oh, ow, *x.stride(), *y.stride(),
+                              **_geometry(window), BLOCK_P=block_p, BLOCK_C=block_c)
     return y, arg
 
 
@@ -150,9 +157,10 @@ def pool_backward(grad_y: torch.Tensor, arg: torch.Tensor, window: Window, input
     grad_x = torch.empty(input_size, dtype=grad_y.dtype, device=grad_y.device, memory_format=layout)
     pixels = n * h * w
     block_p, block_c, grid = _blocks(pixels, c)
-    _backward_kernel[grid](grad_y, arg, grad_x, pixels, c, h, w, oh, ow,
-                           *grad_y.stride(), *arg.stride(), *grad_x.stride(),
-                           **_geometry(window), BLOCK_P=block_p, BLOCK_C=block_c)
+    with on_device_of(grad_y):
+        _backward_kernel[grid](grad_y, arg, grad_x, pixels, c, h, w, oh, ow,
+                               *grad_y.stride(), *arg.stride(), *grad_x.stride(),
+                               **_geometry(window), BLOCK_P=block_p, BLOCK_C=block_c)
     return grad_x
 
 

@@ -15,7 +15,7 @@ import warnings
 import torch
 from torch import nn
 
-from .pool_kernels import Window, fused_max_pool
+from .pool_kernels import Window, fused_max_pool, on_device_of
 
 RACE_RUNS = 10  # forward + backward passes timed per implementation and shape
 QUEUE_CYCLES = 20_000_000  # GPU clock cycles (~10 ms) of idling while the host queues the timed runs
@@ -65,7 +65,7 @@ class RacedMaxPool(nn.Module):
         def fused(t):
             return fused_max_pool(t, self.window)
 
-        with torch.enable_grad():
+        with on_device_of(x), torch.enable_grad():  # events and the queueing idle go to x's GPU
             ours, theirs = fused(probe), self.pool(probe)
             grad_out = torch.randn_like(theirs)
             equal = ours.shape == theirs.shape and torch.equal(ours, theirs)
