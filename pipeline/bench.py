@@ -34,6 +34,7 @@ from .models import load_model
 from .motion import warp
 from .objectives import layer_l2
 from .plan import DreamSettings, make_plan
+from .racing import race_results
 from .scene import load_scene
 from .zoo import ZOO
 
@@ -56,7 +57,8 @@ def parse_args(argv=None):
     parser.add_argument("--max-vram", type=float, metavar="GIB", help="cap on the dream's GPU memory (tiles)")
     parser.add_argument("--reference-frames", type=int, default=2, help="frames the eager reference is timed on")
     parser.add_argument("--skip-reference", action="store_true", help="do not run the eager reference")
-    parser.add_argument("--no-fused-pools", action="store_true", help="keep PyTorch's max pools (CUDA)")
+    parser.add_argument("--no-fast-layers", action="store_true",
+                        help="keep every layer as the model has it (no 2x2-block stem, no fused max pools)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also list the N operations (GPU kernels on CUDA) costing most in a top-octave step")
     return parser.parse_args(argv)
@@ -187,7 +189,7 @@ def main(argv=None) -> int:
     layer = spec.resolve(args.layer or "parts")
     settings = DreamSettings(args.octaves, args.octave_scale, args.iterations, STEP, JITTER, SMOOTH)
     net = load_model(args.model, device, args.weights)
-    engine = DreamEngine(net, device, args.precision, args.max_vram, fused_pools=not args.no_fused_pools)
+    engine = DreamEngine(net, device, args.precision, args.max_vram, fast_layers=not args.no_fast_layers)
     start = images.to_tensor(images.smooth_noise(width, height, 0), device)
     objective = layer_l2(layer)
     terms = [(objective, 1.0)]
@@ -254,11 +256,8 @@ def main(argv=None) -> int:
     if peak is not None:
         cap = f" (cap {args.max_vram:g} GiB)" if args.max_vram else ""
         print(f"{'peak GPU memory':<28}{peak:10.2f} GiB{cap}")
-    if engine.fused_pools:
-        from .pooling import race_results
-
-        won, raced = race_results(engine.net)
-        print(f"{'fused max pools':<28}{won:10d} of {raced} pool input shapes (faster than PyTorch's there)")
+    for kind, (won, raced) in race_results(engine.net).items():
+        print(f"{kind + ' won':<28}{won:10d} of {raced} races (input shapes; faster than the original there)")
     if tile_pixels is not None:
         print(f"{'tiles at full size':<28}{len(tile_grid(height, width, tile_pixels, spec.min_size)):10d}")
     print(f"{'gradient vs fp32':<28}{agreement:10.4f} cosine on {crop_w}x{crop_h}"
@@ -267,7 +266,7 @@ def main(argv=None) -> int:
         print(f"{'eager fp32 reference':<28}{reference:10.3f} s/frame  (renderer is {reference / seconds:.1f}x)")
     if args.profile:
         eager = DreamEngine(net, device, args.precision, args.max_vram, graphs=False,
-                            fused_pools=not args.no_fused_pools)
+                            fast_layers=not args.no_fast_layers)
         print(f"\ncostliest operations in {PROFILED_STEPS} top-octave steps at {width}x{height} (totals):")
         print(costliest_operations(eager, start, terms, device, args.profile))
     return 0

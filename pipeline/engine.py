@@ -7,13 +7,13 @@ kernels in one launch. What changes per frame (jitter offsets, step size,
 term weights, smoothing kernel, the frame itself) is copied into the graph's
 fixed input tensors first, without waiting for the GPU. Frames too large for
 the memory cap are dreamed in tiles. On the CPU the same steps run eagerly
-in float32 (channels_last, faster there too).
+in float32 (channels_last, faster there too). On both, some layers are
+swapped for faster equivalents that compute the same (racing.py).
 """
 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import sys
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ from .dream import Precision, gaussian_kernel, jitter_offsets, octave_sizes, pix
 from .images import to_device
 from .objectives import Objective, weighted_sum
 from .plan import DreamSettings
+from .racing import faster_layers
 
 PRECISIONS = ("auto", "fp32", "bf16")
 GRAPH_CACHE = 6  # captured dreams kept; a scene rarely needs more than a few
@@ -63,16 +64,17 @@ class DreamEngine:
         max_vram_gib: float | None = None,
         graphs: bool | None = None,
         max_tile_pixels: int | None = None,
-        fused_pools: bool = True,
+        fast_layers: bool = True,
     ):
         """max_vram_gib caps the GPU memory a frame's dream may use (tiles when it would not
         fit; default: what the GPU has). max_tile_pixels forces tiles of that size (any device).
-        fused_pools lets each max pool use the fused Triton kernels where they are faster (CUDA)."""
+        fast_layers swaps in faster equivalents of some layers (racing.py); off, the network
+        computes exactly as the caller's."""
         self.device = torch.device(device)
         self.precision = precision if isinstance(precision, Precision) else resolve_precision(precision, self.device)
         self.spec = net.spec
         cuda = self.device.type == "cuda"
-        self.fused_pools = fused_pools and cuda and importlib.util.find_spec("triton") is not None
+        self.fast_layers = fast_layers
         self.net = self._prepared(net)
         self.graphs = cuda if graphs is None else graphs and cuda
         self.max_vram = max_vram_gib * 2**30 if max_vram_gib else None
@@ -88,18 +90,16 @@ class DreamEngine:
         """A copy of the network in the engine's layout and dtype (the caller's stays as it is)."""
         layout = torch.channels_last if self.precision.channels_last else torch.contiguous_format
         prepared = copy.deepcopy(net).to(dtype=self.precision.dtype, memory_format=layout)
-        if self.fused_pools:
-            from .pooling import use_raced_max_pools  # imports Triton, which only CUDA needs
-
-            use_raced_max_pools(prepared)
-        return prepared
+        if self.fast_layers:
+            faster_layers(prepared, self.device)
+        return prepared.to(memory_format=layout)  # the new layers' weights too
 
     def describe(self) -> str:
         dtype = str(self.precision.dtype).removeprefix("torch.")
         parts = [dtype] + (["channels_last"] if self.precision.channels_last else [])
         parts.append("CUDA graphs" if self.graphs else "eager")
-        if self.fused_pools:
-            parts.append("max pools raced against fused kernels")
+        if self.fast_layers:
+            parts.append("faster layers raced" if self.device.type == "cuda" else "stem over 2x2 blocks")
         return ", ".join(parts)
 
     # -- objective with term weights as a device tensor ---------------------------------------

@@ -181,3 +181,27 @@ class _FusedMaxPool(torch.autograd.Function):
 def fused_max_pool(x: torch.Tensor, window: Window) -> torch.Tensor:
     """Max pool of (N, C, H, W) x, differentiable, equal to F.max_pool2d with the same window."""
     return _FusedMaxPool.apply(x, window)
+
+
+def window_of(pool: torch.nn.MaxPool2d) -> Window | None:
+    """The pool's window, or None when these kernels don't cover it."""
+
+    def pair(value):
+        return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+    kernel = pair(pool.kernel_size)
+    stride = pair(pool.stride if pool.stride else pool.kernel_size)
+    if pair(pool.dilation) != (1, 1) or pool.return_indices or kernel[0] * kernel[1] > 127:
+        return None  # the window position must fit in one signed byte
+    return Window(kernel, stride, pair(pool.padding), bool(pool.ceil_mode))
+
+
+class FusedMaxPool(torch.nn.Module):
+    """fused_max_pool as a layer, in place of an nn.MaxPool2d of the same window."""
+
+    def __init__(self, window: Window):
+        super().__init__()
+        self.window = window
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return fused_max_pool(x, self.window)

