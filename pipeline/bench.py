@@ -257,7 +257,7 @@ def main(argv=None) -> int:
         cap = f" (cap {args.max_vram:g} GiB)" if args.max_vram else ""
         print(f"{'peak GPU memory':<28}{peak:10.2f} GiB{cap}")
     for kind, (won, raced) in race_results(engine.net).items():
-        print(f"{kind + ' won':<28}{won:10d} of {raced} races (input shapes; faster than the original there)")
+        print(f"{kind:<28}{won:10d} of {raced} races won (input shapes where it was the faster)")
     if tile_pixels is not None:
         print(f"{'tiles at full size':<28}{len(tile_grid(height, width, tile_pixels, spec.min_size)):10d}")
     print(f"{'gradient vs fp32':<28}{agreement:10.4f} cosine on {crop_w}x{crop_h}"

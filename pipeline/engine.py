@@ -145,11 +145,13 @@ class DreamEngine:
     def _measure_bytes_per_pixel(self, objective: Objective) -> float:
         """Peak memory of one gradient on a small square, per pixel (activations scale with area)."""
         probe = torch.rand(1, 3, PROBE_SIDE, PROBE_SIDE, device=self.device)
-        torch.cuda.synchronize(self.device)
-        before = torch.cuda.memory_allocated(self.device)
-        torch.cuda.reset_peak_memory_stats(self.device)
+        whole = tile_grid(PROBE_SIDE, PROBE_SIDE, None)
         with torch.enable_grad():
-            pixel_gradient(self.net, probe, objective, tile_grid(PROBE_SIDE, PROBE_SIDE, None), self.precision)
+            pixel_gradient(self.net, probe, objective, whole, self.precision)  # layer races happen here
+            torch.cuda.synchronize(self.device)
+            before = torch.cuda.memory_allocated(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            pixel_gradient(self.net, probe, objective, whole, self.precision)
         torch.cuda.synchronize(self.device)
         return (torch.cuda.max_memory_allocated(self.device) - before) / PROBE_SIDE**2
 

@@ -2,7 +2,8 @@
 
 A rewrite that is faster on one GPU, or at one size, can be slower on
 another. So on CUDA the engine wraps such layers (the stem convolution, see
-stem.py; max pools, see pool_kernels.py) in `Raced`: the first time a
+stem.py; inception blocks, see sibling_convs.py; max pools, see
+pool_kernels.py) in `Raced`: the first time a
 wrapped layer sees an input shape, outside graph capture (so during the
 engine's warm-up), both versions run on that shape, and the candidate is
 kept for it if it computes the same and takes less GPU time, like cuDNN's
@@ -17,6 +18,7 @@ import warnings
 import torch
 from torch import nn
 
+from .sibling_convs import merge_sibling_convs
 from .stem import SpaceToDepthConv, is_stem
 
 RACE_RUNS = 10  # forward + backward passes timed per version and shape
@@ -26,9 +28,9 @@ QUEUE_CYCLES = 20_000_000  # GPU clock cycles (~10 ms) of idling while the host 
 class Raced(nn.Module):
     """A layer and a candidate that computes the same differently; per CUDA input shape, the faster."""
 
-    def __init__(self, original: nn.Module, candidate: nn.Module):
+    def __init__(self, original: nn.Module, candidate: nn.Module, label: str):
         super().__init__()
-        self.original, self.candidate = original, candidate
+        self.original, self.candidate, self.label = original, candidate, label
         self.wins: dict[tuple, bool] = {}  # input (shape, dtype, strides) -> the candidate won
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -42,8 +44,7 @@ class Raced(nn.Module):
                 with torch.cuda.device(x.device):
                     self.wins[key] = self._race(x)
             except Exception as error:  # e.g. Triton cannot build its kernels here: the original still works
-                warnings.warn(f"{type(self.candidate).__name__} unavailable ({error}); using {self.original}",
-                              RuntimeWarning)
+                warnings.warn(f"{self.label} unavailable ({error}); using the original layer", RuntimeWarning)
                 self.wins[key] = False
         return (self.candidate if self.wins[key] else self.original)(x)
 
@@ -61,8 +62,8 @@ class Raced(nn.Module):
                 return torch.autograd.grad(layer(probe), probe, grad_out)[0]
 
             if not (same and _agree(run(self.candidate), run(self.original))):
-                warnings.warn(f"{type(self.candidate).__name__} differs from {self.original} on {tuple(x.shape)}; "
-                              "using the original", RuntimeWarning)
+                warnings.warn(f"{self.label} differs from the original layer on {tuple(x.shape)}; using the original",
+                              RuntimeWarning)
                 return False
             return _gpu_seconds(run, self.candidate) < _gpu_seconds(run, self.original)
 
@@ -96,25 +97,30 @@ def _replace(net: nn.Module, wanted, replacement) -> None:
 
 
 def faster_layers(net: nn.Module, device: torch.device) -> nn.Module:
-    """Swap in faster equivalents (in place): on the CPU the stem over 2x2 blocks (measured faster
-    there); on CUDA the stem and max pools raced against their originals. Returns net."""
+    """Swap in faster equivalents (in place) of a DreamNet's layers: on the CPU the stem over 2x2
+    blocks (measured faster there); on CUDA inception blocks with merged branch heads, the stem
+    and max pools, each raced against its original. Returns net."""
     if device.type != "cuda":
         _replace(net, is_stem, SpaceToDepthConv)
         return net
-    _replace(net, is_stem, lambda conv: Raced(conv, SpaceToDepthConv(conv)))
+    for name, stage in net.stages.items():  # first: tracing needs the blocks' own layers
+        merged = merge_sibling_convs(stage)
+        if merged is not None:
+            net.stages[name] = Raced(stage, merged, "merged branch convolutions")
+    _replace(net, is_stem, lambda conv: Raced(conv, SpaceToDepthConv(conv), "stem over 2x2 blocks"))
     if importlib.util.find_spec("triton") is not None:
         from .pool_kernels import FusedMaxPool, window_of  # imports Triton, which only CUDA needs
 
         _replace(net, lambda m: type(m) is nn.MaxPool2d and window_of(m) is not None,
-                 lambda pool: Raced(pool, FusedMaxPool(window_of(pool))))
+                 lambda pool: Raced(pool, FusedMaxPool(window_of(pool)), "fused max pool"))
     return net
 
 
 def race_results(net: nn.Module) -> dict[str, tuple[int, int]]:
-    """Per candidate kind: (input shapes where it won, input shapes raced)."""
+    """Per kind of faster layer: (input shapes where it won, input shapes raced)."""
     results: dict[str, tuple[int, int]] = {}
     for module in net.modules():
         if isinstance(module, Raced):
-            won, raced = results.get(type(module.candidate).__name__, (0, 0))
-            results[type(module.candidate).__name__] = (won + sum(module.wins.values()), raced + len(module.wins))
+            won, raced = results.get(module.label, (0, 0))
+            results[module.label] = (won + sum(module.wins.values()), raced + len(module.wins))
     return results

@@ -22,6 +22,7 @@ from pipeline.engine import DreamEngine
 from pipeline.models import load_model
 from pipeline.objectives import layer_l2
 from pipeline.racing import Raced, faster_layers
+from pipeline.sibling_convs import merge_sibling_convs
 from pipeline.stem import SpaceToDepthConv, is_stem
 from pipeline.zoo import ZOO
 from tests.conftest import ROOT
@@ -72,9 +73,65 @@ def test_on_the_cpu_the_engine_runs_the_block_stem_and_the_gradient_is_the_netwo
     assert float(torch.nn.functional.cosine_similarity(grads[0], grads[1], dim=0)) > 0.9999
 
 
+def test_merged_branch_convolutions_equal_every_zoo_inception_block():
+    merged_blocks = {}
+    for name in ("googlenet", "inception_v3", "inception_v3_tv", "resnet50"):
+        net = load_model(name, weights="random")
+        x = (torch.rand(1, 3, 160, 224) - net.mean) * net.factor
+        for stage_name, stage in net.stages.items():
+            if stage_name == "logits":
+                break
+            merged = merge_sibling_convs(stage)
+            if merged is not None:
+                merged_blocks[name] = merged_blocks.get(name, 0) + 1
+                convs = [sum(isinstance(m, nn.Conv2d) for m in block.modules()) for block in (stage, merged)]
+                assert convs[1] < convs[0], stage_name
+                ours_in, theirs_in = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+                ours, theirs = merged(ours_in), stage(theirs_in)
+                torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
+                grad = torch.randn_like(theirs)
+                ours.backward(grad)
+                theirs.backward(grad)
+                torch.testing.assert_close(ours_in.grad, theirs_in.grad, rtol=1e-5, atol=1e-5)
+            with torch.no_grad():
+                x = stage(x)
+    # every inception block; ResNet's blocks have no sibling convolutions followed by ReLUs
+    assert merged_blocks == {"googlenet": 9, "inception_v3": 10, "inception_v3_tv": 10}
+
+
+def settle(net: nn.Module, use_candidate) -> nn.Module:
+    """Replace every Raced layer by its candidate where use_candidate(raced), else its original."""
+    for parent in list(net.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, Raced):
+                setattr(parent, name, child.candidate if use_candidate(child) else child.original)
+    return net
+
+
+def test_the_networks_cuda_gets_compute_what_the_model_computes():
+    """The rewrites of faster_layers for CUDA, built and run on the CPU (all but the Triton pools)."""
+    for name, layer in (("googlenet", "inception4c"), ("inception_v3", "mixed_5")):
+        net = load_model(name, weights="random")
+        raced = faster_layers(copy.deepcopy(net), torch.device("cuda"))
+        kinds = {m.label for m in raced.modules() if isinstance(m, Raced)}
+        assert {"merged branch convolutions", "stem over 2x2 blocks"} <= kinds
+        image = torch.rand(1, 3, 128, 160)
+        objective = layer_l2(layer)
+        with torch.no_grad():  # off CUDA a raced layer is its original
+            assert torch.equal(objective(raced(image, objective.layers)), objective(net(image, objective.layers)))
+        fast = settle(raced, lambda r: r.label != "fused max pool")
+        assert not any(isinstance(m, Raced) for m in fast.modules())
+        grads = []
+        for model in (net, fast):
+            leaf = image.clone().requires_grad_(True)
+            objective(model(leaf, objective.layers)).backward()
+            grads.append(leaf.grad.flatten())
+        assert float(torch.nn.functional.cosine_similarity(grads[0], grads[1], dim=0)) > 0.9999, name
+
+
 def test_a_raced_layer_off_cuda_is_the_original():
     conv = nn.Conv2d(3, 8, 7, stride=2, padding=3)
-    raced = Raced(conv, SpaceToDepthConv(conv))
+    raced = Raced(conv, SpaceToDepthConv(conv), "stem")
     x = torch.rand(1, 3, 40, 50)
     assert torch.equal(raced(x), conv(x)) and not raced.wins
 
@@ -130,7 +187,7 @@ def check_race() -> None:
     from pipeline.pool_kernels import FusedMaxPool, window_of
 
     pool = nn.MaxPool2d(3, stride=2, ceil_mode=True)
-    raced = Raced(pool, FusedMaxPool(window_of(pool)))
+    raced = Raced(pool, FusedMaxPool(window_of(pool)), "fused max pool")
     x = torch.randn(1, 8, 21, 30).contiguous(memory_format=torch.channels_last)
     for candidate_seconds, expected in ((1.0, True), (3.0, False)):
         racing._gpu_seconds = lambda run, layer: 2.0 if layer is pool else candidate_seconds
