@@ -58,7 +58,7 @@ def parse_args(argv=None):
     parser.add_argument("--reference-frames", type=int, default=2, help="frames the eager reference is timed on")
     parser.add_argument("--skip-reference", action="store_true", help="do not run the eager reference")
     parser.add_argument("--no-fast-layers", action="store_true",
-                        help="keep every layer as the model has it (no 2x2-block stem, no fused max pools)")
+                        help="keep every layer as the model has it (no faster equivalents, see racing.py)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also list the N operations (GPU kernels on CUDA) costing most in a top-octave step")
     return parser.parse_args(argv)
@@ -165,7 +165,7 @@ def costliest_operations(eager: DreamEngine, start, terms, device, count: int) -
     steps of an engine without graphs (a graph runs the same kernels, but a profiler sees one launch)."""
     step = DreamSettings(1, 1.0, 1, STEP, JITTER, SMOOTH)
     generator = torch.Generator().manual_seed(0)
-    timed(lambda: eager.dream(start, terms, step, generator), 1, device)  # autotuning, pool races
+    timed(lambda: eager.dream(start, terms, step, generator), 1, device)  # autotuning, layer races
     cuda = device.type == "cuda"
     with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])) as profiler:
         for _ in range(PROFILED_STEPS):

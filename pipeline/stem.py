@@ -6,8 +6,8 @@ has only 3 channels and a stride, which convolution libraries handle poorly
 (a tenth of a 1080p GoogLeNet step on an H100). Regrouping every 2x2 block of
 input pixels into channels (pixel_unshuffle) turns it into a 4x4, stride-1
 convolution over 12 channels with the same weights rearranged (and zeros
-where 8x8 overhangs 7x7): the same function, and on a 2-core CPU the step
-of GoogLeNet runs about 20% faster for it.
+where 8x8 overhangs 7x7): the same function, and on a 2-core CPU a 640x360
+GoogLeNet gradient takes 9% less time for it.
 """
 
 from __future__ import annotations
