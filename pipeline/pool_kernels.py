@@ -49,19 +49,22 @@ class Window:
 
 
 @triton.jit
+def _program_block(pixels, C, rows, cols, BLOCK_P: tl.constexpr, BLOCK_C: tl.constexpr):
+    """This program's pixels of a (pixels / (rows * cols), rows, cols) grid, as image, row and
+    column, its channels, and which of both exist."""
+    p = tl.program_id(0) * BLOCK_P + tl.arange(0, BLOCK_P)
+    c = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
+    return (p // (cols * rows)).to(tl.int64), (p // cols) % rows, p % cols, c, p < pixels, c < C
+
+
+@triton.jit
 def _forward_kernel(
     x_ptr, y_ptr, arg_ptr, pixels, C, H, W, OH, OW,
     sx_n, sx_c, sx_h, sx_w, sy_n, sy_c, sy_h, sy_w,
     KH: tl.constexpr, KW: tl.constexpr, SH: tl.constexpr, SW: tl.constexpr,
     PH: tl.constexpr, PW: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_C: tl.constexpr,
 ):
-    p = tl.program_id(0) * BLOCK_P + tl.arange(0, BLOCK_P)
-    c = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
-    p_ok = p < pixels
-    c_ok = c < C
-    ow = p % OW
-    oh = (p // OW) % OH
-    n = (p // (OW * OH)).to(tl.int64)
+    n, oh, ow, c, p_ok, c_ok = _program_block(pixels, C, OH, OW, BLOCK_P, BLOCK_C)
     best = tl.full((BLOCK_P, BLOCK_C), float("-inf"), tl.float32)
     arg = tl.zeros((BLOCK_P, BLOCK_C), tl.int32)
     for kh in tl.static_range(KH):
@@ -88,13 +91,7 @@ def _backward_kernel(
     KH: tl.constexpr, KW: tl.constexpr, SH: tl.constexpr, SW: tl.constexpr,
     PH: tl.constexpr, PW: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_C: tl.constexpr,
 ):
-    p = tl.program_id(0) * BLOCK_P + tl.arange(0, BLOCK_P)
-    c = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
-    p_ok = p < pixels
-    c_ok = c < C
-    iw = p % W
-    ih = (p // W) % H
-    n = (p // (W * H)).to(tl.int64)
+    n, ih, iw, c, p_ok, c_ok = _program_block(pixels, C, H, W, BLOCK_P, BLOCK_C)
     total = tl.zeros((BLOCK_P, BLOCK_C), tl.float32)
     for kh in tl.static_range(KH):
         rows = ih + PH - kh  # = oh * SH when this pixel is row kh of window row oh
