@@ -122,7 +122,7 @@ def _blocks(pixels: int, channels: int) -> tuple[int, int, tuple[int, int]]:
     return block_p, block_c, (triton.cdiv(pixels, block_p), triton.cdiv(channels, block_c))
 
 
-def on_device_of(t: torch.Tensor):
+def _on_device_of(t: torch.Tensor):
     """Triton launches on the current CUDA device: make it the tensor's (a render may run on cuda:1)."""
     return torch.cuda.device(t.device) if t.is_cuda else contextlib.nullcontext()
 
@@ -141,7 +141,7 @@ def pool_forward(x: torch.Tensor, window: Window) -> tuple[torch.Tensor, torch.T
     arg = torch.empty((n, c, oh, ow), dtype=torch.int8, device=x.device, memory_format=layout)
     pixels = n * oh * ow
     block_p, block_c, grid = _blocks(pixels, c)
-    with on_device_of(x):
+    with _on_device_of(x):
         _forward_kernel[grid](x, y, arg, pixels, c, h, w, oh, ow, *x.stride(), *y.stride(),
                               **_geometry(window), BLOCK_P=block_p, BLOCK_C=block_c)
     return y, arg
@@ -154,7 +154,7 @@ def pool_backward(grad_y: torch.Tensor, arg: torch.Tensor, window: Window, input
     grad_x = torch.empty(input_size, dtype=grad_y.dtype, device=grad_y.device, memory_format=layout)
     pixels = n * h * w
     block_p, block_c, grid = _blocks(pixels, c)
-    with on_device_of(grad_y):
+    with _on_device_of(grad_y):
         _backward_kernel[grid](grad_y, arg, grad_x, pixels, c, h, w, oh, ow,
                                *grad_y.stride(), *arg.stride(), *grad_x.stride(),
                                **_geometry(window), BLOCK_P=block_p, BLOCK_C=block_c)
