@@ -69,8 +69,12 @@ class Raced(nn.Module):
 
 
 def _agree(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """Equal up to rounding: relative L2 error within what the dtype's precision allows."""
-    tolerance = 1e-4 if a.dtype == torch.float32 else 2e-2
+    """Equal up to rounding: relative L2 error within what the arithmetic allows (float32
+    convolutions on a GPU round to TF32 unless that is switched off)."""
+    if a.dtype != torch.float32:
+        tolerance = 2e-2
+    else:
+        tolerance = 5e-3 if a.is_cuda and torch.backends.cudnn.allow_tf32 else 1e-4
     a, b = a.float(), b.float()
     return float((a - b).norm()) <= tolerance * float(b.norm()) + 1e-12
 
