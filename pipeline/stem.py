@@ -59,8 +59,6 @@ class SpaceToDepthConv(nn.Module):
         # every output's window; padding past the original's is only ever multiplied by zeros.
         padded_h = 2 * (out_h + self.conv.kernel_size[0] - 1)
         padded_w = 2 * (out_w + self.conv.kernel_size[1] - 1)
+        layout = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
         x = F.pad(x, (pw, padded_w - width - pw, ph, padded_h - height - ph))
-        blocks = F.pixel_unshuffle(x, 2)
-        if x.is_contiguous(memory_format=torch.channels_last):
-            blocks = blocks.contiguous(memory_format=torch.channels_last)
-        return self.conv(blocks)
+        return self.conv(F.pixel_unshuffle(x, 2).contiguous(memory_format=layout))  # the caller's layout
