@@ -201,13 +201,31 @@ def check_race() -> None:
     assert callable(torch.cuda._sleep)  # what the GPU timing uses to queue its runs
 
 
-def test_fused_max_pool_equals_pytorch_for_every_zoo_pool_and_wins_races_only_then():
+def check_network() -> None:
+    """Run in the same subprocess: GoogLeNet with every CUDA rewrite in use (fused pools included)
+    gives the network's gradient."""
+    net = load_model("googlenet", weights="random")
+    fast = settle(faster_layers(copy.deepcopy(net), torch.device("cuda")), lambda raced: True)
+    assert not any(isinstance(m, (nn.MaxPool2d, Raced)) for m in fast.modules())
+    objective = layer_l2("inception4c")
+    image = torch.rand(1, 3, 72, 104)
+    grads = []
+    for model in (net, fast):
+        leaf = image.clone().requires_grad_(True)
+        objective(model(leaf, objective.layers)).backward()
+        grads.append(leaf.grad.flatten())
+    assert float(torch.nn.functional.cosine_similarity(grads[0], grads[1], dim=0)) > 0.9999
+
+
+def test_fused_max_pool_under_the_triton_interpreter():
+    """Equal to PyTorch's for every pool window in the zoo; raced fairly; right inside a whole network."""
     pytest.importorskip("triton")
     windows = sorted(zoo_windows(), key=repr)
     assert len(windows) >= 5  # googlenet's three, resnet's padded one, vgg's 2x2, inception's stride 1
     listed = json.dumps([[w.kernel, w.stride, w.padding, w.ceil_mode] for w in windows])
-    script = ("from tests.test_faster_layers import compare_with_torch, check_race\n"
-              f"compare_with_torch({listed})\ncheck_race()").replace("true", "True").replace("false", "False")
+    script = ("from tests.test_faster_layers import check_network, check_race, compare_with_torch\n"
+              f"compare_with_torch({listed})\ncheck_race()\ncheck_network()")
+    script = script.replace("true", "True").replace("false", "False")
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
                             env={**os.environ, "TRITON_INTERPRET": "1"}, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
