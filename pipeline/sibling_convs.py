@@ -3,10 +3,10 @@
 An inception block starts three or four branches from its input, most with
 a 1x1 convolution and a ReLU. Computed as one convolution with all their
 output channels, then one ReLU and a split, the block reads its input once
-instead of three times and launches a few kernels instead of a dozen, forward
-and backward: what bounds the small octaves, whose steps are short. The
-block is traced with torch.fx and rewritten; anything that cannot be traced
-is left alone.
+instead of three times and runs fewer operations, forward and backward (a
+GoogLeNet step up to inception4c: 133 instead of 178), which is what bounds
+the small octaves, whose steps are short. The block is traced with torch.fx
+and rewritten; anything that cannot be traced is left alone.
 """
 
 from __future__ import annotations
