@@ -18,6 +18,7 @@ import pytest
 import torch
 from torch import nn
 
+from pipeline.dream import pixel_gradient, tile_grid
 from pipeline.engine import DreamEngine
 from pipeline.models import load_model
 from pipeline.objectives import layer_l2
@@ -26,6 +27,13 @@ from pipeline.sibling_convs import merge_sibling_convs
 from pipeline.stem import SpaceToDepthConv, is_stem
 from pipeline.zoo import ZOO
 from tests.conftest import ROOT
+
+
+def gradient_cosine(net, other, objective, image) -> float:
+    """How closely two networks' pixel gradients of `objective` agree on `image` (1: same direction)."""
+    whole = tile_grid(*image.shape[2:], None)
+    a, b = (pixel_gradient(model, image, objective, whole).flatten() for model in (net, other))
+    return float(torch.nn.functional.cosine_similarity(a, b, dim=0))
 
 
 def zoo_layers(kind) -> list[tuple[str, nn.Module]]:
@@ -65,12 +73,7 @@ def test_on_the_cpu_the_engine_runs_the_block_stem_and_the_gradient_is_the_netwo
     assert isinstance(DreamEngine(net, "cpu", fast_layers=False).net.stages["conv1"].conv, nn.Conv2d)
     objective = layer_l2("inception4c")
     image = torch.rand(1, 3, 96, 128)
-    grads = []
-    for model in (net, fast):
-        leaf = image.clone().requires_grad_(True)
-        objective(model(leaf, objective.layers)).backward()
-        grads.append(leaf.grad.flatten())
-    assert float(torch.nn.functional.cosine_similarity(grads[0], grads[1], dim=0)) > 0.9999
+    assert gradient_cosine(net, fast, objective, image) > 0.9999
 
 
 def test_merged_branch_convolutions_equal_every_zoo_inception_block():
@@ -121,12 +124,7 @@ def test_the_networks_cuda_gets_compute_what_the_model_computes():
             assert torch.equal(objective(raced(image, objective.layers)), objective(net(image, objective.layers)))
         fast = settle(raced, lambda r: r.label != "fused max pool")
         assert not any(isinstance(m, Raced) for m in fast.modules())
-        grads = []
-        for model in (net, fast):
-            leaf = image.clone().requires_grad_(True)
-            objective(model(leaf, objective.layers)).backward()
-            grads.append(leaf.grad.flatten())
-        assert float(torch.nn.functional.cosine_similarity(grads[0], grads[1], dim=0)) > 0.9999, name
+        assert gradient_cosine(net, fast, objective, image) > 0.9999, name
 
 
 def test_a_raced_layer_off_cuda_is_the_original():
@@ -209,12 +207,7 @@ def check_network() -> None:
     assert not any(isinstance(m, (nn.MaxPool2d, Raced)) for m in fast.modules())
     objective = layer_l2("inception4c")
     image = torch.rand(1, 3, 72, 104)
-    grads = []
-    for model in (net, fast):
-        leaf = image.clone().requires_grad_(True)
-        objective(model(leaf, objective.layers)).backward()
-        grads.append(leaf.grad.flatten())
-    assert float(torch.nn.functional.cosine_similarity(grads[0], grads[1], dim=0)) > 0.9999
+    assert gradient_cosine(net, fast, objective, image) > 0.9999
 
 
 def test_fused_max_pool_under_the_triton_interpreter():
