@@ -62,7 +62,8 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--precision", default="auto", choices=["auto", "fp32", "bf16"],
-        help="network arithmetic: auto (bf16 on a GPU, fp32 on the CPU), fp32 or bf16",
+        help="network arithmetic: auto (bf16 on a GPU and on CPUs with bf16 matrix units such as Intel AMX, "
+             "else fp32), fp32 or bf16",
     )
     parser.add_argument(
         "--max-vram", type=float, metavar="GIB",

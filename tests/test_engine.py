@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch import nn
 
+from pipeline import engine as engine_module
 from pipeline.dream import FP32, Precision, Tile, ascent_step, dream, jitter_offsets, pixel_gradient, roll, tile_grid
 from pipeline.encode import VideoWriter
 from pipeline.engine import DreamEngine, resolve_precision
@@ -73,9 +74,24 @@ def test_fast_precisions_follow_the_fp32_gradient(inception, precision, floor):
     assert cosine(pixel_gradient(fast.net, image, objective, whole(image), precision), exact) > floor
 
 
-def test_cpu_default_is_fp32_channels_last_and_raises_the_objective_like_the_reference(inception):
-    assert resolve_precision("auto", torch.device("cpu")) == Precision(torch.float32, True)
-    assert resolve_precision("auto", torch.device("cuda")) == Precision(torch.bfloat16, True)
+def test_auto_precision_is_bf16_on_gpus_and_on_cpus_with_bf16_matrix_units(monkeypatch):
+    for native in (False, True):
+        monkeypatch.setattr(engine_module, "cpu_multiplies_bf16_natively", lambda: native)
+        expected = torch.bfloat16 if native else torch.float32
+        assert resolve_precision("auto", torch.device("cpu")) == Precision(expected, True)
+        assert resolve_precision("auto", torch.device("cuda")) == Precision(torch.bfloat16, True)
+        assert resolve_precision("fp32", torch.device("cpu")) == Precision(torch.float32, True)
+        assert resolve_precision("bf16", torch.device("cpu")) == Precision(torch.bfloat16, True)
+
+
+def test_cpu_bf16_detection_reads_the_cpu_and_survives_a_torch_without_the_query(monkeypatch):
+    assert engine_module.cpu_multiplies_bf16_natively() is bool(torch.cpu._is_amx_tile_supported())
+    monkeypatch.delattr(torch.cpu, "get_capabilities", raising=False)
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
+    assert engine_module.cpu_multiplies_bf16_natively() is False
+
+
+def test_cpu_precisions_raise_the_objective_like_the_reference(inception):
     image = logo()
     objective = layer_l2("mixed_3")
     before = value(inception, image, objective)
