@@ -118,7 +118,7 @@ class DreamEngine:
         parts = [dtype] + (["channels_last"] if self.precision.channels_last else [])
         parts.append("CUDA graphs" if self.graphs else "eager")
         if self.fast_layers:
-            parts.append("faster layers raced" if self.device.type == "cuda" else "stem over 2x2 blocks")
+            parts.append("faster layers raced" if self.device.type == "cuda" else "faster layers")
         return ", ".join(parts)
 
     # -- objective with term weights as a device tensor ---------------------------------------

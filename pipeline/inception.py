@@ -18,7 +18,6 @@ from collections import OrderedDict
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .weights import package_file
@@ -52,8 +51,8 @@ def _tower(*convs):
     return nn.Sequential(OrderedDict(zip(names, convs)))
 
 
-def _avg_pool(x):
-    return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+def _avg_pool():
+    return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
 
 
 class InceptionA(nn.Module):
@@ -63,10 +62,11 @@ class InceptionA(nn.Module):
         self.tower = _tower(_conv(cin, 48, 1), _conv(48, 64, 5))
         self.tower_1 = _tower(_conv(cin, 64, 1), _conv(64, 96, 3), _conv(96, 96, 3))
         self.tower_2 = _tower(_conv(cin, pool_features, 1))
+        self.pool = _avg_pool()
 
     def forward(self, x):
         return torch.cat(
-            [self.conv(x), self.tower(x), self.tower_1(x), self.tower_2(_avg_pool(x))], 1
+            [self.conv(x), self.tower(x), self.tower_1(x), self.tower_2(self.pool(x))], 1
         )
 
 
@@ -97,10 +97,11 @@ class InceptionC(nn.Module):
             _conv(c, 192, (1, 7)),
         )
         self.tower_2 = _tower(_conv(cin, 192, 1))
+        self.pool = _avg_pool()
 
     def forward(self, x):
         return torch.cat(
-            [self.conv(x), self.tower(x), self.tower_1(x), self.tower_2(_avg_pool(x))], 1
+            [self.conv(x), self.tower(x), self.tower_1(x), self.tower_2(self.pool(x))], 1
         )
 
 
@@ -132,12 +133,12 @@ class InceptionE(nn.Module):
         self.tower_1_mixed_conv = _conv(384, 384, (1, 3))
         self.tower_1_mixed_conv_1 = _conv(384, 384, (3, 1))
         self.tower_2_conv = _conv(cin, 192, 1)
-        self.max_pool = nn.MaxPool2d(3, stride=1, padding=1) if max_pool_branch else None
+        self.pool = nn.MaxPool2d(3, stride=1, padding=1) if max_pool_branch else _avg_pool()
 
     def forward(self, x):
         a = self.tower_conv(x)
         b = self.tower_1_conv_1(self.tower_1_conv(x))
-        pooled = _avg_pool(x) if self.max_pool is None else self.max_pool(x)
+        pooled = self.pool(x)
         return torch.cat(
             [
                 self.conv(x),

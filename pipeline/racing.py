@@ -2,8 +2,8 @@
 
 A rewrite that is faster on one GPU, or at one size, can be slower on
 another. So on CUDA the engine wraps such layers (the stem convolution, see
-stem.py; inception blocks, see sibling_convs.py; max pools, see
-pool_kernels.py) in `Raced`: the first time a wrapped layer sees an input
+stem.py; inception blocks, see sibling_convs.py; average pools, see
+avg_pool.py; max pools, see pool_kernels.py) in `Raced`: the first time a wrapped layer sees an input
 shape, outside graph capture (so during the engine's warm-up), both versions
 run on that shape, and the candidate is kept for it if it computes the same
 and takes less GPU time, like cuDNN's benchmark mode. The race costs a few
@@ -18,6 +18,7 @@ import warnings
 import torch
 from torch import nn
 
+from .avg_pool import CentredAvgPool, is_centred_avg_pool
 from .sibling_convs import merge_sibling_convs
 from .stem import SpaceToDepthConv, is_stem
 
@@ -102,16 +103,18 @@ def _replace(net: nn.Module, wanted, replacement) -> None:
 
 def faster_layers(net: nn.Module, device: torch.device) -> nn.Module:
     """Swap in faster equivalents (in place) of a DreamNet's layers: on the CPU the stem over 2x2
-    blocks (measured faster there); on CUDA inception blocks with merged branch heads, the stem
-    and max pools, each raced against its original. Returns net."""
+    blocks and centred average pools (measured faster there); on CUDA inception blocks with merged
+    branch heads, the stem, average and max pools, each raced against its original. Returns net."""
     if device.type != "cuda":
         _replace(net, is_stem, SpaceToDepthConv)
+        _replace(net, is_centred_avg_pool, CentredAvgPool)
         return net
     for name, stage in net.stages.items():  # first: tracing needs the blocks' own layers
         merged = merge_sibling_convs(stage)
         if merged is not None:
             net.stages[name] = Raced(stage, merged, "merged branch convolutions")
     _replace(net, is_stem, lambda conv: Raced(conv, SpaceToDepthConv(conv), "stem over 2x2 blocks"))
+    _replace(net, is_centred_avg_pool, lambda pool: Raced(pool, CentredAvgPool(pool), "avg pool, pooled backward"))
     if importlib.util.find_spec("triton") is not None:
         from .pool_kernels import FusedMaxPool, window_of  # imports Triton, which only CUDA needs
 

@@ -1,6 +1,7 @@
 """The engine's faster layers compute what the layers they stand in for compute.
 
-The 2x2-block stem (stem.py) is plain PyTorch. The fused max-pool kernels
+The 2x2-block stem (stem.py) and the centred average pool (avg_pool.py) are
+plain PyTorch. The fused max-pool kernels
 (pool_kernels.py) are Triton; on the CPU they run under Triton's interpreter,
 which must be switched on before Triton is first imported, hence a
 subprocess. (The interpreter rounds float32 to bfloat16 by truncation where
@@ -18,6 +19,7 @@ import pytest
 import torch
 from torch import nn
 
+from pipeline.avg_pool import CentredAvgPool, is_centred_avg_pool
 from pipeline.dream import pixel_gradient, tile_grid
 from pipeline.engine import DreamEngine
 from pipeline.models import load_model
@@ -64,7 +66,30 @@ def test_the_block_stem_equals_every_zoo_stem_convolution():
                 torch.testing.assert_close(ours_in.grad, theirs_in.grad, rtol=1e-5, atol=1e-5)
 
 
-def test_on_the_cpu_the_engine_runs_the_block_stem_and_the_gradient_is_the_networks():
+def test_the_centred_avg_pool_equals_every_stride_1_avg_pool_it_covers():
+    zoo_pools = [pool for _, pool in zoo_layers(nn.AvgPool2d) if is_centred_avg_pool(pool)]
+    assert len(zoo_pools) == 8  # in inception_v3: mixed_0-2, mixed_4-7 and mixed_9
+    others = [nn.AvgPool2d(3, 1, 1), nn.AvgPool2d(5, 1, 2, count_include_pad=False), nn.AvgPool2d((7, 7), 1, 3)]
+    assert all(is_centred_avg_pool(pool) for pool in others)
+    uncovered = [nn.AvgPool2d(3, 2, 1), nn.AvgPool2d(3, 1, 0), nn.AvgPool2d(2, 1, 1), nn.AvgPool2d((3, 5), 1, (1, 2)),
+                 nn.AvgPool2d(3, 1, 1, ceil_mode=True), nn.AvgPool2d(3, 1, 1, divisor_override=4), nn.MaxPool2d(3, 1, 1)]
+    assert not any(is_centred_avg_pool(pool) for pool in uncovered)
+    for pool in zoo_pools[:1] + others:
+        ours_pool = CentredAvgPool(pool)
+        for dtype, tolerance in ((torch.float32, 1e-6), (torch.bfloat16, 2 ** -7)):
+            for layout in (torch.contiguous_format, torch.channels_last):
+                for height, width in ((1, 1), (2, 5), (17, 30)):
+                    x = torch.randn(2, 8, height, width, dtype=dtype).contiguous(memory_format=layout)
+                    ours_in, theirs_in = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+                    ours, theirs = ours_pool(ours_in), pool(theirs_in)
+                    assert torch.equal(ours, theirs)
+                    grad = torch.randn_like(theirs)
+                    ours.backward(grad)
+                    theirs.backward(grad)
+                    torch.testing.assert_close(ours_in.grad, theirs_in.grad, rtol=tolerance, atol=tolerance)
+
+
+def test_on_the_cpu_the_engine_runs_the_block_stem_and_avg_pools_and_the_gradient_is_the_networks():
     net = load_model("googlenet", weights="random")
     fast = faster_layers(copy.deepcopy(net), torch.device("cpu"))
     assert isinstance(fast.stages["conv1"].conv, SpaceToDepthConv)
@@ -74,6 +99,11 @@ def test_on_the_cpu_the_engine_runs_the_block_stem_and_the_gradient_is_the_netwo
     objective = layer_l2("inception4c")
     image = torch.rand(1, 3, 96, 128)
     assert gradient_cosine(net, fast, objective, image) > 0.9999
+    inception = load_model("inception_v3", weights="random")
+    fast = DreamEngine(inception, "cpu", precision="fp32").net
+    assert sum(isinstance(m, CentredAvgPool) for m in fast.modules()) == 8
+    assert not any(is_centred_avg_pool(m) for m in fast.modules())
+    assert gradient_cosine(inception, fast, layer_l2("mixed_5"), image) > 0.9999
 
 
 def test_merged_branch_convolutions_equal_every_zoo_inception_block():
@@ -118,6 +148,7 @@ def test_the_networks_cuda_gets_compute_what_the_model_computes():
         raced = faster_layers(copy.deepcopy(net), torch.device("cuda"))
         kinds = {m.label for m in raced.modules() if isinstance(m, Raced)}
         assert {"merged branch convolutions", "stem over 2x2 blocks"} <= kinds
+        assert ("avg pool, pooled backward" in kinds) == (name == "inception_v3")
         image = torch.rand(1, 3, 128, 160)
         objective = layer_l2(layer)
         with torch.no_grad():  # off CUDA a raced layer is its original
