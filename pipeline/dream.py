@@ -81,7 +81,14 @@ def jitter_offsets(count: int, jitter: int, generator: torch.Generator) -> torch
 
 
 def roll(image: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """torch.roll over (H, W) by a (2,) integer tensor on the image's device (no host read)."""
+    """torch.roll over (H, W) by a (2,) integer tensor; one on a GPU is used there, with no host read."""
+    if shift.device.type == "cpu":  # read for free; torch.roll is 5x faster than two gathers
+        return torch.roll(image, tuple(shift.tolist()), (2, 3))
+    return roll_on_device(image, shift)
+
+
+def roll_on_device(image: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """roll() as two gathers whose indices come from `shift` on the image's device (graph-capturable)."""
     height, width = image.shape[2:]
     rows = (torch.arange(height, device=image.device) - shift[0]).remainder(height)
     cols = (torch.arange(width, device=image.device) - shift[1]).remainder(width)

@@ -14,7 +14,18 @@ import torch
 from torch import nn
 
 from pipeline import engine as engine_module
-from pipeline.dream import FP32, Precision, Tile, ascent_step, dream, jitter_offsets, pixel_gradient, roll, tile_grid
+from pipeline.dream import (
+    FP32,
+    Precision,
+    Tile,
+    ascent_step,
+    dream,
+    jitter_offsets,
+    pixel_gradient,
+    roll,
+    roll_on_device,
+    tile_grid,
+)
 from pipeline.encode import VideoWriter
 from pipeline.engine import DreamEngine, resolve_precision
 from pipeline.handoff import BackgroundWriter
@@ -45,10 +56,12 @@ def whole(image):
     return tile_grid(*image.shape[2:], None)
 
 
-def test_roll_by_a_device_tensor_is_torch_roll():
+def test_roll_by_a_tensor_on_the_host_or_the_device_is_torch_roll():
     image = torch.rand(1, 3, 7, 11)
     for dy, dx in [(0, 0), (3, -4), (-9, 13)]:
-        assert torch.equal(roll(image, torch.tensor([dy, dx])), torch.roll(image, (dy, dx), (2, 3)))
+        expected = torch.roll(image, (dy, dx), (2, 3))
+        assert torch.equal(roll(image, torch.tensor([dy, dx])), expected)
+        assert torch.equal(roll_on_device(image, torch.tensor([dy, dx])), expected)
 
 
 def test_engine_in_reference_precision_is_the_eager_dream_exactly(inception):
