@@ -3,11 +3,11 @@
 A rewrite that is faster on one GPU, or at one size, can be slower on
 another. So on CUDA the engine wraps such layers (the stem convolution, see
 stem.py; inception blocks, see sibling_convs.py; average pools, see
-avg_pool.py; max pools, see pool_kernels.py) in `Raced`: the first time a wrapped layer sees an input
-shape, outside graph capture (so during the engine's warm-up), both versions
-run on that shape, and the candidate is kept for it if it computes the same
-and takes less GPU time, like cuDNN's benchmark mode. The race costs a few
-milliseconds per layer and shape, once.
+avg_pool.py; max pools, see pool_kernels.py) in `Raced`: the first time a
+wrapped layer sees an input shape, outside graph capture (so during the
+engine's warm-up), both versions run on that shape, and the candidate is
+kept for it if it computes the same and takes less GPU time, like cuDNN's
+benchmark mode. The race costs a few milliseconds per layer and shape, once.
 """
 
 from __future__ import annotations
