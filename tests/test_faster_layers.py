@@ -3,8 +3,9 @@
 The 2x2-block stem (stem.py) and the centred average pool (avg_pool.py) are
 plain PyTorch. The fused max-pool kernels (pool_kernels.py) are Triton; on
 the CPU they run under Triton's interpreter, which must be switched on
-before Triton is first imported, hence a subprocess. (The interpreter rounds float32 to bfloat16 by truncation where
-GPUs round to nearest, so bf16 gradients are compared to within one bf16 step.)
+before Triton is first imported, hence a subprocess. (The interpreter
+rounds float32 to bfloat16 by truncation where GPUs round to nearest, so
+bf16 gradients are compared to within one bf16 step.)
 """
 
 import copy
