@@ -38,7 +38,8 @@ def cpu_multiplies_bf16_natively() -> bool:
     """True on CPUs with bf16 matrix units (Intel AMX) that the OS lets us use.
 
     There a dream step's convolutions run 1.6x (Inception) to 4.9x (VGG) faster
-    in bf16 than in fp32; elsewhere bf16 is emulated and slower than fp32.
+    in bf16 than in fp32; elsewhere bf16 runs on vector units or is emulated,
+    and is not known to be faster.
     """
     try:
         capabilities = getattr(torch.cpu, "get_capabilities", None)
