@@ -37,7 +37,7 @@ FRAME_BUFFERS = 12  # whole-frame float32 images alive at once in a step (rolled
 def cpu_multiplies_bf16_natively() -> bool:
     """True on CPUs with bf16 matrix units (Intel AMX) that the OS lets us use.
 
-    There a dream step's convolutions run 1.6x (Inception) to 4.9x (VGG) faster
+    There a dream step's gradient is 1.6x (Inception) to 4.9x (VGG) faster
     in bf16 than in fp32; elsewhere bf16 runs on vector units or is emulated,
     and is not known to be faster.
     """
