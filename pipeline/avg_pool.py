@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.modules.utils import _pair
 
 
 def is_centred_avg_pool(module: nn.Module) -> bool:
@@ -24,10 +25,6 @@ def is_centred_avg_pool(module: nn.Module) -> bool:
     height, width = _pair(module.kernel_size)
     return height == width and height % 2 == 1 and _pair(module.stride) == (1, 1) and \
         _pair(module.padding) == (height // 2, height // 2)
-
-
-def _pair(value) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 class _CentredAvgPool(torch.autograd.Function):

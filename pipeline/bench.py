@@ -223,7 +223,7 @@ def main(argv=None) -> int:
             reference = reference_frames(net, frame, layer, settings, device, folder, args.reference_frames)
 
     # How closely the renderer's gradient follows fp32, on at most a 1080p crop (fp32 must fit),
-    # whole and split into four tiles.
+    # whole and in tiles of at most a quarter of its pixels each (margins included).
     crop = start[:, :, : min(height, 1080), : min(width, 1920)]
     crop_h, crop_w = crop.shape[2:]
     try:

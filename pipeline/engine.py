@@ -109,10 +109,10 @@ class DreamEngine:
     def _prepared(self, net):
         """A copy of the network in the engine's layout and dtype (the caller's stays as it is)."""
         layout = torch.channels_last if self.precision.channels_last else torch.contiguous_format
-        prepared = copy.deepcopy(net).to(dtype=self.precision.dtype, memory_format=layout)
+        prepared = copy.deepcopy(net)
         if self.fast_layers:
             faster_layers(prepared, self.device)
-        return prepared.to(memory_format=layout)  # the new layers' weights too
+        return prepared.to(dtype=self.precision.dtype, memory_format=layout)  # the new layers' weights too
 
     def describe(self) -> str:
         dtype = str(self.precision.dtype).removeprefix("torch.")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 import triton
 import triton.language as tl
+from torch.nn.modules.utils import _pair
 
 BLOCK_ELEMENTS = 2048  # pixels x channels per program
 MAX_BLOCK_C = 128
@@ -182,15 +183,10 @@ def fused_max_pool(x: torch.Tensor, window: Window) -> torch.Tensor:
 
 def window_of(pool: torch.nn.MaxPool2d) -> Window | None:
     """The pool's window, or None when these kernels don't cover it."""
-
-    def pair(value):
-        return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-
-    kernel = pair(pool.kernel_size)
-    stride = pair(pool.stride if pool.stride else pool.kernel_size)
-    if pair(pool.dilation) != (1, 1) or pool.return_indices or kernel[0] * kernel[1] > 127:
+    kernel = _pair(pool.kernel_size)
+    if _pair(pool.dilation) != (1, 1) or pool.return_indices or kernel[0] * kernel[1] > 127:
         return None  # the window position must fit in one signed byte
-    return Window(kernel, stride, pair(pool.padding), bool(pool.ceil_mode))
+    return Window(kernel, _pair(pool.stride), _pair(pool.padding), bool(pool.ceil_mode))
 
 
 class FusedMaxPool(torch.nn.Module):

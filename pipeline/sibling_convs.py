@@ -42,7 +42,7 @@ def _sibling_groups(graph: fx.Graph, modules: dict) -> list[list[tuple[fx.Node, 
         alike: dict[tuple, list] = {}
         for user in node.users:
             conv = modules.get(user.target) if user.op == "call_module" else None
-            if type(conv) is nn.Conv2d and user.args == (node,) and not user.kwargs:
+            if type(conv) is nn.Conv2d and conv.groups == 1 and user.args == (node,) and not user.kwargs:
                 relu = _relu_after(user, modules)
                 if relu is not None:
                     alike.setdefault(_geometry(conv), []).append((user, relu))
@@ -70,6 +70,7 @@ def merge_sibling_convs(block: nn.Module) -> fx.GraphModule | None:
         convs = [modules[conv.target] for conv, _ in members]
         merged = nn.Conv2d(convs[0].in_channels, sum(c.out_channels for c in convs), convs[0].kernel_size,
                            convs[0].stride, convs[0].padding, convs[0].dilation, bias=convs[0].bias is not None,
+                           padding_mode=convs[0].padding_mode,
                            device=convs[0].weight.device, dtype=convs[0].weight.dtype)
         with torch.no_grad():
             merged.weight.copy_(torch.cat([c.weight for c in convs]))

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from pipeline import engine as engine_module
+from pipeline.bench import cosine
 from pipeline.dream import (
     FP32,
     Precision,
@@ -41,10 +42,6 @@ SETTINGS = DreamSettings(octaves=2, octave_scale=1.3, iterations=4, step=0.02, j
 
 def logo(width=160, height=96):
     return to_tensor(cover_fit(LOGO, width, height), "cpu")
-
-
-def cosine(a, b):
-    return float((a.double() * b.double()).sum() / (a.double().norm() * b.double().norm()))
 
 
 def value(net, image, objective):
