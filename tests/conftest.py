@@ -23,6 +23,6 @@ def write_scene(tmp_path):
 
 @pytest.fixture(scope="session")
 def inception():
-    from pipeline.models import load_model
+    from pipeline.models.network import load_model
 
     return load_model("inception_v3", "cpu")

@@ -2,8 +2,8 @@
 
 from PIL import Image
 
-from pipeline import cli
-from pipeline.zoo import ALIASES
+from pipeline.cli import commands as cli
+from pipeline.models.zoo import ALIASES
 from tests.conftest import LOGO
 
 

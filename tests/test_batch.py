@@ -8,7 +8,7 @@ import zlib
 import imageio.v3 as iio
 import pytest
 
-from pipeline import cli
+from pipeline.cli import commands as cli
 from pipeline.scene import SceneError, load_scene
 from tests.conftest import ROOT
 

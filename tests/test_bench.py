@@ -1,6 +1,6 @@
 """The benchmark runs on the CPU and prints every figure it promises."""
 
-from pipeline import bench
+from pipeline.tools import bench
 
 
 def test_bench_prints_its_figures(capsys):

@@ -6,8 +6,8 @@ import imageio.v3 as iio
 import numpy as np
 import torch
 
-from pipeline.color import lab_stats, lab_to_rgb, match_colors, rgb_to_lab
-from pipeline.loop import render
+from pipeline.image.color import lab_stats, lab_to_rgb, match_colors, rgb_to_lab
+from pipeline.session.session import render
 from pipeline.plan import make_plan
 from pipeline.scene import load_scene
 
@@ -65,7 +65,7 @@ def test_color_matching_stops_the_drift_of_a_long_loop(write_scene, inception, t
 
 
 def test_luma_mode_keeps_the_colours_from_before_the_dream():
-    from pipeline.color import keep_chroma
+    from pipeline.image.color import keep_chroma
 
     before = torch.rand(1, 3, 16, 16)
     dreamed = torch.rand(1, 3, 16, 16)

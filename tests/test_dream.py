@@ -2,10 +2,11 @@
 
 import torch
 
-from pipeline.dream import ascent_step, dream, gaussian_blur, gaussian_kernel, jitter_offsets, octave_sizes
-from pipeline.images import cover_fit, to_tensor
-from pipeline.objectives import layer_l2, weighted_sum
-from pipeline.plan import DreamSettings
+from pipeline.dream.core import ascent_step, dream, jitter_offsets, octave_sizes
+from pipeline.image.blur import gaussian_blur, gaussian_kernel
+from pipeline.image.pixels import cover_fit, to_tensor
+from pipeline.dream.objectives import layer_l2, weighted_sum
+from pipeline.dream.settings import DreamSettings
 from tests.conftest import LOGO
 
 
@@ -86,16 +87,16 @@ def raised(net, image, objective, steps=3):
 
 
 def test_channel_objective_raises_its_channel(inception):
-    from pipeline.objectives import channel_l2
+    from pipeline.dream.objectives import channel_l2
 
     before, after = raised(inception, logo(), channel_l2("mixed_3", 17))
     assert after > 1.5 * before
 
 
 def test_class_objective_raises_the_class_score():
-    from pipeline.imagenet import class_index
-    from pipeline.models import load_model
-    from pipeline.objectives import class_logit
+    from pipeline.models.imagenet import class_index
+    from pipeline.models.network import load_model
+    from pipeline.dream.objectives import class_logit
 
     net = load_model("efficientnet_lite0")
     objective = class_logit(class_index("goldfish"))
@@ -104,7 +105,7 @@ def test_class_objective_raises_the_class_score():
 
 
 def test_guide_objective_moves_features_toward_the_guide(inception):
-    from pipeline.objectives import guide
+    from pipeline.dream.objectives import guide
     from tests.conftest import ROOT
 
     cat = to_tensor(cover_fit(ROOT / "scenes" / "samples" / "cat.png", 160, 96), "cpu")

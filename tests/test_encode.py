@@ -4,7 +4,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from pipeline.encode import VideoWriter, partial_path
+from pipeline.output.encoder import VideoWriter, partial_path
 
 
 def frames(count, width, height):

@@ -13,9 +13,9 @@ import pytest
 import torch
 from torch import nn
 
-from pipeline import engine as engine_module
-from pipeline.bench import cosine
-from pipeline.dream import (
+from pipeline.dream import engine as engine_module
+from pipeline.tools.bench import cosine
+from pipeline.dream.core import (
     FP32,
     Precision,
     Tile,
@@ -27,14 +27,14 @@ from pipeline.dream import (
     roll_on_device,
     tile_grid,
 )
-from pipeline.encode import VideoWriter
-from pipeline.engine import DreamEngine, resolve_precision
-from pipeline.handoff import BackgroundWriter
-from pipeline.images import cover_fit, to_tensor
-from pipeline.models import DreamNet, fold_batch_norms
-from pipeline.objectives import layer_l2, weighted_sum
-from pipeline.plan import DreamSettings
-from pipeline.zoo import ZOO
+from pipeline.output.encoder import VideoWriter
+from pipeline.dream.engine import DreamEngine, resolve_precision
+from pipeline.output.handoff import BackgroundWriter
+from pipeline.image.pixels import cover_fit, to_tensor
+from pipeline.models.network import DreamNet, fold_batch_norms
+from pipeline.dream.objectives import layer_l2, weighted_sum
+from pipeline.dream.settings import DreamSettings
+from pipeline.models.zoo import ZOO
 from tests.conftest import LOGO, ROOT
 
 SETTINGS = DreamSettings(octaves=2, octave_scale=1.3, iterations=4, step=0.02, jitter=8, smooth=0.5)
@@ -173,7 +173,7 @@ def test_tiled_dream_leaves_no_seams(inception):
 
 def test_random_weights_keep_activations_alive():
     """Random weights are for timing: their activations must be real numbers, not zeros or denormals."""
-    from pipeline.models import load_model
+    from pipeline.models.network import load_model
 
     net = load_model("googlenet", weights="random")
     acts = net(torch.rand(1, 3, 224, 224), ["inception4c"])["inception4c"]

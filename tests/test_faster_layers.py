@@ -19,15 +19,15 @@ import pytest
 import torch
 from torch import nn
 
-from pipeline.avg_pool import CentredAvgPool, is_centred_avg_pool
-from pipeline.dream import pixel_gradient, tile_grid
-from pipeline.engine import DreamEngine
-from pipeline.models import load_model
-from pipeline.objectives import layer_l2
-from pipeline.racing import Raced, faster_layers
-from pipeline.sibling_convs import merge_sibling_convs
-from pipeline.stem import SpaceToDepthConv, is_stem
-from pipeline.zoo import ZOO
+from pipeline.models.fast.avg_pool import CentredAvgPool, is_centred_avg_pool
+from pipeline.dream.core import pixel_gradient, tile_grid
+from pipeline.dream.engine import DreamEngine
+from pipeline.models.network import load_model
+from pipeline.dream.objectives import layer_l2
+from pipeline.models.fast.racing import Raced, faster_layers
+from pipeline.models.fast.sibling_convs import merge_sibling_convs
+from pipeline.models.fast.stem import SpaceToDepthConv, is_stem
+from pipeline.models.zoo import ZOO
 from tests.conftest import ROOT
 
 
@@ -167,7 +167,7 @@ def test_a_raced_layer_off_cuda_is_the_original():
 
 def zoo_windows() -> set:
     """Every distinct max-pool window in the zoo's networks (all must be covered by the kernels)."""
-    from pipeline.pool_kernels import window_of
+    from pipeline.models.fast.pool_kernels import window_of
 
     windows = set()
     for name, pool in zoo_layers(nn.MaxPool2d):
@@ -181,7 +181,7 @@ def compare_with_torch(windows: list) -> None:
     """Run in a subprocess with TRITON_INTERPRET=1: assert fused == F.max_pool2d, forward and backward."""
     import torch.nn.functional as F
 
-    from pipeline.pool_kernels import Window, fused_max_pool
+    from pipeline.models.fast.pool_kernels import Window, fused_max_pool
 
     generator = torch.Generator().manual_seed(0)
     for kernel, stride, padding, ceil_mode in windows:
@@ -212,8 +212,8 @@ def check_race() -> None:
     import dataclasses
     import warnings
 
-    from pipeline import racing
-    from pipeline.pool_kernels import FusedMaxPool, window_of
+    from pipeline.models.fast import racing
+    from pipeline.models.fast.pool_kernels import FusedMaxPool, window_of
 
     pool = nn.MaxPool2d(3, stride=2, ceil_mode=True)
     raced = Raced(pool, FusedMaxPool(window_of(pool)), "fused max pool")

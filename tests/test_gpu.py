@@ -8,13 +8,14 @@ import imageio.v3 as iio
 import pytest
 import torch
 
-from pipeline.dream import pixel_gradient, tile_grid
-from pipeline.engine import DreamEngine
-from pipeline.images import cover_fit, device_pixels, to_tensor
-from pipeline.loop import Dreamer, render
-from pipeline.models import load_model
-from pipeline.objectives import layer_l2
-from pipeline.plan import DreamSettings, make_plan
+from pipeline.dream.core import pixel_gradient, tile_grid
+from pipeline.dream.engine import DreamEngine
+from pipeline.image.pixels import cover_fit, device_pixels, to_tensor
+from pipeline.session.session import Dreamer, render
+from pipeline.models.network import load_model
+from pipeline.dream.objectives import layer_l2
+from pipeline.dream.settings import DreamSettings
+from pipeline.plan import make_plan
 from pipeline.scene import load_scene
 from tests.conftest import ROOT
 
@@ -82,7 +83,7 @@ def test_crossfades_reuse_the_captured_graph(googlenet):
 
 
 def test_fused_max_pool_equals_pytorch_on_the_gpu():
-    from pipeline.pool_kernels import fused_max_pool
+    from pipeline.models.fast.pool_kernels import fused_max_pool
     from tests.test_faster_layers import zoo_windows
 
     for window in zoo_windows():
@@ -101,7 +102,7 @@ def test_fused_max_pool_equals_pytorch_on_the_gpu():
 
 
 def test_faster_layers_are_raced_once_per_shape_and_the_dream_is_unchanged(googlenet):
-    from pipeline.racing import race_results
+    from pipeline.models.fast.racing import race_results
 
     image = cat(640, 360)
     objective = layer_l2(LAYER)
@@ -165,7 +166,7 @@ def test_frames_after_set_up_never_wait_for_the_gpu(tmp_path, googlenet):
     (tmp_path / "scene.yaml").write_text(SCENE)
     scene = load_scene(tmp_path / "scene.yaml")
     plan = make_plan(scene, output=scene.output_path)
-    dreamer = Dreamer(scene, plan, googlenet, torch.device("cuda"))
+    dreamer = Dreamer(plan, googlenet, torch.device("cuda"))
     frames = dreamer.frames(stop=2)
     for _ in frames:
         pass

@@ -8,10 +8,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from pipeline import torchvision_nets
-from pipeline.models import load_model
-from pipeline.weights import ModelUnavailable
-from pipeline.zoo import ALIASES, ZOO
+from pipeline.models import torchvision_nets
+from pipeline.models.network import load_model
+from pipeline.models.weights import ModelUnavailable
+from pipeline.models.zoo import ALIASES, ZOO
 from tests.conftest import ROOT
 
 SAMPLES = ROOT / "scenes" / "samples"
@@ -61,7 +61,7 @@ def test_headless_models_recognise_the_same_content(name, layer):
 
 
 def test_weights_from_a_file(tmp_path):
-    from pipeline import efficientnet_lite
+    from pipeline.models import efficientnet_lite
 
     model = efficientnet_lite.architecture()
     torch.manual_seed(3)

@@ -2,7 +2,7 @@
 
 import torch
 
-from pipeline.motion import warp
+from pipeline.image.motion import warp
 
 
 def centroid(image):

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.loop import render
+from pipeline.session.session import render
 from pipeline.plan import make_plan
 from pipeline.scene import SceneError, load_scene
-from pipeline.sidecar import sidecar_path
+from pipeline.output.sidecar import sidecar_path
 from tests.conftest import ROOT
 
 TINY = """

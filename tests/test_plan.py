@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipeline.keyframes import Track
-from pipeline.plan import make_plan
+from pipeline.scene.keyframes import Track
+from pipeline.plan import Picture, make_plan
 from pipeline.scene import load_scene
 
 SCENE = """
@@ -112,8 +112,9 @@ def test_transition_crossfades_motion_too(write_scene):
 def test_segment_cut_blends_into_the_new_start(write_scene):
     text = SCENE.replace("    transition: 3\n", "    start: '#ff0000'\n    blend: 4\n")
     plan = make_plan(load_scene(write_scene(text)))
+    red = Picture(color="#ff0000")
     assert [plan.frames[n].cut for n in (9, 10, 11, 13, 14)] == [
-        None, ("#ff0000", 0.25), ("#ff0000", 0.5), ("#ff0000", 1.0), None,
+        None, (red, 0.25), (red, 0.5), (red, 1.0), None,
     ]
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from pipeline.loop import render
+from pipeline.session.session import render
 from pipeline.plan import make_plan
 from pipeline.scene import load_scene
 from tests.conftest import ROOT

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline import cli
+from pipeline.cli import commands as cli
 from pipeline.scene import SceneError, load_scene
 
 GOOD = """
@@ -163,12 +163,12 @@ def test_scene_cannot_run_code(write_scene):
 
 
 def test_cli_exits_2_before_loading_the_model(write_scene, monkeypatch, capsys):
-    import pipeline.models
+    import pipeline.models.network
 
     def must_not_load(*args, **kwargs):
         raise AssertionError("the model was loaded for a bad scene")
 
-    monkeypatch.setattr(pipeline.models, "load_model", must_not_load)
+    monkeypatch.setattr(pipeline.models.network, "load_model", must_not_load)
     path = write_scene(GOOD.replace("layers: circles", "layers: cirles"))
     code = cli.main([str(path)])
     err = capsys.readouterr().err

@@ -1,0 +1,109 @@
+"""The render command's options, defined once.
+
+Each option says whether it is per scene: those are handed on, rebuilt from
+this same table, to every scene of a batch (a `--jobs` child process or a
+Ray task), so a new option cannot be forgotten there.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    options: dict = field(default_factory=dict)
+    per_scene: bool = True  # handed on to each scene of a batch
+    group: str | None = None  # options of one group exclude each other
+
+
+OPTIONS = (
+    Option("--out", dict(type=Path, help="write here instead of the scene's output (.mp4, .mov, .gif, .webp, "
+                                          "or a folder)"), per_scene=False),
+    Option("--frames", dict(metavar="A:B", help="write only frames A to B (inclusive); earlier frames are still "
+                                                "dreamed")),
+    Option("--device", dict(default="auto", help="auto (CUDA when available, else CPU), cpu, cuda or cuda:N"),
+           per_scene=False),
+    Option("--preview", dict(action="store_true", help="fast reduced render: long side 384 px, at most 4 (longer) "
+                                                       "steps per octave (the default when no GPU is used)"),
+           group="quality"),
+    Option("--full", dict(action="store_true", help="full size and settings even on the CPU"), group="quality"),
+    Option("--dry-run", dict(action="store_true", help="print the resolved plan and exit")),
+    Option("--storyboard", dict(action="store_true", help="render segment starts, midpoints and the last frame, "
+                                                          "small and fast, into NAME.storyboard.png")),
+    Option("--precision", dict(default="auto", choices=["auto", "fp32", "bf16"],
+                               help="network arithmetic: auto (bf16 on a GPU and on CPUs with bf16 matrix units "
+                                    "such as Intel AMX, else fp32), fp32 or bf16")),
+    Option("--max-vram", dict(type=float, metavar="GIB", help="GPU memory the dream may use; larger frames are "
+                                                              "dreamed in tiles (default: the whole GPU)")),
+    Option("--quiet", dict(action="store_true", help="no progress bar"), per_scene=False),
+    Option("--resume", dict(action="store_true", help="continue an interrupted render from its checkpoint")),
+    Option("--overwrite", dict(action="store_true", help="replace an existing output (or checkpoint)")),
+    Option("--checkpoint-every", dict(type=int, default=50, metavar="N",
+                                      help="save a resumable checkpoint every N frames (default 50)")),
+    Option("--jobs", dict(type=int, default=1, help="scenes rendered at once (one GPU each when there are GPUs)"),
+           per_scene=False),
+    Option("--ray", dict(nargs="?", const="local", metavar="ADDRESS",
+                         help="render the scenes on Ray, one task per scene: a local instance, or join the cluster "
+                              "at ADDRESS"), per_scene=False),
+)
+
+
+def build_parser(prog: str = "render.py") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Render a DeepDream zoom video from a YAML scene file.",
+        epilog=f"Also: {prog} layers [MODEL] (layer table), {prog} atlas IMAGE (what each layer dreams).",
+    )
+    parser.add_argument("scenes", type=Path, nargs="+", metavar="SCENE", help="scene files, e.g. scenes/*.yaml")
+    groups: dict[str, argparse._MutuallyExclusiveGroup] = {}
+    for option in OPTIONS:
+        target = parser
+        if option.group:
+            target = groups.setdefault(option.group, parser.add_mutually_exclusive_group())
+        target.add_argument(option.flag, **option.options)
+    return parser
+
+
+def parse_args(argv, prog: str = "render.py") -> argparse.Namespace:
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    if args.checkpoint_every < 1:
+        parser.error("--checkpoint-every must be at least 1")
+    if args.max_vram is not None and args.max_vram <= 0:
+        parser.error("--max-vram must be a positive number of GiB, e.g. 12")
+    return args
+
+
+def scene_flags(args: argparse.Namespace) -> list[str]:
+    """The per-scene options of `args` as command-line flags, for a batch's children and tasks."""
+    flags = []
+    for option in OPTIONS:
+        if not option.per_scene:
+            continue
+        value = getattr(args, option.flag[2:].replace("-", "_"))
+        if option.options.get("action") == "store_true":
+            flags += [option.flag] if value else []
+        elif value is not None and value != option.options.get("default"):
+            flags += [option.flag, str(value)]
+    return flags
+
+
+def parse_frames(text: str | None, count: int) -> range:
+    """'A:B' (inclusive, either side may be left out) -> range; the whole timeline if None."""
+    if text is None:
+        return range(count)
+    first, sep, last = text.partition(":")
+    try:
+        start = int(first) if first.strip() else 0
+        end = int(last) if sep and last.strip() else (count - 1 if sep else start)
+    except ValueError:
+        raise ValueError(f"'{text}' is not A:B, e.g. 100:199") from None
+    if not 0 <= start <= end < count:
+        raise ValueError(f"'{text}' is outside the scene's frames 0-{count - 1}")
+    return range(start, end + 1)

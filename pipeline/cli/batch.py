@@ -1,0 +1,137 @@
+"""Several scenes in one call: validated up front, rendered one by one, in
+parallel processes (--jobs, one GPU each), or as Ray tasks (--ray), then
+summarised in one table. One bad scene never stops the others.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from ..output.sidecar import sidecar_path
+from ..scene import SceneError, load_scene
+from .args import parse_args, scene_flags
+from .commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome, render_scene
+
+
+def _finished(path: Path, code: int) -> Outcome:
+    """An outcome from a child's exit code and the sidecar it wrote."""
+    status = {EXIT_OK: "done", EXIT_BAD_INPUT: "refused", EXIT_INTERRUPTED: "interrupted"}.get(code, "failed")
+    scene = load_scene(path)
+    output, frames, seconds = scene.output_path, 0, 0.0
+    if status == "done" and sidecar_path(output).is_file():
+        rendered = yaml.safe_load(sidecar_path(output).read_text()).get("rendered", {})
+        first, last = rendered.get("frames", [0, -1])
+        frames, seconds = last - first + 1, float(rendered.get("seconds", 0.0))
+    return Outcome(path, status, code, frames, seconds, output)
+
+
+def run_parallel(paths: list[Path], args) -> list[Outcome]:
+    """Each scene in its own process; GPUs handed out in turn, CPU threads shared."""
+    import torch
+
+    if args.device == "auto" and torch.cuda.is_available():
+        devices = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    else:
+        devices = [args.device]
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+
+    def one(item):
+        index, path = item
+        command = [sys.executable, "-m", "pipeline", str(path), "--device", devices[index % len(devices)], "--quiet"]
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+        code = subprocess.run(command + scene_flags(args), env=env).returncode
+        return _finished(path, code)
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        return list(pool.map(one, enumerate(paths)))
+
+
+def _ray_task(path: str, flags: list[str], device: str) -> dict:
+    """Runs on a Ray worker: the same code path as a local render."""
+    args = parse_args([path, "--device", device, "--quiet", *flags])
+    outcome = render_scene(Path(path), args)
+    return {**outcome.__dict__, "scene": str(outcome.scene), "output": str(outcome.output or "")}
+
+
+def run_on_ray(paths: list[Path], args) -> list[Outcome]:
+    """One Ray task per scene, one GPU each when the cluster has GPUs."""
+    try:
+        import ray
+    except ImportError:
+        print("--ray needs Ray: pip install '.[ray]'", file=sys.stderr)
+        return [Outcome(path, "failed", EXIT_FAILED) for path in paths]
+    address = None if args.ray == "local" else args.ray
+    ray.init(address=address, include_dashboard=False, log_to_driver=True, ignore_reinit_error=True)
+    gpus = ray.cluster_resources().get("GPU", 0)
+    task = ray.remote(num_gpus=1 if gpus else 0, num_cpus=1, max_retries=0)(_ray_task)
+    device = "cuda" if gpus else "cpu"
+    pending = {task.remote(str(path), scene_flags(args), device): path for path in paths}
+    outcomes = []
+    for ref, path in pending.items():
+        try:
+            data = ray.get(ref)
+            outcomes.append(Outcome(Path(data["scene"]), data["status"], data["code"], data["frames"],
+                                    data["seconds"], Path(data["output"]) if data["output"] else None))
+        except ray.exceptions.RayError as error:
+            print(f"{path}: the Ray task failed: {str(error).splitlines()[0]}", file=sys.stderr)
+            outcomes.append(Outcome(path, "failed", EXIT_FAILED))
+    if address is None:
+        ray.shutdown()
+    return outcomes
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    rows = [("scene", "status", "frames", "seconds", "output")]
+    for o in outcomes:
+        rows.append((str(o.scene), o.status, str(o.frames), f"{o.seconds:.1f}", str(o.output or "")))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+
+
+def exit_code(outcomes: list[Outcome]) -> int:
+    codes = {o.code for o in outcomes}
+    for code in (EXIT_INTERRUPTED, EXIT_FAILED, EXIT_BAD_INPUT):
+        if code in codes:
+            return code
+    return EXIT_OK
+
+
+def run_batch(args) -> int:
+    paths = [path.resolve() for path in args.scenes]
+    valid, outcomes = [], {}
+    for path in paths:
+        try:
+            load_scene(path)
+            valid.append(path)
+        except SceneError as error:
+            print(error.render(), file=sys.stderr)
+            outcomes[path] = Outcome(path, "invalid", EXIT_BAD_INPUT)
+    print(f"{len(valid)} of {len(paths)} scenes are valid; rendering them.", file=sys.stderr)
+    if args.ray:
+        results = run_on_ray(valid, args)
+    elif args.jobs > 1:
+        results = run_parallel(valid, args)
+    else:
+        from ..session.devices import pick_device
+
+        try:
+            pick_device(args.device)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return EXIT_BAD_INPUT
+        results = []
+        for path in valid:
+            results.append(render_scene(path, args))
+            if results[-1].status == "interrupted":
+                break  # Ctrl-C stops the batch, not just one scene
+    outcomes.update({o.scene: o for o in results})
+    ordered = [outcomes.get(path, Outcome(path, "skipped", EXIT_INTERRUPTED)) for path in paths]
+    print()
+    print(summary(ordered))
+    return exit_code(ordered)

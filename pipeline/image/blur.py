@@ -1,0 +1,41 @@
+"""Gaussian blur, shared by the dream core (gradient smoothing) and sharpening."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import torch
+import torch.nn.functional as F
+
+
+def gaussian_kernel(sigma: float) -> torch.Tensor:
+    """1-D normalized Gaussian (float32, CPU) of radius ceil(3 sigma), at least 1."""
+    radius = max(1, math.ceil(3 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    return (kernel / kernel.sum()).float()
+
+
+def separable_blur(image: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Blur (N, C, H, W) with a 1-D kernel along both axes, mirrored edges."""
+    radius = kernel.numel() // 2
+    if min(image.shape[2:]) <= radius:  # too small to mirror-pad: nothing to smooth
+        return image
+    channels = image.shape[1]
+    kernel = kernel.to(image.dtype)
+    x = F.pad(image, (radius, radius, radius, radius), mode="reflect")
+    x = F.conv2d(x, kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1), groups=channels)
+    return F.conv2d(x, kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
+
+
+@lru_cache(maxsize=32)
+def _kernel_on(sigma: float, device: torch.device) -> torch.Tensor:
+    return gaussian_kernel(sigma).to(device)  # copied once: a copy to the GPU waits for it
+
+
+def gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of (N, C, H, W) with mirrored edges."""
+    if sigma <= 0:
+        return image
+    return separable_blur(image, _kernel_on(float(sigma), image.device))

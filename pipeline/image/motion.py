@@ -1,0 +1,61 @@
+"""Camera motion between frames: pure functions on (1, 3, H, W) tensors in [0, 1]."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .pixels import to_device
+
+
+def affine_matrix(
+    width: int, height: int, zoom: float, rotate: float, translate: tuple[float, float]
+) -> torch.Tensor:
+    """The (1, 2, 3) sampling matrix for F.affine_grid, in normalized coordinates.
+
+    zoom > 1 magnifies (zooms in) about the centre; rotate turns the content
+    counter-clockwise by that many degrees; translate moves the content by
+    (dx, dy) pixels, +x right and +y down. Built in pixel space, then mapped
+    to the [-1, 1] grid, so rotation stays round on non-square frames.
+    """
+    angle = math.radians(rotate)
+    cos, sin = math.cos(angle), math.sin(angle)
+    # Output pixel p (from the centre) samples input q = R p / zoom - t, where
+    # R turns clockwise on screen (y points down): the content turns the other way.
+    m00, m01 = cos / zoom, -sin / zoom
+    m10, m11 = sin / zoom, cos / zoom
+    sx, sy = 2.0 / width, 2.0 / height  # pixels -> normalized units
+    dx, dy = translate
+    return torch.tensor(
+        [
+            [
+                [m00, m01 * sx / sy, -dx * sx],
+                [m10 * sy / sx, m11, -dy * sy],
+            ]
+        ],
+        dtype=torch.float32,
+    )
+
+
+def warp(
+    image: torch.Tensor,
+    zoom: float = 1.0,
+    rotate: float = 0.0,
+    translate: tuple[float, float] = (0.0, 0.0),
+    resample: str = "bicubic",
+) -> torch.Tensor:
+    """Zoom, rotate and pan `image` (1, 3, H, W). Edges are mirrored, never black.
+
+    resample: "bicubic" (sharper, the default) or "bilinear" (softer, cheaper).
+    """
+    if zoom == 1.0 and rotate == 0.0 and translate[0] == 0.0 and translate[1] == 0.0:
+        return image
+    _, _, height, width = image.shape
+    theta = to_device(affine_matrix(width, height, zoom, rotate, translate), image.device).to(image.dtype)
+    grid = F.affine_grid(theta, list(image.shape), align_corners=False)
+    warped = F.grid_sample(
+        image, grid, mode=resample, padding_mode="reflection", align_corners=False
+    )
+    return warped.clamp(0.0, 1.0)

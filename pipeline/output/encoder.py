@@ -1,0 +1,156 @@
+"""Writing frames: raw RGB streamed to ffmpeg (imageio-ffmpeg) over a pipe.
+
+A file is written under a temporary name beside its target and renamed only
+when ffmpeg has finished, so a finished name always means a finished file (or
+folder, for PNG sequences). The suffix picks the format (scene/formats.py):
+H.264/H.265 MP4 with +faststart, ProRes 422 MOV, FFV1 MKV, GIF, WebP or PNG frames.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+
+from ..scene.formats import format_of
+
+
+class EncodeError(RuntimeError):
+    pass
+
+
+def png_pattern(path: Path) -> str:
+    """File names inside a PNG-sequence folder: NAME_00000.png, numbered by timeline frame."""
+    return f"{Path(path).name}_%05d.png"
+
+
+def partial_path(path: Path) -> Path:
+    """The temporary name a render writes to until it is complete."""
+    return path.with_name(path.stem + ".part" + path.suffix)
+
+
+def codec_params(path: Path, codec: str, crf: int, preset: str, first_frame: int = 0) -> tuple[str, str, list[str]]:
+    """(ffmpeg codec, output pixel format, extra output parameters) for a format."""
+    kind = format_of(path).name
+    if kind == "mp4" and codec == "h265":
+        return "libx265", "yuv420p", ["-crf", str(crf), "-preset", preset, "-x265-params", "log-level=error"]
+    if kind == "mp4":
+        return "libx264", "yuv420p", ["-crf", str(crf), "-preset", preset]
+    if kind == "mov":
+        return "prores_ks", "yuv422p10le", ["-profile:v", "2", "-vendor", "apl0"]
+    if kind == "mkv":
+        return "ffv1", "bgr0", ["-level", "3"]
+    if kind == "gif":
+        palette = "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=sierra2_4a"
+        return "gif", "rgb8", ["-vf", palette, "-loop", "0"]
+    if kind == "webp":
+        return "libwebp", "yuv420p", ["-loop", "0", "-quality", str(max(0, 100 - 2 * crf)), "-f", "webp"]
+    return "png", "rgb24", ["-f", "image2", "-start_number", str(first_frame)]
+
+
+def container_params(path: Path, codec: str) -> list[str]:
+    """Flags for the final file: index up front for the web, the tag Apple players want."""
+    kind = format_of(path).name
+    params = ["-movflags", "+faststart"] if kind in ("mp4", "mov") else []
+    return params + (["-tag:v", "hvc1"] if kind == "mp4" and codec == "h265" else [])
+
+
+class VideoWriter:
+    """Write (H, W, 3) uint8 frames; `finish()` publishes the result atomically."""
+
+    def __init__(
+        self,
+        path: Path,
+        width: int,
+        height: int,
+        fps: float,
+        crf: int = 18,
+        preset: str = "medium",
+        codec: str = "h264",
+        frame_count: int | None = None,
+        fade: tuple[float, float] = (0.0, 0.0),
+        first_frame: int = 0,
+        total_frames: int | None = None,
+        png_name: str | None = None,
+    ):
+        """frame_count: frames this file will get; first_frame/total_frames place
+        them on the scene's timeline (a --frames sub-range), for fades and sound."""
+        self.path = Path(path)
+        self.format = format_of(self.path)
+        if self.format.even_sides and (width % 2 or height % 2):
+            raise ValueError(f"{self.format.name} needs even sides, got {width}x{height}")
+        self.temp = partial_path(self.path)
+        self.width, self.height, self.fps = width, height, fps
+        self.frame_count = frame_count
+        self.first_frame = first_frame
+        self.total_frames = total_frames if total_frames is not None else frame_count
+        self.fade_frames = (round(fade[0] * fps), round(fade[1] * fps))
+        self.frames_written = 0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ffmpeg_codec, pix_fmt, params = codec_params(self.path, codec, crf, preset, first_frame)
+        params = params + container_params(self.path, codec)
+        target = self.temp
+        if self.format.name == "png":
+            shutil.rmtree(self.temp, ignore_errors=True)
+            self.temp.mkdir(parents=True)
+            target = self.temp / png_pattern(Path(png_name or self.path.name))
+        self._writer = imageio_ffmpeg.write_frames(
+            str(target),
+            (width, height),
+            fps=fps,
+            codec=ffmpeg_codec,
+            pix_fmt_out=pix_fmt,
+            quality=None,
+            macro_block_size=1,
+            ffmpeg_log_level="error",
+            output_params=params,
+        )
+        self._writer.send(None)
+
+    def _faded(self, frame: np.ndarray) -> np.ndarray:
+        """Fade from black at the start and to black at the end."""
+        fade_in, fade_out = self.fade_frames
+        index, total = self.first_frame + self.frames_written, self.total_frames
+        level = 1.0
+        if fade_in and index < fade_in:
+            level = min(level, (index + 1) / (fade_in + 1))
+        if fade_out and total is not None and index >= total - fade_out:
+            level = min(level, (total - index) / (fade_out + 1))
+        if level >= 1.0:
+            return frame
+        return (frame.astype(np.float32) * level).round().astype(np.uint8)
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
+            raise ValueError(f"expected a ({self.height}, {self.width}, 3) uint8 frame, got {frame.shape} {frame.dtype}")
+        try:
+            self._writer.send(np.ascontiguousarray(self._faded(frame)))
+        except OSError as error:
+            raise EncodeError(f"ffmpeg stopped while writing {self.temp}: {str(error).splitlines()[0]}") from None
+        self.frames_written += 1
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.close()
+
+    def finish(self) -> Path:
+        """Close ffmpeg and move the finished output to its final name."""
+        self._close()
+        written = self.temp.exists() and (self.temp.is_dir() and any(self.temp.iterdir()) or self.temp.stat().st_size)
+        if not written:
+            raise EncodeError(f"ffmpeg produced nothing at {self.temp}")
+        if self.path.is_dir():
+            shutil.rmtree(self.path)
+        os.replace(self.temp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        self._close()
+        if self.temp.is_dir():
+            shutil.rmtree(self.temp, ignore_errors=True)
+        else:
+            self.temp.unlink(missing_ok=True)

@@ -1,0 +1,57 @@
+"""A render's pieces: the one place that writes, keeps track of and joins them.
+
+Pieces live in a work folder beside the output (`.NAME.work/`), named by
+their first timeline frame. A piece counts as finished only once its writer
+has closed and its data is on the disk; the checkpoint lists finished pieces
+by name, so anything else in the folder is a leftover of an interrupted piece.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from .handoff import BackgroundWriter
+from .sinks import Sink
+
+
+def sync(path: Path) -> None:
+    """Force a finished piece (file, or folder of files) onto the disk before a
+    checkpoint names it, so a power cut cannot leave a checkpoint without its data."""
+    for item in sorted(path.iterdir()) if path.is_dir() else [path]:
+        with open(item, "rb") as file:
+            os.fsync(file.fileno())
+
+
+class Pieces:
+    def __init__(self, folder: Path, sink: Sink, finished: list[str] | None = None):
+        self.folder, self.sink = folder, sink
+        self.finished = list(finished or [])  # names inside the folder, in order
+
+    def open(self, first: int) -> BackgroundWriter:
+        """Start the piece whose first frame is `first`; frames go to ffmpeg on a thread."""
+        path = self.folder / f"piece_{first:06d}{self.sink.piece_suffix}"
+        return BackgroundWriter(self.sink.open_piece(path, first))
+
+    def finish(self, writer: BackgroundWriter) -> None:
+        """Close a piece (ffmpeg drains its look-ahead), put it on the disk and count it."""
+        finished = writer.finish()
+        sync(finished)
+        self.finished.append(finished.name)
+
+    def remove_leftovers(self, keep: set[str]) -> None:
+        """Delete what an interrupted piece left behind: anything not finished and not in `keep`."""
+        for name in set(p.name for p in self.folder.iterdir()) - set(self.finished) - keep:
+            path = self.folder / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+    def join(self, target: Path, unfinished: BackgroundWriter | None = None) -> Path:
+        """Join the finished pieces (and the frames of an unfinished one, closed here) into `target`."""
+        names = list(self.finished)
+        if unfinished is not None:
+            unfinished.finish()  # playable, but not a finished piece
+            names.append(unfinished.path.name)
+        if target.is_dir():
+            shutil.rmtree(target)
+        return self.sink.join([self.folder / name for name in names], target)

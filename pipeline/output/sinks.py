@@ -1,0 +1,142 @@
+"""Sinks: where a render's frames end up, one class per kind of output.
+
+A render writes its frames in pieces inside a work folder (so a crash costs
+at most one piece) and joins them into the output at the end. Each sink
+says how a piece is written and how pieces are joined:
+
+- VideoSink (.mp4, .mov, .mkv): pieces in the output's own format, joined
+  without re-encoding, the sound muxed in.
+- PaletteSink (.gif, .webp): lossless .mkv pieces, encoded once at the end
+  (one palette for the whole video).
+- PngFolderSink (a folder): each piece a folder of numbered PNGs, merged.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import imageio_ffmpeg
+
+from ..scene.formats import format_of
+from .encoder import EncodeError, VideoWriter, codec_params, container_params
+
+
+@dataclass(frozen=True)
+class Audio:
+    path: Path
+    fade_in: float = 0.0  # seconds
+    fade_out: float = 0.0
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """What every piece and the joined output share. first_frame and frame_count
+    place the written frames (a --frames range) on the timeline of total_frames,
+    for fades and sound."""
+
+    width: int
+    height: int
+    fps: float
+    crf: int = 18
+    preset: str = "medium"
+    codec: str = "h264"
+    fade: tuple[float, float] = (0.0, 0.0)  # seconds from and to black
+    first_frame: int = 0
+    frame_count: int = 0
+    total_frames: int = 0
+    audio: Audio | None = None
+
+
+def audio_filter(audio: Audio, fps: float, first_frame: int, frame_count: int, total_frames: int) -> list[str]:
+    """Pad or cut the sound to exactly the video's length, with fades on the scene's timeline."""
+    offset, seconds, total = first_frame / fps, frame_count / fps, total_frames / fps
+    filters = ["apad"]
+    if audio.fade_in > 0:
+        filters.append(f"afade=t=in:st=0:d={audio.fade_in:.3f}")
+    if audio.fade_out > 0:
+        filters.append(f"afade=t=out:st={max(0.0, total - audio.fade_out):.3f}:d={audio.fade_out:.3f}")
+    filters.append(f"atrim=start={offset:.6f},asetpts=PTS-STARTPTS")  # this file's part of the timeline
+    return ["-af", ",".join(filters), "-t", f"{seconds:.6f}"]
+
+
+class Sink:
+    """An output and how its frames get there: pieces written, then joined."""
+
+    piece_suffix = ""
+
+    def __init__(self, output: Path, video: VideoSettings):
+        self.output, self.video = Path(output), video
+
+    def open_piece(self, path: Path, first: int) -> VideoWriter:
+        """A writer for the piece that starts at timeline frame `first`."""
+        v = self.video
+        return VideoWriter(
+            path, v.width, v.height, v.fps, crf=v.crf, preset=v.preset, codec=v.codec, frame_count=v.frame_count,
+            fade=v.fade, first_frame=first, total_frames=v.total_frames, png_name=self.output.name,
+        )
+
+    def join(self, pieces: list[Path], target: Path) -> Path:
+        """Join finished pieces, in order, into `target` (a temporary name of the output)."""
+        raise NotImplementedError
+
+
+class VideoSink(Sink):
+    def __init__(self, output: Path, video: VideoSettings):
+        super().__init__(output, video)
+        self.piece_suffix = self.output.suffix.lower()
+
+    def output_params(self) -> list[str]:
+        return ["-c:v", "copy"] + container_params(self.output, self.video.codec)
+
+    def join(self, pieces: list[Path], target: Path) -> Path:
+        v = self.video
+        listing = target.with_name(target.name + ".txt")
+        listing.write_text("".join(f"file '{piece.resolve()}'\n" for piece in pieces))
+        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "concat", "-safe", "0",
+                   "-i", str(listing)]
+        if v.audio is not None:
+            command += ["-i", str(v.audio.path), "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"]
+            command += audio_filter(v.audio, v.fps, v.first_frame, v.frame_count, v.total_frames)
+        muxer = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "gif": "gif", "webp": "webp"}
+        command += self.output_params() + ["-f", muxer[format_of(self.output).name], str(target)]
+        result = subprocess.run(command, capture_output=True, text=True)
+        listing.unlink(missing_ok=True)
+        if result.returncode != 0:
+            last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+            raise EncodeError(f"ffmpeg could not join the pieces into {target}: {last}")
+        return target
+
+
+class PaletteSink(VideoSink):
+    """GIF and WebP need the whole video for their palette: lossless pieces, one encode."""
+
+    piece_suffix = ".mkv"
+
+    def __init__(self, output: Path, video: VideoSettings):
+        Sink.__init__(self, output, video)
+
+    def output_params(self) -> list[str]:
+        _, pix_fmt, params = codec_params(self.output, self.video.codec, self.video.crf, "medium")
+        return ["-pix_fmt", pix_fmt] + params
+
+
+class PngFolderSink(Sink):
+    def join(self, pieces: list[Path], target: Path) -> Path:
+        target.mkdir(parents=True, exist_ok=True)
+        for piece in pieces:
+            for frame in sorted(piece.glob("*.png")):
+                os.replace(frame, target / frame.name)
+        return target
+
+
+def sink_for(output: Path, video: VideoSettings) -> Sink:
+    """The sink for an output path; its suffix picks the format."""
+    kind = format_of(output).name
+    if kind == "png":
+        return PngFolderSink(output, video)
+    if kind in ("gif", "webp"):
+        return PaletteSink(output, video)
+    return VideoSink(output, video)

@@ -1,0 +1,56 @@
+"""The plan as text: the table `--dry-run` prints, and the labels of objective terms."""
+
+from __future__ import annotations
+
+from ..scene import Scene
+from .frames import Plan, Term, segment_terms
+
+
+def describe_terms(terms: dict[Term, float]) -> str:
+    def label(term):
+        kind, *rest = term
+        if kind == "layer":
+            return rest[0]
+        if kind == "channel":
+            return f"{rest[0]}:{rest[1]}"
+        if kind == "class":
+            from ..models.imagenet import class_names
+
+            return f"class {rest[0]} ({class_names()[rest[0]]})"
+        return f"guide {rest[0].image.name} @ {rest[1]}"
+
+    return ", ".join(f"{label(t)} {w:.3g}" for t, w in terms.items())
+
+
+def describe(scene: Scene, plan: Plan) -> str:
+    """A table of the plan, one block per segment, for --dry-run."""
+    out = [
+        f"scene    {scene.file}",
+        f"output   {scene.output_path}",
+        f"video    {plan.width}x{plan.height}, {plan.fps:g} fps, {plan.frame_count} frames "
+        f"({plan.frame_count / plan.fps:.1f} s)",
+        f"model    {scene.model} ({scene.weights} weights)    start {scene.start}"
+        + ("  (dreamed)" if scene.dream_start else "")
+        + f"    seed {scene.seed}    crf {scene.encode.crf}",
+    ]
+    if scene.color.strength.points != ((0, 0.0),):
+        out.append(f"color    match {scene.color.reference}, strength {scene.color.strength.describe()}")
+    out += [f"note     {note}" for note in plan.notes]
+    weights = segment_terms(scene)
+    for index, segment in enumerate(scene.segments):
+        first, end = segment.frames
+        out.append("")
+        asked = f"layers {', '.join(segment.layers)}  ->  " if segment.layers else ""
+        out.append(f"segment {index}: frames {first}-{end}  {asked}dream {describe_terms(weights[index])}")
+        if segment.transition:
+            out.append(f"  crossfade from segment {index - 1} over {segment.transition} frames")
+        if segment.start is not None:
+            out.append(f"  cut to {segment.start}" + (f", blended over {segment.blend} frames" if segment.blend else ""))
+        for spec in (plan.frames[first], plan.frames[end]):
+            d, m = spec.dream, spec.motion
+            out.append(
+                f"  frame {spec.index:>5}: octaves {d.octaves} x{d.octave_scale:g}, "
+                f"{d.iterations} it, step {d.step:g}, jitter {d.jitter}, smooth {d.smooth:g} | "
+                f"zoom {m.zoom:g}, rotate {m.rotate:g}, translate [{m.translate[0]:g}, {m.translate[1]:g}]"
+            )
+    return "\n".join(out)

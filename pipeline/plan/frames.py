@@ -1,0 +1,229 @@
+"""The plan: what every frame needs, resolved from a scene. Pure, no torch.
+
+Each frame gets its layer weights (crossfades included), its dream settings
+and its motion, with keyframes and segment overrides already applied, so the
+frame loop only reads values and the whole render can be printed beforehand.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..dream.settings import DreamSettings
+from ..scene.formats import format_of
+from ..scene.keyframes import mix
+from ..scene.schema import COLOR, DREAM_DEFAULTS, MOTION_DEFAULTS, Scene
+from ..models.zoo import ZOO
+
+PREVIEW_LONG_SIDE = 384
+PREVIEW_MAX_ITERATIONS = 4
+
+
+@dataclass(frozen=True)
+class MotionSettings:
+    zoom: float
+    rotate: float  # degrees per frame, counter-clockwise
+    translate: tuple[float, float]  # pixels per frame, +x right, +y down
+    resample: str = "bicubic"
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A start, cut or guide picture, resolved: an image file, a '#rrggbb' colour, or noise."""
+
+    image: Path | None = None
+    color: str | None = None
+    seed: int = 0  # noise
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    index: int
+    segment: int
+    terms: dict[tuple, float]  # objective term -> weight (see segment_terms)
+    dream: DreamSettings
+    motion: MotionSettings
+    color_strength: float = 0.0  # pull toward the colour reference, 0..1
+    sharpen: tuple[float, float] = (0.0, 1.0)  # unsharp mask amount, radius
+    cut: tuple[Picture, float] | None = None  # (segment start, weight): blend the frame into it
+    dreamed: bool = True  # frame 0 is the plain start picture unless the scene dreams it too
+    warped: bool = True  # frame 0 has no frame before it to move
+
+
+@dataclass(frozen=True)
+class Plan:
+    width: int
+    height: int
+    fps: float
+    frames: list[FrameSpec]
+    preview: bool = False
+    notes: list[str] = field(default_factory=list)
+    seed: int = 0
+    start: Picture = Picture()
+    color_reference: str = "start"  # the start picture, or frame 0 as rendered ("first")
+    color_mode: str = "lab"  # lab: match statistics; luma: the dream changes only lightness
+    model: str = "inception_v3"
+    weights: str | Path = "pretrained"
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.frames)
+
+
+def picture(scene: Scene, start: str) -> Picture:
+    """A `start`-style value of the scene as a Picture."""
+    if start == "noise":
+        return Picture(seed=scene.seed)
+    if COLOR.match(start):
+        return Picture(color=start)
+    return Picture(image=scene.resolve_image(start))
+
+
+def _even(n: float) -> int:
+    """Round up to an even number of pixels (yuv420p video needs even sides)."""
+    return max(2, math.ceil(round(n, 6) / 2) * 2)
+
+
+Term = tuple  # ("layer", name) | ("channel", layer, index) | ("class", index) | ("guide", Picture, layer)
+
+
+def segment_terms(scene: Scene) -> list[dict[Term, float]]:
+    """Each segment's objective as {term: weight}, aliases and class names resolved."""
+    from ..models.imagenet import class_index
+
+    spec = ZOO[scene.model]
+    resolved = []
+    for segment in scene.segments:
+        terms: dict[Term, float] = {}
+
+        def add(term, weight):
+            terms[term] = terms.get(term, 0.0) + weight
+
+        for name, weight in (segment.layers or {}).items():
+            add(("layer", spec.resolve(name)), weight)
+        for key, weight in (segment.channels or {}).items():
+            layer, channel = key.rsplit(":", 1)
+            add(("channel", spec.resolve(layer), int(channel)), weight)
+        for name, weight in (segment.class_ or {}).items():
+            add(("class", class_index(name)), weight)
+        if segment.guide:
+            guide_layers = segment.guide.layers or segment.layers or {"parts": 1.0}
+            for name, weight in guide_layers.items():
+                add(("guide", picture(scene, segment.guide.image), spec.resolve(name)), segment.guide.weight * weight)
+        resolved.append(terms)
+    return resolved
+
+
+def _crossfade(before: dict, after: dict, alpha: float) -> dict[str, float]:
+    mixed = {}
+    for layer in list(before) + [k for k in after if k not in before]:
+        w = before.get(layer, 0.0) * (1 - alpha) + after.get(layer, 0.0) * alpha
+        if w != 0.0:
+            mixed[layer] = w
+    return mixed
+
+
+def _setting(name, segment_config, scene_config, defaults, frame):
+    track = getattr(segment_config, name) or getattr(scene_config, name) or getattr(defaults, name)
+    return track.at(frame)
+
+
+def plan_size(scene: Scene, preview: bool, even_sides: bool, long_side: int, max_iterations: int):
+    """(width, height, scale, notes): the frame size a render uses, and why it differs from the scene's."""
+    width, height = scene.size
+    scale = 1.0
+    notes = []
+    if preview:
+        scale = min(1.0, long_side / max(width, height))
+        scale = max(scale, ZOO[scene.model].min_size / min(width, height))
+        width, height = width * scale, height * scale
+    if even_sides:
+        width, height = _even(width), _even(height)
+    else:
+        width, height = max(1, round(width)), max(1, round(height))
+    if not preview and (width, height) != tuple(scene.size):
+        notes.append(
+            f"size {scene.size[0]}x{scene.size[1]} rounded to {width}x{height}: this video format needs even sides"
+        )
+    if preview:
+        notes.append(
+            f"preview: {width}x{height} instead of {scene.size[0]}x{scene.size[1]}, "
+            f"at most {max_iterations} (longer) steps per octave"
+        )
+    return width, height, scale, notes
+
+
+def make_plan(
+    scene: Scene,
+    preview: bool = False,
+    output: Path | None = None,
+    long_side: int = PREVIEW_LONG_SIDE,
+    max_iterations: int = PREVIEW_MAX_ITERATIONS,
+) -> Plan:
+    """Resolve every frame of `scene`.
+
+    `preview` shrinks the size to `long_side` and the steps per octave to
+    `max_iterations` (longer ones, so each frame dreams as much). `output`
+    (default: the scene's) decides whether sides must be even.
+    """
+    even_sides = format_of(output or scene.output_path).even_sides
+    width, height, scale, notes = plan_size(scene, preview, even_sides, long_side, max_iterations)
+    weights = segment_terms(scene)
+    frames = []
+    for index, segment in enumerate(scene.segments):
+        first, end = segment.frames
+        for n in range(first, end + 1):
+            frames.append(_frame_spec(scene, index, n, weights, scale, max_iterations if preview else None))
+    return Plan(
+        width, height, scene.fps, frames, preview, notes, seed=scene.seed, start=picture(scene, scene.start),
+        color_reference=scene.color.reference, color_mode=scene.color.mode, model=scene.model,
+        weights=scene.weights_source,
+    )
+
+
+def _frame_spec(scene: Scene, index: int, n: int, weights: list, scale: float, max_iterations: int | None):
+    """Frame n of segment `index`: keyframes, overrides and the crossfade from the segment before applied."""
+    segment = scene.segments[index]
+    first = segment.frames[0]
+    layers = weights[index]
+    fading = segment.transition and n - first < segment.transition
+    alpha = (n - first + 1) / (segment.transition + 1) if fading else 1.0
+    if fading:
+        layers = _crossfade(weights[index - 1], layers, alpha)
+
+    def dream_value(name):
+        return _setting(name, segment.dream, scene.dream, DREAM_DEFAULTS, n)
+
+    def motion_value(name):
+        value = _setting(name, segment.motion, scene.motion, MOTION_DEFAULTS, n)
+        if alpha < 1.0:  # crossfade the motion too, from the segment before
+            before = _setting(name, scene.segments[index - 1].motion, scene.motion, MOTION_DEFAULTS, n)
+            return mix(before, value, alpha)
+        return value
+
+    dream = DreamSettings(
+        octaves=max(1, round(dream_value("octaves"))),
+        octave_scale=dream_value("octave_scale"),
+        iterations=max(0, round(dream_value("iterations"))),
+        step=dream_value("step"),
+        jitter=max(0, round(dream_value("jitter") * scale)),
+        smooth=dream_value("smooth") * scale,
+    )
+    if max_iterations is not None and dream.iterations > max_iterations:
+        # Fewer, longer steps: the preview dreams as much per frame as the full render.
+        dream = replace(dream, iterations=max_iterations, step=dream.step * dream.iterations / max_iterations)
+    dx, dy = motion_value("translate")
+    motion = MotionSettings(
+        zoom=motion_value("zoom"),
+        rotate=motion_value("rotate"),
+        translate=(dx * scale, dy * scale),
+        resample=segment.motion.resample or scene.motion.resample or MOTION_DEFAULTS.resample,
+    )
+    cut = None
+    if segment.start is not None and n - first < max(1, segment.blend):
+        cut = (picture(scene, segment.start), (n - first + 1) / max(1, segment.blend))
+    sharpen = (scene.sharpen.amount.at(n), scene.sharpen.radius * scale)
+    return FrameSpec(n, index, dict(layers), dream, motion, scene.color.strength.at(n), sharpen, cut,
+                     dreamed=n > 0 or scene.dream_start, warped=n > 0)

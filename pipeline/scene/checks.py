@@ -1,0 +1,233 @@
+"""What types cannot say: segments cover the frames, layers exist in the model,
+files exist and can be read, the output can be written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseModel
+
+from ..models.zoo import ZOO
+from .errors import SceneIssue, did_you_mean
+from .formats import allowed, format_of
+from .keyframes import Track
+from .schema import Scene, Segment
+
+
+def _tracks(config: BaseModel, path: tuple):
+    for name in type(config).model_fields:
+        value = getattr(config, name)
+        if isinstance(value, Track):
+            yield path + (name,), value
+
+
+def _check_segments(scene: Scene) -> list[SceneIssue]:
+    issues = []
+    last = scene.frame_count - 1
+    expected = 0
+    for index, segment in enumerate(scene.segments):
+        where = ("segments", index, "frames")
+        first, end = segment.frames
+        if first > end:
+            issues.append(SceneIssue(where, f"starts at {first} but ends at {end}: write [{end}, {first}]?"))
+            continue
+        if first > expected:
+            issues.append(
+                SceneIssue(where, f"starts at {first}, leaving frames {expected}-{first - 1} without a segment (gap)")
+            )
+        elif first < expected:
+            issues.append(
+                SceneIssue(where, f"starts at {first}, overlapping frames {first}-{expected - 1} of the segment before")
+            )
+        if end > last:
+            issues.append(
+                SceneIssue(where, f"ends at {end}, past the last frame {last} (the video has {last + 1} frames)")
+            )
+        expected = end + 1
+        length = end - first + 1
+        if segment.start is not None and index == 0:
+            issues.append(SceneIssue(("segments", 0, "start"), "the first segment begins with the scene's start: "
+                                                                "set the top-level start instead"))
+        if segment.blend and segment.start is None:
+            issues.append(SceneIssue(("segments", index, "blend"), "blend needs a start image to blend into"))
+        elif segment.blend > length:
+            issues.append(SceneIssue(("segments", index, "blend"),
+                                     f"{segment.blend} frames is longer than the segment ({length} frames)"))
+        if segment.transition and index == 0:
+            issues.append(
+                SceneIssue(("segments", 0, "transition"), "the first segment has no segment before it to crossfade from")
+            )
+        elif segment.transition > length:
+            issues.append(
+                SceneIssue(
+                    ("segments", index, "transition"),
+                    f"{segment.transition} frames is longer than the segment ({length} frames)",
+                )
+            )
+        for field in ("dream", "motion"):
+            for track_path, track in _tracks(getattr(segment, field), ("segments", index, field)):
+                for frame in track.frames if not track.is_constant else []:
+                    if not first <= frame <= end:
+                        issues.append(
+                            SceneIssue(
+                                track_path + (frame,),
+                                f"keyframe {frame} is outside this segment's frames {first}-{end} "
+                                "(keyframes are absolute frame numbers)",
+                            )
+                        )
+    if expected <= last and not issues:
+        issues.append(
+            SceneIssue(
+                ("segments", len(scene.segments) - 1, "frames"),
+                f"segments end at frame {expected - 1}, but the video has {last + 1} frames (0-{last}): "
+                f"extend the last segment to {last} or set frames: {expected}",
+            )
+        )
+    for field in ("dream", "motion", "color", "sharpen"):
+        for track_path, track in _tracks(getattr(scene, field), (field,)):
+            for frame in track.frames if not track.is_constant else []:
+                if frame > last:
+                    issues.append(
+                        SceneIssue(track_path + (frame,), f"keyframe {frame} is past the last frame {last}")
+                    )
+    return issues
+
+
+def _check_model_and_layers(scene: Scene) -> list[SceneIssue]:
+    spec = ZOO.get(scene.model)
+    if spec is None:
+        return [
+            SceneIssue(
+                ("model",),
+                f"unknown model '{scene.model}'{did_you_mean(scene.model, ZOO)} Available: {', '.join(ZOO)}",
+            )
+        ]
+    issues = []
+    if min(scene.size) < spec.min_size:
+        issues.append(
+            SceneIssue(("size",), f"{scene.size[0]}x{scene.size[1]} is too small for {spec.name}: "
+                                  f"each side needs at least {spec.min_size} pixels")
+        )
+    for index, segment in enumerate(scene.segments):
+        issues += [SceneIssue(("segments", index) + path, message) for path, message in _objective_issues(segment, spec)]
+    return issues
+
+
+def _unknown_layer(name: str, spec) -> str:
+    return (
+        f"unknown layer '{name}' for {spec.name}{did_you_mean(name, spec.choices)} "
+        f"Valid: {', '.join(spec.choices)}"
+    )
+
+
+def _objective_issues(segment: Segment, spec) -> list[tuple[tuple, str]]:
+    from ..models.imagenet import class_index, class_names
+
+    issues = []
+    if not (segment.layers or segment.channels or segment.class_ or segment.guide):
+        issues.append(((), "say what to dream: layers, channels, class and/or guide"))
+    for name in segment.layers or {}:
+        if name not in spec.choices:
+            issues.append((("layers",), _unknown_layer(name, spec)))
+    for key in segment.channels or {}:
+        layer, channel = key.rsplit(":", 1)
+        if layer not in spec.choices:
+            issues.append((("channels",), _unknown_layer(layer, spec)))
+        elif int(channel) >= spec.layer(layer).channels:
+            issues.append((("channels",), f"{layer} has channels 0-{spec.layer(layer).channels - 1}, not {channel}"))
+    if segment.class_ and not spec.classes:
+        with_classes = [name for name, other in ZOO.items() if other.classes]
+        issues.append((("class",), f"{spec.name} has no classifier; class works with {', '.join(with_classes)}"))
+    elif segment.class_:
+        for name in segment.class_:
+            try:
+                class_index(name)
+            except KeyError:
+                issues.append((("class",), f"unknown ImageNet class '{name}'{did_you_mean(name, class_names())} "
+                                           "Use a name like 'tabby' or a number 0-999"))
+    if segment.guide:
+        for name in segment.guide.layers or {}:
+            if name not in spec.choices:
+                issues.append((("guide", "layers"), _unknown_layer(name, spec)))
+    return issues
+
+
+def _image_issue(image: Path, hint: str) -> Optional[str]:
+    """Why `image` cannot be used, or None."""
+    if not image.exists():
+        return f"image '{image}' not found; {hint}"
+    if not image.is_file():
+        return f"'{image}' is not a file"
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(image) as opened:
+            opened.verify()
+    except Image.DecompressionBombError:
+        return f"'{image}' is too large to be a safe image (over {2 * Image.MAX_IMAGE_PIXELS // 10**6} megapixels)"
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        return f"cannot read image '{image}' ({error}); is it a complete PNG/JPEG file?"
+    return None
+
+
+def _check_files(scene: Scene) -> list[SceneIssue]:
+    issues = []
+    if scene.start_image is not None:
+        hint = "start takes an image path (relative to the scene file), a color like '#ffffff', or 'noise'"
+        problem = _image_issue(scene.start_image, hint)
+        if problem:
+            issues.append(SceneIssue(("start",), problem))
+    for index, segment in enumerate(scene.segments):
+        cut = scene.resolve_image(segment.start) if segment.start else None
+        if cut is not None:
+            problem = _image_issue(cut, "a segment's start takes an image path, a color or 'noise'")
+            if problem:
+                issues.append(SceneIssue(("segments", index, "start"), problem))
+        if segment.guide:
+            problem = _image_issue(scene.file.parent / segment.guide.image, "paths are relative to the scene file")
+            if problem:
+                issues.append(SceneIssue(("segments", index, "guide", "image"), problem))
+    weights = scene.weights_source
+    if isinstance(weights, Path) and not weights.is_file():
+        issues.append(
+            SceneIssue(("weights",), f"'{weights}' not found; weights takes pretrained, random, "
+                                     "or a .pth state_dict file (relative to the scene file)")
+        )
+    issues += [SceneIssue((field,), message) for field, message in output_issues(scene, scene.output_path)]
+    if scene.audio_path is not None and not scene.audio_path.is_file():
+        issues.append(SceneIssue(("audio",), f"audio file '{scene.audio_path}' not found (relative to the scene file)"))
+    return issues
+
+
+def output_issues(scene: Scene, output: Path) -> list[tuple[str, str]]:
+    """What is wrong with writing this scene to `output`: (field, message) pairs."""
+    try:
+        kind = format_of(output)
+    except KeyError:
+        return [("output", f"'{output.name}' has an unsupported suffix; use {allowed()}")]
+    issues = []
+    folder = output.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        issues.append(("output", f"cannot create a folder for {output}: {folder} is a file"))
+    elif not os.access(folder, os.W_OK):
+        issues.append(("output", f"cannot write to {folder}: choose an output folder you may write to"))
+    codec = scene.encode.codec
+    if codec is not None and codec not in kind.codecs:
+        choices = f"use {' or '.join(kind.codecs)}" if kind.codecs else "leave it out"
+        issues.append(("encode", f"codec {codec} does not go in a {kind.name} file; {choices}"))
+    if scene.audio is not None and not kind.audio:
+        issues.append(("audio", f"a {kind.name} output has no sound track; use .mp4 or .mov for audio"))
+    return issues
+
+
+def check_scene(scene: Scene) -> list[SceneIssue]:
+    """What types cannot say: coverage, layer names, files."""
+    issues = []
+    if (scene.frames is None) == (scene.duration is None):
+        issues.append(SceneIssue(("frames",), "give either frames: N or duration: '10s' (exactly one)"))
+        return issues
+    return issues + _check_segments(scene) + _check_model_and_layers(scene) + _check_files(scene)

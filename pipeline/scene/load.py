@@ -1,0 +1,138 @@
+"""Loading a scene file: safe YAML with the line of every key, pydantic
+validation, then the meaning checks; every problem reported as
+`file:LINE: field.path: message` before anything expensive runs.
+"""
+
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .checks import check_scene
+from .errors import SceneError, SceneIssue, did_you_mean
+from .schema import Scene
+
+
+def _key(node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int"):
+        try:
+            return int(node.value)
+        except ValueError:
+            return node.value
+    return node.value if isinstance(node, yaml.ScalarNode) else str(node.value)
+
+
+def _line_map(node: yaml.Node, path: tuple, lines: dict, duplicates: list) -> None:
+    """Record the 1-based line of every key and list item, and duplicate keys."""
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key_node, value_node in node.value:
+            key = _key(key_node)
+            if key in seen:
+                duplicates.append((path + (key,), key_node.start_mark.line + 1))
+            seen.add(key)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _line_map(value_node, path + (key,), lines, duplicates)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[path + (index,)] = item.start_mark.line + 1
+            _line_map(item, path + (index,), lines, duplicates)
+
+
+def _line_of(lines: dict, path: tuple) -> int:
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return 1
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _unwrap(annotation):
+    """The model class inside Optional[...] / list[...], or None."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is None:
+            return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if not args:
+            return None
+        annotation = args[0] if origin is not dict else args[-1]
+
+
+def _model_at(path: tuple):
+    model = Scene
+    for part in path:
+        if isinstance(part, int):
+            continue
+        fields = {f.alias or n: f for n, f in model.model_fields.items()} if model else {}
+        field = fields.get(part)
+        model = _unwrap(field.annotation) if field else None
+    return model
+
+
+def _pydantic_issue(error: dict) -> SceneIssue:
+    path = tuple(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        model = _model_at(path[:-1])
+        allowed = [f.alias or n for n, f in model.model_fields.items()] if model else []
+        return SceneIssue(
+            path,
+            f"unknown key '{path[-1]}'{did_you_mean(path[-1], allowed)}"
+            + (f" Allowed here: {', '.join(allowed)}" if allowed else ""),
+        )
+    if kind == "missing":
+        return SceneIssue(path, "this key is required")
+    message = error["msg"]
+    if kind == "value_error":
+        message = message.removeprefix("Value error, ")
+    elif "input" in error and not isinstance(error["input"], (dict, list)):
+        message += f" (got {error['input']!r})"
+    return SceneIssue(path, message)
+
+
+def load_scene(file: str | Path) -> Scene:
+    """Read and fully validate a scene file; raises SceneError listing every problem."""
+    file = Path(file)
+    if not file.exists():
+        raise SceneError(file, [(0, "", "no such file")])
+    if file.is_dir():
+        raise SceneError(file, [(0, "", "is a directory, not a scene file")])
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SceneError(file, [(0, "", f"cannot read: {error}")]) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        raise SceneError(file, [(mark.line + 1 if mark else 0, "", f"YAML syntax error: {problem}")]) from None
+    if not isinstance(data, dict):
+        raise SceneError(file, [(1, "", "a scene file is a YAML mapping (key: value lines)")])
+
+    lines: dict = {}
+    duplicates: list = []
+    _line_map(root, (), lines, duplicates)
+    if duplicates:
+        raise SceneError(file, [(line, _dotted(path), "appears twice") for path, line in duplicates])
+
+    try:
+        scene = Scene.model_validate(data)
+    except ValidationError as error:
+        issues = [_pydantic_issue(e) for e in error.errors()]
+        raise SceneError(file, [(_line_of(lines, i.path), _dotted(i.path), i.message) for i in issues]) from None
+    scene._file = file
+    issues = check_scene(scene)
+    if issues:
+        raise SceneError(file, [(_line_of(lines, i.path), _dotted(i.path), i.message) for i in issues])
+    return scene

@@ -1,0 +1,154 @@
+"""Value parsers for scene fields: keyframed numbers, durations, objective weights."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+from .keyframes import EASES, Track
+
+
+def _number(raw: Any, what: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise ValueError(f"{what} must be a number, got {raw!r}")
+    return float(raw)
+
+
+def _vector(raw: Any, length: int) -> tuple[float, ...]:
+    if not isinstance(raw, (list, tuple)) or len(raw) != length:
+        raise ValueError(f"expected a list of {length} numbers like [0, 0], got {raw!r}")
+    return tuple(_number(v, "each component") for v in raw)
+
+
+def _check_bounds(value: float, ge=None, gt=None, le=None) -> None:
+    if ge is not None and value < ge:
+        raise ValueError(f"must be at least {ge:g}, got {value:g}")
+    if gt is not None and value <= gt:
+        raise ValueError(f"must be greater than {gt:g}, got {value:g}")
+    if le is not None and value > le:
+        raise ValueError(f"must be at most {le:g}, got {value:g}")
+
+
+def _keyframe_frame(key: Any) -> int:
+    if isinstance(key, bool):
+        raise ValueError(f"keyframe keys are frame numbers, got {key!r}")
+    if isinstance(key, int):
+        frame = key
+    elif isinstance(key, str) and key.strip().isdigit():
+        frame = int(key)
+    else:
+        raise ValueError(
+            f"keyframe keys are frame numbers (or 'ease'), got {key!r}; "
+            "write keyframes as {0: 1.0, 150: 1.05}"
+        )
+    if frame < 0:
+        raise ValueError(f"keyframe frame {frame} is negative")
+    return frame
+
+
+def keyframed(*, ge=None, gt=None, le=None, vector: int = 0):
+    """A field type: a constant, or keyframes {frame: value, ..., ease: smooth}."""
+
+    def parse_value(raw):
+        value = _vector(raw, vector) if vector else _number(raw, "the value")
+        for component in value if vector else (value,):
+            _check_bounds(component, ge=ge, gt=gt, le=le)
+        return value
+
+    def parse(raw):
+        if isinstance(raw, Track):
+            return raw
+        if not isinstance(raw, dict):
+            return Track.constant(parse_value(raw))
+        ease = "linear"
+        points = {}
+        for key, value in raw.items():
+            if key == "ease":
+                if value not in EASES:
+                    raise ValueError(f"ease must be one of {', '.join(EASES)}, got {value!r}")
+                ease = value
+                continue
+            frame = _keyframe_frame(key)
+            try:
+                points[frame] = parse_value(value)
+            except ValueError as error:
+                raise ValueError(f"keyframe {frame}: {error}") from None
+        if not points:
+            raise ValueError("keyframes need at least one {frame: value} entry")
+        return Track(tuple(sorted(points.items())), ease)
+
+    return Annotated[Track, BeforeValidator(parse)]
+
+
+_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s?)?\s*$")
+
+
+def _parse_duration(raw: Any) -> float:
+    """'10s', '1m30s', '2m', 12.5 -> seconds."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        seconds = float(raw)
+    else:
+        match = _DURATION.match(str(raw)) if isinstance(raw, str) else None
+        if not match or not any(match.groups()):
+            raise ValueError(f"duration must look like '10s', '1m30s' or 12.5, got {raw!r}")
+        minutes, secs = match.groups()
+        seconds = float(minutes or 0) * 60 + float(secs or 0)
+    if seconds <= 0:
+        raise ValueError("duration must be positive")
+    return seconds
+
+
+def _parse_layers(raw: Any) -> dict[str, float]:
+    """'circles' | ['mixed_3', 'mixed_4'] | {'mixed_3': 0.7, 'parts': 0.3}."""
+    hint = "layers takes a name ('circles'), a list of names, or {name: weight}"
+    if isinstance(raw, str):
+        return {raw: 1.0}
+    if isinstance(raw, list) and raw and all(isinstance(n, str) for n in raw):
+        return {name: 1.0 for name in raw}
+    if isinstance(raw, dict) and raw:
+        weights = {}
+        for name, weight in raw.items():
+            if not isinstance(name, str):
+                raise ValueError(f"{hint}; {name!r} is not a name")
+            weights[name] = _number(weight, f"the weight of {name!r}")
+        if not any(weights.values()):
+            raise ValueError("at least one layer weight must be non-zero")
+        return weights
+    raise ValueError(f"{hint}, got {raw!r}")
+
+
+def _parse_channels(raw: Any) -> dict[str, float]:
+    """{'mixed_4': [12, 40]} or {'mixed_4:12': 1.0} -> {'mixed_4:12': 1.0, ...}."""
+    hint = "channels takes {layer: [channel, ...]} or {'layer:channel': weight}"
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError(f"{hint}, got {raw!r}")
+    weights = {}
+    for key, value in raw.items():
+        if isinstance(value, list):
+            if not value or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in value):
+                raise ValueError(f"{hint}; {key}: expected channel numbers like [12, 40]")
+            weights.update({f"{key}:{channel}": 1.0 for channel in value})
+        elif isinstance(key, str) and re.fullmatch(r"[^:]+:\d+", key):
+            weights[key] = _number(value, f"the weight of {key!r}")
+        else:
+            raise ValueError(f"{hint}; got {key!r}: {value!r}")
+    return weights
+
+
+def _parse_classes(raw: Any) -> dict[str, float]:
+    """'tabby' | 281 | ['tabby', 'daisy'] | {'tabby': 1.0} -> {'tabby': 1.0}."""
+    if isinstance(raw, (str, int)) and not isinstance(raw, bool):
+        return {str(raw): 1.0}
+    if isinstance(raw, list) and raw and all(isinstance(c, (str, int)) for c in raw):
+        return {str(c): 1.0 for c in raw}
+    if isinstance(raw, dict) and raw:
+        return {str(k): _number(v, f"the weight of {k!r}") for k, v in raw.items()}
+    raise ValueError(f"class takes an ImageNet class name or number, a list, or {{class: weight}}, got {raw!r}")
+
+
+Duration = Annotated[float, BeforeValidator(_parse_duration)]
+LayerWeights = Annotated[dict[str, float], BeforeValidator(_parse_layers)]
+ChannelWeights = Annotated[dict[str, float], BeforeValidator(_parse_channels)]
+ClassWeights = Annotated[dict[str, float], BeforeValidator(_parse_classes)]

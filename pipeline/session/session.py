@@ -1,0 +1,242 @@
+"""The render session: the only stateful part of a render, in named steps.
+
+open (fresh, or resumed from a checkpoint) -> for each frame: the recipe
+(warp -> dream -> post) -> the sink -> a checkpoint at each piece boundary
+-> finish (join, rename, sidecar) or interrupt (a playable partial, the
+checkpoint kept). The network is loaded once; the current frame stays on
+the device, and only the finished uint8 frame crosses to the host.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from ..dream.engine import DreamEngine
+from ..models.network import DreamNet, load_model
+from ..output.encoder import EncodeError, partial_path
+from ..output.handoff import BackgroundWriter
+from ..output.pieces import Pieces
+from ..output.sidecar import sidecar_data, write_sidecar
+from ..output.sinks import Audio, Sink, VideoSettings, sink_for
+from ..plan import Plan
+from ..scene import Scene
+from .checkpoint import CHECKPOINT, Checkpoint, clear, fingerprint, work_dir
+from .recipe import Dreamer
+from .signals import StopRequest
+
+
+@dataclass
+class RenderResult:
+    path: Path
+    frames: int
+    seconds: float
+    device: str
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+
+class RenderInterrupted(Exception):
+    """Ctrl-C: what was rendered so far is kept as a playable partial video,
+    and the checkpoint stays for --resume."""
+
+    def __init__(self, partial: Path | None, frames: int):
+        self.partial, self.frames = partial, frames
+        super().__init__(f"interrupted after {frames} frames")
+
+
+class RenderRefused(Exception):
+    """The render would overwrite or discard something; the message says which flag allows it."""
+
+
+def scene_sink(scene: Scene, plan: Plan, output: Path, frames: range) -> Sink:
+    """The sink for `output`, with the scene's encoding, fades and sound."""
+    audio = None if scene.audio is None else Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out)
+    video = VideoSettings(
+        plan.width, plan.height, plan.fps, crf=scene.encode.crf, preset=scene.encode.preset,
+        codec=scene.encode.codec or "h264", fade=(scene.fade.fade_in, scene.fade.fade_out),
+        first_frame=frames.start, frame_count=len(frames), total_frames=plan.frame_count, audio=audio,
+    )
+    return sink_for(output, video)
+
+
+class RenderSession:
+    """Render `plan` to `output` in pieces of `checkpoint_every` frames.
+
+    `frames` writes only that part of the timeline; earlier frames are still
+    dreamed (each frame grows from the one before) but not encoded. After each
+    piece the loop's state is saved, so `resume=True` continues an interrupted
+    render with identical frames. `net` reuses an already loaded network;
+    precision and max_vram (GiB) go to the DreamEngine.
+    """
+
+    def __init__(self, scene: Scene, plan: Plan, output: Path, device: torch.device, *, progress: bool = True,
+                 net: DreamNet | None = None, frames: range | None = None, resume: bool = False,
+                 overwrite: bool = True, checkpoint_every: int = 50, precision: str = "auto",
+                 max_vram: float | None = None):
+        self.scene, self.plan, self.output, self.device = scene, plan, Path(output), device
+        self.progress, self.net, self.resume, self.overwrite = progress, net, resume, overwrite
+        self.frames = frames or range(plan.frame_count)
+        self.checkpoint_every, self.precision, self.max_vram = checkpoint_every, precision, max_vram
+        self.work = work_dir(self.output)
+        self.stamp = fingerprint(
+            sidecar_data(scene, self.output, {}),
+            {"size": [plan.width, plan.height], "preview": plan.preview,
+             "frames": [self.frames.start, self.frames.stop], "every": checkpoint_every},
+        )
+        self.resumed = False
+        self.writer: BackgroundWriter | None = None  # the piece being written
+        self.closing: Future | None = None  # the piece being closed on the closer thread
+
+    def run(self) -> RenderResult:
+        began = time.perf_counter()
+        self.open()
+        try:
+            self.render_frames()
+            self.finish()
+        except KeyboardInterrupt:
+            raise self.interrupt() from None
+        except BaseException:
+            self.abandon()
+            raise
+        finally:
+            self.close()
+        seconds = time.perf_counter() - began
+        self.write_sidecar(seconds)
+        return RenderResult(self.output, len(self.frames), seconds, str(self.device))
+
+    # ------------------------------------------------------------ open
+
+    def refusal(self, checkpoint: Checkpoint | None) -> str | None:
+        """Why this render may not start as asked, naming the flag that allows it."""
+        if checkpoint is not None and not self.resume and not self.overwrite:
+            return (f"an interrupted render of {self.output} is waiting in {self.work}: add --resume to continue it "
+                    "or --overwrite to start again")
+        if self.resume and checkpoint is not None and checkpoint.fingerprint != self.stamp:
+            return (f"the checkpoint in {self.work} belongs to a different scene or settings; "
+                    "add --overwrite to start again")
+        if self.output.exists() and not self.overwrite:
+            return f"{self.output} exists: add --overwrite to replace it"
+        return None
+
+    def open(self) -> None:
+        """Check what may be replaced, load the network, and start fresh or from the checkpoint."""
+        checkpoint = Checkpoint.load(self.work) if self.work.is_dir() else None
+        refused = self.refusal(checkpoint)
+        if refused:
+            raise RenderRefused(refused)
+        net = self.net or load_model(self.plan.model, self.device, self.plan.weights)
+        engine = DreamEngine(net, self.device, self.precision, self.max_vram)
+        self.dreamer = Dreamer(self.plan, net, self.device, engine)
+        sink = scene_sink(self.scene, self.plan, self.output, self.frames)
+        if self.resume and checkpoint is not None:
+            self.dreamer.restore(checkpoint.loop_state)
+            self.pieces = Pieces(self.work, sink, checkpoint.pieces)
+            self.pieces.remove_leftovers(keep={CHECKPOINT})
+            self.resumed = True
+        else:
+            clear(self.work)
+            self.work.mkdir(parents=True)
+            self.pieces = Pieces(self.work, sink)
+        # A finished piece is closed (ffmpeg drains its look-ahead) and checkpointed on a
+        # thread while the loop dreams on; pieces close in order, one at a time.
+        self.closer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="piece closer")
+        self.bar = tqdm(total=self.frames.stop, initial=self.dreamer.next_frame, unit="frame",
+                        desc=self.scene.file.stem, disable=not self.progress, dynamic_ncols=True)
+        self.stop = StopRequest()
+        self.stop.install()
+
+    # ------------------------------------------------------------ per frame
+
+    def render_frames(self) -> None:
+        for spec, frame in self.dreamer.frames(self.frames.stop):
+            if spec.index >= self.frames.start:
+                self.to_sink(spec.index, frame)
+            self.bar.update()
+            if (spec.index + 1) % self.checkpoint_every == 0 or spec.index + 1 == self.frames.stop:
+                self.checkpoint(spec.index + 1)
+            self.stop.check()
+
+    def to_sink(self, index: int, frame: torch.Tensor) -> None:
+        if self.writer is None:
+            self.writer = self.pieces.open(index)
+        self.writer.write(frame)
+
+    def checkpoint(self, next_frame: int) -> None:
+        """End the current piece; it is closed and the checkpoint saved on the closer thread."""
+        self.wait_for_closer()
+        self.closing = self.closer.submit(self._close_piece, self.writer, next_frame, self.dreamer.state())
+        self.writer = None
+
+    def _close_piece(self, writer: BackgroundWriter | None, next_frame: int, state: dict) -> None:
+        if writer is not None:
+            self.pieces.finish(writer)
+        Checkpoint(self.stamp, next_frame, self.pieces.finished, state).save(self.work)
+
+    def wait_for_closer(self) -> None:
+        """Wait for the piece being closed; its errors surface here."""
+        if self.closing is not None:
+            pending, self.closing = self.closing, None
+            pending.result()
+
+    # ------------------------------------------------------------ the end
+
+    def finish(self) -> None:
+        """Join every piece under a temporary name, then rename it into place."""
+        self.wait_for_closer()
+        self.bar.close()
+        temp = self.pieces.join(partial_path(self.output))
+        if self.output.is_dir():
+            shutil.rmtree(self.output)
+        os.replace(temp, self.output)
+        clear(self.work)
+
+    def interrupt(self) -> RenderInterrupted:
+        """Keep the frames so far as a playable partial video; the checkpoint stays for --resume."""
+        self.bar.close()
+        kept = None
+        try:
+            self.wait_for_closer()
+            writer, self.writer = self.writer, None
+            if self.pieces.finished or writer is not None:
+                kept = self.pieces.join(partial_path(self.output), unfinished=writer)
+        except (EncodeError, OSError):
+            kept = None  # interrupted mid-write: the checkpoint is what counts
+        return RenderInterrupted(kept, max(0, self.dreamer.next_frame - self.frames.start))
+
+    def abandon(self) -> None:
+        """A failure: let the closer finish (the error being raised is the one to report), drop the open piece."""
+        self.bar.close()
+        if self.closing is not None:
+            self.closing.exception()
+        if self.writer is not None:
+            self.writer.discard()
+
+    def close(self) -> None:
+        self.closer.shutdown()
+        self.stop.uninstall()
+
+    def write_sidecar(self, seconds: float) -> None:
+        write_sidecar(self.scene, self.output, {
+            "device": str(self.device),
+            "engine": self.dreamer.engine.describe(),
+            "preview": self.plan.preview,
+            "size": [self.plan.width, self.plan.height],
+            "frames": [self.frames.start, self.frames.stop - 1],
+            "seconds": round(seconds, 2),
+            "resumed": self.resumed,
+        })
+
+
+def render(scene: Scene, plan: Plan, output: Path, device: torch.device, **options) -> RenderResult:
+    """Render `plan` to `output` (see RenderSession for the options)."""
+    return RenderSession(scene, plan, output, device, **options).run()

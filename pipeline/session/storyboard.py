@@ -1,0 +1,53 @@
+"""Storyboard: a handful of frames across the timeline on one labelled sheet, fast.
+
+It runs the real frame loop (every frame grows from the one before) at a
+small size with few steps, and keeps the segment starts, midpoints and the
+last frame, so a scene can be approved before the full render.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from ..image.pixels import to_pixels
+from ..models.network import load_model
+from ..output.sheets import contact_sheet
+from ..plan import describe_terms, make_plan
+from ..scene import Scene
+from .recipe import frames_of
+
+STORYBOARD_LONG_SIDE = 256
+STORYBOARD_ITERATIONS = 2
+
+
+def storyboard_frames(scene: Scene) -> list[int]:
+    picks = {scene.frame_count - 1}
+    for segment in scene.segments:
+        first, end = segment.frames
+        picks.update({first, (first + end) // 2})
+    return sorted(picks)
+
+
+def storyboard_path(output: Path) -> Path:
+    return output.with_name(output.stem + ".storyboard.png")
+
+
+def make_storyboard(scene: Scene, device: torch.device, progress: bool = True) -> Image.Image:
+    plan = make_plan(
+        scene, preview=True, long_side=STORYBOARD_LONG_SIDE, max_iterations=STORYBOARD_ITERATIONS,
+        output=Path("storyboard"),  # a PNG: odd sides are fine
+    )
+    picks = set(storyboard_frames(scene))
+    net = load_model(plan.model, device, plan.weights)
+    tiles = []
+    last = max(picks) + 1
+    frames = frames_of(plan, net, device, stop=last)
+    for spec, frame in tqdm(frames, total=last, desc="storyboard", unit="frame", disable=not progress):
+        if spec.index in picks:
+            label = f"{spec.index}: {describe_terms(spec.terms)}"
+            tiles.append((label, Image.fromarray(to_pixels(frame))))
+    return contact_sheet(tiles, columns=min(4, len(tiles)))

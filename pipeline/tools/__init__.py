@@ -1,0 +1,1 @@
+"""Tools beside the renderer: the benchmark and the layer atlas."""

@@ -1,0 +1,277 @@
+"""Benchmark the dream loop: python -m pipeline.bench [options]
+
+Prints, for one model, size and dream settings: milliseconds per top-octave
+iteration, seconds per frame and frames per second end to end (motion,
+dream, colour, host copy and H.264 encoding, exactly as a render does them),
+the first frame's set-up cost, peak GPU memory, and the machine and versions.
+The same work is also run by a deliberately plain eager fp32 reference loop,
+and the speed-up over it is printed, with how closely the renderer's
+gradients agree with fp32. On the CPU, small sizes make it a quick smoke test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.profiler import ProfilerActivity, profile
+from torchvision.transforms.functional import gaussian_blur
+
+from ..image import pixels as images
+from ..dream.core import octave_sizes, pixel_gradient, tile_grid
+from ..output.encoder import VideoWriter
+from ..dream.engine import PRECISIONS, DreamEngine
+from ..output.handoff import BackgroundWriter
+from ..session.recipe import Dreamer
+from ..models.network import load_model
+from ..image.motion import warp
+from ..dream.objectives import layer_l2
+from ..dream.settings import DreamSettings
+from ..plan import make_plan
+from ..models.fast.racing import race_results
+from ..scene import load_scene
+from ..models.zoo import ZOO
+
+STEP, JITTER, SMOOTH, ZOOM, COLOR = 0.004, 16, 0.5, 1.02, 0.15
+PROFILED_STEPS = 3
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m pipeline.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="inception_v3", choices=list(ZOO))
+    parser.add_argument("--weights", default="pretrained", help="pretrained, random (needs no download) or a file")
+    parser.add_argument("--layer", help="layer or alias (default: the model's 'parts')")
+    parser.add_argument("--size", default="640x360", help="WIDTHxHEIGHT (default 640x360)")
+    parser.add_argument("--octaves", type=int, default=4)
+    parser.add_argument("--octave-scale", type=float, default=1.8)
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--frames", type=int, default=3, help="frames timed end to end")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS)
+    parser.add_argument("--max-vram", type=float, metavar="GIB", help="cap on the dream's GPU memory (tiles)")
+    parser.add_argument("--reference-frames", type=int, default=2, help="frames the eager reference is timed on")
+    parser.add_argument("--skip-reference", action="store_true", help="do not run the eager reference")
+    parser.add_argument("--no-fast-layers", action="store_true",
+                        help="keep every layer as the model has it (no faster equivalents, see racing.py)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also list the N operations (GPU kernels on CUDA) costing most in a top-octave step")
+    return parser.parse_args(argv)
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def reference_dream(net, image, layer, settings: DreamSettings, generator) -> torch.Tensor:
+    """The textbook loop, eager fp32, nothing cached: the yardstick for the renderer's path."""
+    sizes = octave_sizes(*image.shape[2:], settings.octaves, settings.octave_scale, net.spec.min_size)
+    detail = torch.zeros(1, 3, *sizes[0], device=image.device)
+    for size in sizes:
+        base = F.interpolate(image, size=size, mode="bilinear", align_corners=False)
+        x = base + F.interpolate(detail, size=size, mode="bilinear", align_corners=False)
+        for _ in range(settings.iterations):
+            dy, dx = torch.randint(-settings.jitter, settings.jitter + 1, (2,), generator=generator).tolist()
+            shifted = torch.roll(x, (dy, dx), (2, 3)).detach().requires_grad_(True)
+            net(shifted, [layer])[layer].square().mean().backward()
+            grad = torch.roll(shifted.grad, (-dy, -dx), (2, 3))
+            if settings.smooth > 0:
+                radius = max(1, math.ceil(3 * settings.smooth))
+                grad = gaussian_blur(grad, [2 * radius + 1] * 2, [settings.smooth] * 2)
+            x = (x + settings.step * grad / (grad.abs().mean() + 1e-8)).clamp(0, 1)
+        detail = x - base
+    return x.detach()
+
+
+def timed(work, count: int, device) -> float:
+    """Seconds per call of work(), after one warm-up call."""
+    work()
+    sync(device)
+    began = time.perf_counter()
+    for _ in range(count):
+        work()
+    sync(device)
+    return (time.perf_counter() - began) / count
+
+
+def scene_text(args, width: int, height: int, layer: str, frames: int) -> str:
+    return (
+        f"output: bench.mp4\nsize: [{width}, {height}]\nfps: 30\nframes: {frames}\nseed: 0\nstart: noise\n"
+        f"model: {args.model}\nweights: {args.weights}\n"
+        f"dream: {{octaves: {args.octaves}, octave_scale: {args.octave_scale}, iterations: {args.iterations}, "
+        f"step: {STEP}, jitter: {JITTER}, smooth: {SMOOTH}}}\n"
+        f"motion: {{zoom: {ZOOM}}}\ncolor: {{strength: {COLOR}}}\n"
+        f"segments:\n  - frames: [0, {frames - 1}]\n    layers: [{layer}]\n"
+    )
+
+
+def render_frames(scene, plan, net, device, engine, folder: Path, count: int) -> tuple[float, float, float]:
+    """Seconds for frames 0-1 (set-up), per frame after (until each frame is in ffmpeg's
+    hands), and to finish the file, of the renderer's own loop: motion, dream, colour,
+    handoff to the writer thread and H.264 encoding."""
+    dreamer = Dreamer(plan, net, device, engine)
+    writer = BackgroundWriter(VideoWriter(folder / "bench.mp4", plan.width, plan.height, plan.fps))
+    frames = dreamer.frames()
+    began = time.perf_counter()
+    for _ in range(2):  # frame 0 is the start image; frame 1 sets up (autotuning, graph capture)
+        writer.write(next(frames)[1])
+    sync(device)
+    setup = time.perf_counter() - began
+    began = time.perf_counter()
+    for _ in range(count):
+        writer.write(next(frames)[1])
+    writer.drain()
+    seconds = (time.perf_counter() - began) / count
+    began = time.perf_counter()
+    writer.finish()  # x264 encodes the frames it held for look-ahead: once per render
+    return setup, seconds, time.perf_counter() - began
+
+
+def reference_frames(net, start, layer, settings, device, folder: Path, count: int) -> float:
+    """Seconds per frame of zoom + reference dream + blocking host copy + blocking encode."""
+    writer = VideoWriter(folder / "reference.mp4", start.shape[3], start.shape[2], 30)
+    generator = torch.Generator().manual_seed(0)
+    state = {"frame": start}
+
+    def one_frame():
+        with torch.enable_grad():
+            state["frame"] = reference_dream(net, warp(state["frame"], ZOOM), layer, settings, generator)
+        writer.write(images.to_pixels(state["frame"]))
+
+    seconds = timed(one_frame, count, device)
+    writer.discard()
+    return seconds
+
+
+def encoding_rate(frame: torch.Tensor, folder: Path, count: int = 24) -> float:
+    """Frames per second ffmpeg alone takes at the renderer's settings, fed `frame` panned."""
+    pixels = images.to_pixels(frame)
+    writer = VideoWriter(folder / "encode.mp4", pixels.shape[1], pixels.shape[0], 30)
+    began = time.perf_counter()
+    for index in range(count):
+        writer.write(np.roll(pixels, 3 * index, axis=1))
+    writer.finish()
+    return count / (time.perf_counter() - began)
+
+
+def costliest_operations(eager: DreamEngine, start, terms, device, count: int) -> str:
+    """Where a top-octave step's time goes: the `count` costliest operations of PROFILED_STEPS
+    steps of an engine without graphs (a graph runs the same kernels, but a profiler sees one launch)."""
+    step = DreamSettings(1, 1.0, 1, STEP, JITTER, SMOOTH)
+    generator = torch.Generator().manual_seed(0)
+    timed(lambda: eager.dream(start, terms, step, generator), 1, device)  # autotuning, layer races
+    cuda = device.type == "cuda"
+    with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])) as profiler:
+        for _ in range(PROFILED_STEPS):
+            eager.dream(start, terms, step, generator)
+        sync(device)
+    key = "self_device_time_total" if cuda else "self_cpu_time_total"
+    return profiler.key_averages().table(sort_by=key, row_limit=count)
+
+
+def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.double() * b.double()).sum() / (a.double().norm() * b.double().norm() + 1e-30))
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from ..session.devices import pick_device
+
+    device = pick_device(args.device)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    spec = ZOO[args.model]
+    layer = spec.resolve(args.layer or "parts")
+    settings = DreamSettings(args.octaves, args.octave_scale, args.iterations, STEP, JITTER, SMOOTH)
+    net = load_model(args.model, device, args.weights)
+    engine = DreamEngine(net, device, args.precision, args.max_vram, fast_layers=not args.no_fast_layers)
+    start = images.to_tensor(images.smooth_noise(width, height, 0), device)
+    objective = layer_l2(layer)
+    terms = [(objective, 1.0)]
+
+    # ms per top-octave iteration: one octave at full size, `iterations` steps per call.
+    top = DreamSettings(1, 1.0, args.iterations, STEP, JITTER, SMOOTH)
+    generator = torch.Generator().manual_seed(0)
+    iteration_ms = timed(lambda: engine.dream(start, terms, top, generator), 3, device) / args.iterations * 1e3
+    reference_ms = None
+    if not args.skip_reference:
+        one = DreamSettings(1, 1.0, 1, STEP, JITTER, SMOOTH)
+        with torch.enable_grad():
+            reference_ms = timed(lambda: reference_dream(net, start, layer, one, generator), 3, device) * 1e3
+
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        scene_file = folder / "bench.yaml"
+        frames = args.frames + 2
+        scene_file.write_text(scene_text(args, width, height, layer, frames))
+        scene = load_scene(scene_file)
+        plan = make_plan(scene, output=scene.output_path)
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        setup, seconds, finish = render_frames(scene, plan, net, device, engine, folder, args.frames)
+        peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
+        frame = F.interpolate(start, size=(plan.height, plan.width), mode="bilinear", align_corners=False)
+        dream_only = timed(lambda: engine.dream(frame, terms, settings, generator), max(1, args.frames // 3), device)
+        encode_rate = encoding_rate(frame, folder)
+        reference = None
+        if not args.skip_reference:
+            reference = reference_frames(net, frame, layer, settings, device, folder, args.reference_frames)
+
+    # How closely the renderer's gradient follows fp32, on at most a 1080p crop (fp32 must fit),
+    # whole and in tiles of at most a quarter of its pixels each (margins included).
+    crop = start[:, :, : min(height, 1080), : min(width, 1920)]
+    crop_h, crop_w = crop.shape[2:]
+    try:
+        quarter = tile_grid(crop_h, crop_w, crop_h * crop_w // 4, spec.min_size)
+    except ValueError:  # too small to split
+        quarter = None
+    with torch.enable_grad():
+        exact = pixel_gradient(net, crop, objective, tile_grid(crop_h, crop_w, None))
+        agreement = cosine(pixel_gradient(engine.net, crop, objective, tile_grid(crop_h, crop_w, None),
+                                          engine.precision), exact)
+        if quarter is not None:
+            tiled = cosine(pixel_gradient(engine.net, crop, objective, quarter, engine.precision), exact)
+    tile_pixels = engine.tile_pixels_for(objective, height, width)
+
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "none"
+    print(f"machine   {platform.node()} | {platform.processor() or platform.machine()} | "
+          f"{torch.get_num_threads()} CPU threads | GPU {gpu}")
+    print(f"versions  python {platform.python_version()} | torch {torch.__version__} | "
+          f"cuDNN {torch.backends.cudnn.version()}")
+    sizes = octave_sizes(height, width, args.octaves, args.octave_scale, spec.min_size)
+    print(f"workload  {args.model} ({args.weights}) @ {layer}, {width}x{height}, {len(sizes)} octaves x"
+          f"{args.octave_scale}, {args.iterations} iterations, on {device} ({engine.describe()})")
+    print(f"{'top-octave iteration':<28}{iteration_ms:10.2f} ms", end="")
+    print(f"   (eager fp32 {reference_ms:.2f} ms, {reference_ms / iteration_ms:.1f}x)" if reference_ms else "")
+    print(f"{'first frame (set-up)':<28}{setup:10.2f} s")
+    print(f"{'end to end':<28}{seconds:10.3f} s/frame  {1 / seconds:8.2f} frames/s")
+    print(f"{'  of which the dream':<28}{dream_only:10.3f} s/frame")
+    print(f"{'  encoding alone (ffmpeg)':<28}{1 / encode_rate:10.3f} s/frame  {encode_rate:8.2f} frames/s")
+    print(f"{'finishing the file (once)':<28}{finish:10.2f} s")
+    if peak is not None:
+        cap = f" (cap {args.max_vram:g} GiB)" if args.max_vram else ""
+        print(f"{'peak GPU memory':<28}{peak:10.2f} GiB{cap}")
+    for kind, (won, raced) in race_results(engine.net).items():
+        print(f"{kind:<28}{won:10d} of {raced} races won (input shapes where it was the faster)")
+    if tile_pixels is not None:
+        print(f"{'tiles at full size':<28}{len(tile_grid(height, width, tile_pixels, spec.min_size)):10d}")
+    print(f"{'gradient vs fp32':<28}{agreement:10.4f} cosine on {crop_w}x{crop_h}"
+          + (f" ({len(quarter)} tiles: {tiled:.4f})" if quarter else ""))
+    if reference is not None:
+        print(f"{'eager fp32 reference':<28}{reference:10.3f} s/frame  (renderer is {reference / seconds:.1f}x)")
+    if args.profile:
+        eager = DreamEngine(net, device, args.precision, args.max_vram, graphs=False,
+                            fast_layers=not args.no_fast_layers)
+        print(f"\ncostliest operations in {PROFILED_STEPS} top-octave steps at {width}x{height} (totals):")
+        print(costliest_operations(eager, start, terms, device, args.profile))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
