@@ -61,9 +61,9 @@ def build_parser(prog: str = "render.py") -> argparse.ArgumentParser:
     parser.add_argument("scenes", type=Path, nargs="+", metavar="SCENE", help="scene files, e.g. scenes/*.yaml")
     groups: dict[str, argparse._MutuallyExclusiveGroup] = {}
     for option in OPTIONS:
-        target = parser
-        if option.group:
-            target = groups.setdefault(option.group, parser.add_mutually_exclusive_group())
+        if option.group and option.group not in groups:
+            groups[option.group] = parser.add_mutually_exclusive_group()
+        target = groups[option.group] if option.group else parser
         target.add_argument(option.flag, **option.options)
     return parser
 

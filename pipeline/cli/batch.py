@@ -16,7 +16,8 @@ import yaml
 from ..output.sidecar import sidecar_path
 from ..scene import SceneError, load_scene
 from .args import parse_args, scene_flags
-from .commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome, render_scene
+from .outcome import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome
+from .single import render_scene
 
 
 def _finished(path: Path, code: int) -> Outcome:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -91,13 +92,24 @@ def versions() -> dict:
     }
 
 
+def invoked_as() -> str:
+    """How this process was started: render.py, python -m pipeline or dreamzoom."""
+    name = Path(sys.argv[0]).name
+    return "python -m pipeline" if name == "__main__.py" else name
+
+
+def command_line() -> str:
+    """The command as it was typed, so the sidecar says how to run it again."""
+    return " ".join([invoked_as(), shlex.join(sys.argv[1:])]).strip()
+
+
 def write_sidecar(scene: Scene, output: Path, details: dict) -> Path:
     """Write `output`'s sidecar atomically; returns its path."""
     path = sidecar_path(output)
     details = {
         "scene": str(scene.file),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
+        "command": command_line(),
         **details,
         "versions": versions(),
     }

@@ -1,0 +1,25 @@
+"""How a scene's render went, and the exit codes a pipeline can rely on.
+
+0 done, 1 the render failed, 2 bad input (scene, arguments, a refused
+overwrite), 130 interrupted (a playable partial video is kept); a batch exits
+with the worst of its scenes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass
+class Outcome:
+    """How one scene went: for the exit code and the batch summary."""
+
+    scene: Path
+    status: str  # done, invalid, refused, failed, interrupted, planned, storyboard
+    code: int
+    frames: int = 0
+    seconds: float = 0.0
+    output: Path | None = None

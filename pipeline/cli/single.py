@@ -1,0 +1,130 @@
+"""One scene, as the command line asks: validate, then dry-run, storyboard or render, with its messages.
+
+Nothing heavy is imported (torch included) until the scene and the options are known to be good.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..plan import describe, make_plan
+from ..scene import SceneError, load_scene, output_issues
+from .args import parse_frames
+from .outcome import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def render_scene(path: Path, args) -> Outcome:
+    """Validate, then dry-run, storyboard or render one scene as the command line asks."""
+    try:
+        scene = load_scene(path)
+    except SceneError as error:
+        say(error.render())
+        return Outcome(path, "invalid", EXIT_BAD_INPUT)
+    output = args.out if args.out is not None else scene.output_path
+    frames = checked_options(scene, output, args)
+    if frames is None:
+        return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
+
+    from ..session.devices import pick_device
+
+    try:
+        device = pick_device(args.device)
+    except ValueError as error:
+        say(str(error))
+        return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
+    preview = args.preview or (device.type == "cpu" and not args.full)
+    plan = make_plan(scene, preview=preview, output=output)
+    if args.dry_run:
+        print(describe(scene, plan))
+        return Outcome(path, "planned", EXIT_OK, output=output)
+    if args.storyboard:
+        return Outcome(path, "storyboard", storyboard_command(scene, output, device, not args.quiet), output=output)
+    announce(path, scene, plan, frames, device, args)
+    return run_render(path, scene, plan, output, frames, device, args)
+
+
+def checked_options(scene, output: Path, args) -> range | None:
+    """The frames to write, or None after saying what is wrong with --out or --frames."""
+    problems = [f"--out {output}: {field}: {message}" for field, message in output_issues(scene, output)]
+    if args.out is None:
+        problems = []  # the scene's own output was checked with the scene
+    try:
+        frames = parse_frames(args.frames, scene.frame_count)
+    except ValueError as error:
+        problems.append(f"--frames: {error}")
+    for problem in problems:
+        say(problem)
+    return None if problems else frames
+
+
+def announce(path: Path, scene, plan, frames: range, device, args) -> None:
+    if plan.preview and not args.preview:
+        say("No GPU in use: rendering a PREVIEW so it finishes in minutes "
+            "(add --full for full size and settings on the CPU, much slower).")
+    notes = plan.notes + (["--max-vram caps GPU memory; it does nothing on the CPU"]
+                          if args.max_vram and device.type == "cpu" else [])
+    for note in notes:
+        say(f"note: {note}")
+    part = f" (writing frames {frames.start}-{frames.stop - 1})" if len(frames) != plan.frame_count else ""
+    say(f"Rendering {path}: {plan.frame_count} frames{part}, {plan.width}x{plan.height} "
+        f"at {plan.fps:g} fps, model {scene.model}, on {device}")
+
+
+def run_render(path: Path, scene, plan, output: Path, frames: range, device, args) -> Outcome:
+    """Render, turning every way it can end into one message and an outcome."""
+    import torch
+
+    from ..models.weights import ModelUnavailable
+    from ..output.encoder import EncodeError
+    from ..session.session import RenderInterrupted, RenderRefused, render
+
+    try:
+        result = render(
+            scene, plan, output, device, progress=not args.quiet, frames=frames, resume=args.resume,
+            overwrite=args.overwrite, checkpoint_every=args.checkpoint_every, precision=args.precision,
+            max_vram=args.max_vram,
+        )
+    except RenderRefused as refused:
+        say(f"{scene.file}: {refused}")
+        return Outcome(path, "refused", EXIT_BAD_INPUT, output=output)
+    except RenderInterrupted as stop:
+        where = f"; the {stop.frames} frames so far are in {stop.partial}" if stop.partial else ""
+        say(f"Interrupted{where}. Run the same command with --resume to continue.")
+        return Outcome(path, "interrupted", EXIT_INTERRUPTED, stop.frames, output=output)
+    except ModelUnavailable as error:
+        say(f"{scene.file}: model {scene.model}: {error}")
+        return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
+    except (MemoryError, torch.cuda.OutOfMemoryError) as error:
+        say(f"{scene.file}: out of memory on {device}: {str(error).splitlines()[0]}. "
+            "Lower --max-vram (the dream then works in tiles) or free the GPU, "
+            "and run the same command with --resume.")
+        return Outcome(path, "failed", EXIT_FAILED, output=output)
+    except (EncodeError, OSError) as error:
+        say(f"{scene.file}: writing {output} failed: {error}. The checkpoint is kept: fix the cause "
+            "and run the same command with --resume.")
+        return Outcome(path, "failed", EXIT_FAILED, output=output)
+    print(f"Done: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.2f} frames/s) on {result.device}")
+    print(f"Video: {result.path}")
+    return Outcome(path, "done", EXIT_OK, result.frames, result.seconds, result.path)
+
+
+def storyboard_command(scene, output: Path, device, progress: bool) -> int:
+    from ..output.sheets import save_atomically
+    from ..session.storyboard import make_storyboard, storyboard_path
+    from ..models.weights import ModelUnavailable
+
+    try:
+        sheet = make_storyboard(scene, device, progress)
+    except ModelUnavailable as error:
+        print(f"{scene.file}: model {scene.model}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("Interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"Storyboard: {save_atomically(sheet, storyboard_path(output))}")
+    return EXIT_OK

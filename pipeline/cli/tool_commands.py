@@ -1,0 +1,72 @@
+"""`layers [MODEL]` and `atlas IMAGE`: see what a model's layers dream before choosing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..output.sidecar import invoked_as
+from .outcome import EXIT_BAD_INPUT, EXIT_OK
+
+
+def layers_command(argv) -> int:
+    from ..tools.atlas import layer_table, model_list
+    from ..models.zoo import ZOO
+
+    parser = argparse.ArgumentParser(prog=f"{invoked_as()} layers", description="List a model's layers and aliases.")
+    parser.add_argument("model", nargs="?", default="inception_v3", help="a model name (default inception_v3)")
+    args = parser.parse_args(argv)
+    if args.model not in ZOO:
+        print(f"unknown model '{args.model}'. Available:\n{model_list()}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(layer_table(ZOO[args.model]))
+    print()
+    print(model_list())
+    return EXIT_OK
+
+
+def atlas_command(argv) -> int:
+    from ..models.zoo import ZOO
+
+    parser = argparse.ArgumentParser(
+        prog=f"{invoked_as()} atlas", description="Dream one image at each alias (or layer) into one labelled PNG."
+    )
+    parser.add_argument("image", type=Path)
+    parser.add_argument("--model", default="inception_v3", choices=list(ZOO))
+    parser.add_argument("--out", type=Path, help="the PNG to write (default IMAGE_MODEL_atlas.png here)")
+    parser.add_argument("--all-layers", action="store_true", help="every layer instead of the aliases")
+    parser.add_argument("--size", type=int, default=480, help="long side of each tile in pixels (default 480)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    args = parser.parse_args(argv)
+    if not args.image.is_file():
+        print(f"{args.image}: no such image", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = args.out or Path(f"{args.image.stem}_{args.model}_atlas.png")
+    if out.suffix.lower() != ".png":
+        print(f"--out {out}: the atlas is a .png", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from ..session.devices import pick_device
+
+    try:
+        device = pick_device(args.device)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    from PIL import UnidentifiedImageError
+
+    from ..output.sheets import save_atomically
+    from ..tools.atlas import make_atlas
+    from ..models.weights import ModelUnavailable
+
+    try:
+        sheet = make_atlas(args.image, args.model, args.all_layers, args.size, device)
+    except (UnidentifiedImageError, OSError) as error:
+        print(f"{args.image}: cannot read image: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ModelUnavailable as error:
+        print(f"model {args.model}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"Atlas: {save_atomically(sheet, out)}")
+    return EXIT_OK
