@@ -5,9 +5,12 @@ summarised in one table. One bad scene never stops the others.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,14 +18,17 @@ import yaml
 
 from ..output.sidecar import sidecar_path
 from ..scene import SceneError, load_scene
+from ..session.signals import STOP_SIGNALS, Stopped, exit_code_for, raising_on_stop
 from .args import parse_args, scene_flags
 from .outcome import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome
 from .single import render_scene
 
+INTERRUPTED = tuple(exit_code_for(s) for s in STOP_SIGNALS)  # 130, 143, 129: stopped by a signal
+
 
 def _finished(path: Path, code: int) -> Outcome:
     """An outcome from a child's exit code and the sidecar it wrote."""
-    status = {EXIT_OK: "done", EXIT_BAD_INPUT: "refused", EXIT_INTERRUPTED: "interrupted"}.get(code, "failed")
+    status = "interrupted" if code in INTERRUPTED else {EXIT_OK: "done", EXIT_BAD_INPUT: "refused"}.get(code, "failed")
     scene = load_scene(path)
     output, frames, seconds = scene.output_path, 0, 0.0
     if status == "done" and sidecar_path(output).is_file():
@@ -42,15 +48,58 @@ def run_parallel(paths: list[Path], args) -> list[Outcome]:
         devices = [args.device]
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
 
+    children = Children()
+
     def one(item):
         index, path = item
         command = [sys.executable, "-m", "pipeline", str(path), "--device", devices[index % len(devices)], "--quiet"]
         env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-        code = subprocess.run(command + scene_flags(args), env=env).returncode
-        return _finished(path, code)
+        code = children.run(command + scene_flags(args), env)
+        return Outcome(path, "skipped", exit_code_for(children.signum)) if code is None else _finished(path, code)
 
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+    with children.forwarding(), ThreadPoolExecutor(max_workers=args.jobs) as pool:
         return list(pool.map(one, enumerate(paths)))
+
+
+class Children:
+    """A batch's child processes. A stop signal to the parent (a scheduler's SIGTERM,
+    Ctrl-C, SIGHUP) goes on to every running child, no new one starts, and the parent
+    waits for them to checkpoint, so no render outlives the batch."""
+
+    def __init__(self):
+        self.running: set[subprocess.Popen] = set()
+        self.signum: int | None = None
+        self.lock = threading.Lock()
+
+    def run(self, command: list[str], env: dict) -> int | None:
+        """The child's exit code, or None when a stop came before it started."""
+        with self.lock:
+            if self.signum is not None:
+                return None
+            child = subprocess.Popen(command, env=env)
+            self.running.add(child)
+        try:
+            return child.wait()
+        finally:
+            with self.lock:
+                self.running.discard(child)
+
+    def _forward(self, signum, frame) -> None:
+        with self.lock:
+            self.signum = signum
+            for child in self.running:
+                child.send_signal(signum)
+
+    @contextlib.contextmanager
+    def forwarding(self):
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            previous = {signum: signal.signal(signum, self._forward) for signum in STOP_SIGNALS}
+        try:
+            yield self
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 def _ray_task(path: str, flags: list[str], device: str) -> dict:
@@ -58,6 +107,16 @@ def _ray_task(path: str, flags: list[str], device: str) -> dict:
     args = parse_args([path, "--device", device, "--quiet", *flags])
     outcome = render_scene(Path(path), args)
     return {**outcome.__dict__, "scene": str(outcome.scene), "output": str(outcome.output or "")}
+
+
+def _ray_outcome(ray, ref, path: Path) -> Outcome:
+    try:
+        data = ray.get(ref)
+    except ray.exceptions.RayError as error:
+        print(f"{path}: the Ray task failed: {str(error).splitlines()[0]}", file=sys.stderr)
+        return Outcome(path, "failed", EXIT_FAILED)
+    return Outcome(Path(data["scene"]), data["status"], data["code"], data["frames"], data["seconds"],
+                   Path(data["output"]) if data["output"] else None)
 
 
 def run_on_ray(paths: list[Path], args) -> list[Outcome]:
@@ -74,14 +133,15 @@ def run_on_ray(paths: list[Path], args) -> list[Outcome]:
     device = "cuda" if gpus else "cpu"
     pending = {task.remote(str(path), scene_flags(args), device): path for path in paths}
     outcomes = []
-    for ref, path in pending.items():
-        try:
-            data = ray.get(ref)
-            outcomes.append(Outcome(Path(data["scene"]), data["status"], data["code"], data["frames"],
-                                    data["seconds"], Path(data["output"]) if data["output"] else None))
-        except ray.exceptions.RayError as error:
-            print(f"{path}: the Ray task failed: {str(error).splitlines()[0]}", file=sys.stderr)
-            outcomes.append(Outcome(path, "failed", EXIT_FAILED))
+    try:
+        with raising_on_stop():
+            for ref, path in pending.items():
+                outcomes.append(_ray_outcome(ray, ref, path))
+    except Stopped as stop:  # cancel what is still running: its render stops as on Ctrl-C
+        for ref in pending:
+            ray.cancel(ref)
+        done = {o.scene for o in outcomes}
+        outcomes += [Outcome(p, "interrupted", exit_code_for(stop.signum)) for p in paths if p not in done]
     if address is None:
         ray.shutdown()
     return outcomes
@@ -96,8 +156,9 @@ def summary(outcomes: list[Outcome]) -> str:
 
 
 def exit_code(outcomes: list[Outcome]) -> int:
+    """The worst of the scenes': interrupted (by its signal's code), failed, bad input, done."""
     codes = {o.code for o in outcomes}
-    for code in (EXIT_INTERRUPTED, EXIT_FAILED, EXIT_BAD_INPUT):
+    for code in (*INTERRUPTED, EXIT_FAILED, EXIT_BAD_INPUT):
         if code in codes:
             return code
     return EXIT_OK
@@ -132,7 +193,8 @@ def run_batch(args) -> int:
             if results[-1].status == "interrupted":
                 break  # Ctrl-C stops the batch, not just one scene
     outcomes.update({o.scene: o for o in results})
-    ordered = [outcomes.get(path, Outcome(path, "skipped", EXIT_INTERRUPTED)) for path in paths]
+    stopped = next((o.code for o in results if o.status == "interrupted"), EXIT_INTERRUPTED)
+    ordered = [outcomes.get(path, Outcome(path, "skipped", stopped)) for path in paths]
     print()
     print(summary(ordered))
     return exit_code(ordered)

@@ -1,8 +1,9 @@
 """How a scene's render went, and the exit codes a pipeline can rely on.
 
 0 done, 1 the render failed, 2 bad input (scene, arguments, a refused
-overwrite), 130 interrupted (a playable partial video is kept); a batch exits
-with the worst of its scenes.
+overwrite); stopped by a signal, 128 + its number: 130 Ctrl-C, 143 SIGTERM,
+129 SIGHUP (a playable partial video and the checkpoint are kept). A batch
+exits with the worst of its scenes.
 """
 
 from __future__ import annotations

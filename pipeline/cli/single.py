@@ -82,6 +82,7 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
     from ..models.weights import ModelUnavailable
     from ..output.encoder import EncodeError
     from ..session.session import RenderInterrupted, RenderRefused, render
+    from ..session.signals import exit_code_for
 
     try:
         result = render(
@@ -95,7 +96,7 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
     except RenderInterrupted as stop:
         where = f"; the {stop.frames} frames so far are in {stop.partial}" if stop.partial else ""
         say(f"Interrupted{where}. Run the same command with --resume to continue.")
-        return Outcome(path, "interrupted", EXIT_INTERRUPTED, stop.frames, output=output)
+        return Outcome(path, "interrupted", exit_code_for(stop.signum), stop.frames, output=output)
     except ModelUnavailable as error:
         say(f"{scene.file}: model {scene.model}: {error}")
         return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)

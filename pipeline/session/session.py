@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,11 +47,11 @@ class RenderResult:
 
 
 class RenderInterrupted(Exception):
-    """Ctrl-C: what was rendered so far is kept as a playable partial video,
-    and the checkpoint stays for --resume."""
+    """A stop signal (Ctrl-C, SIGTERM, SIGHUP): what was rendered so far is kept
+    as a playable partial video, and the checkpoint stays for --resume."""
 
-    def __init__(self, partial: Path | None, frames: int):
-        self.partial, self.frames = partial, frames
+    def __init__(self, partial: Path | None, frames: int, signum: int = signal.SIGINT):
+        self.partial, self.frames, self.signum = partial, frames, signum
         super().__init__(f"interrupted after {frames} frames")
 
 
@@ -103,8 +104,8 @@ class RenderSession:
         try:
             self.render_frames()
             self.finish()
-        except KeyboardInterrupt:
-            raise self.interrupt() from None
+        except KeyboardInterrupt as stop:
+            raise self.interrupt(getattr(stop, "signum", signal.SIGINT)) from None
         except BaseException:
             self.abandon()
             raise
@@ -200,7 +201,7 @@ class RenderSession:
         os.replace(temp, self.output)
         clear(self.work)
 
-    def interrupt(self) -> RenderInterrupted:
+    def interrupt(self, signum: int) -> RenderInterrupted:
         """Keep the frames so far as a playable partial video; the checkpoint stays for --resume."""
         self.bar.close()
         kept = None
@@ -211,7 +212,7 @@ class RenderSession:
                 kept = self.pieces.join(partial_path(self.output), unfinished=writer)
         except (EncodeError, OSError):
             kept = None  # interrupted mid-write: the checkpoint is what counts
-        return RenderInterrupted(kept, max(0, self.dreamer.next_frame - self.frames.start))
+        return RenderInterrupted(kept, max(0, self.dreamer.next_frame - self.frames.start), signum)
 
     def abandon(self) -> None:
         """A failure: let the closer finish (the error being raised is the one to report), drop the open piece."""

@@ -1,33 +1,70 @@
-"""Stopping a render cleanly: the first Ctrl-C asks the loop to stop at the
-next frame boundary, where nothing is half-written; a second one interrupts
-at once."""
+"""Stopping a render cleanly, whoever asks: Ctrl-C (SIGINT), a scheduler
+(SIGTERM) or a closed terminal (SIGHUP). The first signal asks the loop to
+stop at the next frame boundary, where nothing is half-written; a second
+one interrupts at once. The exit code then says which signal it was
+(128 + its number: 130, 143, 129), as shells do.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
 
+STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
+
+
+class Stopped(KeyboardInterrupt):
+    """Raised at a frame boundary (or at once, on a second signal) after a stop signal."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+def exit_code_for(signum: int) -> int:
+    return 128 + int(signum)
+
 
 class StopRequest:
     def __init__(self):
-        self.requested = False
-        self.previous = None
+        self.signum: int | None = None
+        self.previous: dict[int, object] = {}
 
     def install(self) -> None:
         if threading.current_thread() is threading.main_thread():  # signals reach only the main thread
-            self.previous = signal.signal(signal.SIGINT, self._handle)
+            for signum in STOP_SIGNALS:
+                self.previous[signum] = signal.signal(signum, self._handle)
 
     def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\nStopping after this frame (Ctrl-C again to stop at once)...", file=sys.stderr)
+        if self.signum is not None:
+            raise Stopped(signum)
+        self.signum = signum
+        print(f"\n{signal.Signals(signum).name}: stopping after this frame (again to stop at once)...",
+              file=sys.stderr)
 
     def uninstall(self) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        self.previous.clear()
 
     def check(self) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
+        if self.signum is not None:
+            raise Stopped(self.signum)
+
+
+@contextlib.contextmanager
+def raising_on_stop():
+    """Within: any stop signal raises Stopped in the main thread at once (where waiting is all there is to do)."""
+    def handle(signum, frame):
+        raise Stopped(signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {signum: signal.signal(signum, handle) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,84 @@
+"""Schedulers stop jobs with SIGTERM, terminals with SIGHUP: both behave like Ctrl-C.
+
+Each waits on an event (a checkpoint file), never on a fixed sleep alone.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+SCENE = """
+size: [96, 80]
+fps: 12
+frames: 400
+seed: 2
+start: logo.png
+weights: random
+dream: {octaves: 1, iterations: 1, jitter: 2}
+motion: {zoom: 1.02}
+segments:
+  - frames: [0, 399]
+    layers: edges
+"""
+
+
+def start(args, cwd) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", *map(str, args), "--device", "cpu", "--full",
+                             "--quiet", "--checkpoint-every", "2"],
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(path: Path, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_stop_signal_checkpoints_keeps_a_partial_and_exits_with_its_code(write_scene, signum, code):
+    scene = write_scene(SCENE)
+    out = scene.parent / "out.mp4"
+    process = start([scene, "--out", out], scene.parent)
+    checkpoint = scene.parent / ".out.mp4.work" / "checkpoint.pt"
+    wait_for(checkpoint, process)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == code, err
+    assert "--resume" in err and "Traceback" not in err
+    assert (scene.parent / "out.part.mp4").is_file() and checkpoint.is_file() and not out.exists()
+
+
+def running_with(text: str) -> list[int]:
+    """Process ids whose command line mentions `text`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_a_jobs_parent_passes_sigterm_on_and_leaves_no_child_behind(write_scene):
+    scenes = [write_scene(SCENE.replace("seed: 2", f"seed: {n}"), f"job{n}.yaml") for n in (1, 2)]
+    process = start([*scenes, "--jobs", "2"], scenes[0].parent)
+    for n in (1, 2):
+        wait_for(scenes[0].parent / "renders" / f".job{n}.mp4.work" / "checkpoint.pt", process)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 143, err
+    assert "interrupted" in out  # the table is printed
+    assert running_with(str(scenes[0].parent)) == []
+    for n in (1, 2):
+        assert (scenes[0].parent / "renders" / f".job{n}.mp4.work" / "checkpoint.pt").is_file()
