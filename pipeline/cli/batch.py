@@ -20,7 +20,7 @@ from ..output.sidecar import sidecar_path
 from ..scene import SceneError, load_scene
 from ..session.signals import STOP_SIGNALS, Stopped, exit_code_for, raising_on_stop
 from .args import parse_args, scene_flags
-from .outcome import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome
+from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome
 from .single import render_scene
 
 INTERRUPTED = tuple(exit_code_for(s) for s in STOP_SIGNALS)  # 130, 143, 129: stopped by a signal
@@ -28,7 +28,8 @@ INTERRUPTED = tuple(exit_code_for(s) for s in STOP_SIGNALS)  # 130, 143, 129: st
 
 def _finished(path: Path, code: int) -> Outcome:
     """An outcome from a child's exit code and the sidecar it wrote."""
-    status = "interrupted" if code in INTERRUPTED else {EXIT_OK: "done", EXIT_BAD_INPUT: "refused"}.get(code, "failed")
+    statuses = {EXIT_OK: "done", EXIT_BAD_INPUT: "refused", EXIT_BUSY: "busy"}
+    status = "interrupted" if code in INTERRUPTED else statuses.get(code, "failed")
     scene = load_scene(path)
     output, frames, seconds = scene.output_path, 0, 0.0
     if status == "done" and sidecar_path(output).is_file():
@@ -156,9 +157,9 @@ def summary(outcomes: list[Outcome]) -> str:
 
 
 def exit_code(outcomes: list[Outcome]) -> int:
-    """The worst of the scenes': interrupted (by its signal's code), failed, bad input, done."""
+    """The worst of the scenes': interrupted (by its signal's code), failed, busy, bad input, done."""
     codes = {o.code for o in outcomes}
-    for code in (*INTERRUPTED, EXIT_FAILED, EXIT_BAD_INPUT):
+    for code in (*INTERRUPTED, EXIT_FAILED, EXIT_BUSY, EXIT_BAD_INPUT):
         if code in codes:
             return code
     return EXIT_OK

@@ -1,7 +1,7 @@
 """How a scene's render went, and the exit codes a pipeline can rely on.
 
 0 done, 1 the render failed, 2 bad input (scene, arguments, a refused
-overwrite); stopped by a signal, 128 + its number: 130 Ctrl-C, 143 SIGTERM,
+overwrite), 75 busy: another render holds the output, retry later; stopped by a signal, 128 + its number: 130 Ctrl-C, 143 SIGTERM,
 129 SIGHUP (a playable partial video and the checkpoint are kept). A batch
 exits with the worst of its scenes.
 """
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BUSY = 75  # another render holds the output: retry later (sysexits' EX_TEMPFAIL)
 
 
 @dataclass
@@ -19,7 +20,7 @@ class Outcome:
     """How one scene went: for the exit code and the batch summary."""
 
     scene: Path
-    status: str  # done, invalid, refused, failed, interrupted, planned, storyboard
+    status: str  # done, invalid, refused, busy, failed, interrupted, skipped, planned, storyboard
     code: int
     frames: int = 0
     seconds: float = 0.0

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..plan import describe, make_plan
 from ..scene import SceneError, load_scene, output_issues
 from .args import parse_frames
-from .outcome import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome
+from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome
 
 
 def say(message: str) -> None:
@@ -81,6 +81,7 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
 
     from ..models.weights import ModelUnavailable
     from ..output.encoder import EncodeError
+    from ..session.lock import OutputBusy
     from ..session.session import RenderInterrupted, RenderRefused, render
     from ..session.signals import exit_code_for
 
@@ -93,6 +94,9 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
     except RenderRefused as refused:
         say(f"{scene.file}: {refused}")
         return Outcome(path, "refused", EXIT_BAD_INPUT, output=output)
+    except OutputBusy as busy:
+        say(f"{scene.file}: busy: {busy}")
+        return Outcome(path, "busy", EXIT_BUSY, output=output)
     except RenderInterrupted as stop:
         where = f"; the {stop.frames} frames so far are in {stop.partial}" if stop.partial else ""
         say(f"Interrupted{where}. Run the same command with --resume to continue.")

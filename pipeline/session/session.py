@@ -29,6 +29,7 @@ from ..output.sidecar import sidecar_data, write_sidecar
 from ..output.sinks import Audio, Sink, VideoSettings, sink_for
 from ..plan import Plan
 from ..scene import Scene
+from .lock import OutputLock
 from .checkpoint import CHECKPOINT, Checkpoint, clear, fingerprint, work_dir
 from .recipe import Dreamer
 from .signals import StopRequest
@@ -100,19 +101,20 @@ class RenderSession:
 
     def run(self) -> RenderResult:
         began = time.perf_counter()
-        self.open()
-        try:
-            self.render_frames()
-            self.finish()
-        except KeyboardInterrupt as stop:
-            raise self.interrupt(getattr(stop, "signum", signal.SIGINT)) from None
-        except BaseException:
-            self.abandon()
-            raise
-        finally:
-            self.close()
-        seconds = time.perf_counter() - began
-        self.write_sidecar(seconds)
+        with OutputLock(self.output):
+            self.open()
+            try:
+                self.render_frames()
+                self.finish()
+            except KeyboardInterrupt as stop:
+                raise self.interrupt(getattr(stop, "signum", signal.SIGINT)) from None
+            except BaseException:
+                self.abandon()
+                raise
+            finally:
+                self.close()
+            seconds = time.perf_counter() - began
+            self.write_sidecar(seconds)
         return RenderResult(self.output, len(self.frames), seconds, str(self.device))
 
     # ------------------------------------------------------------ open
