@@ -81,6 +81,8 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
 
     from ..models.weights import ModelUnavailable
     from ..output.encoder import EncodeError
+    from ..output.verify import Damaged
+    from ..session.checkpoint import work_dir
     from ..session.lock import OutputBusy
     from ..session.session import RenderInterrupted, RenderRefused, render
     from ..session.signals import exit_code_for
@@ -108,6 +110,10 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
         say(f"{scene.file}: out of memory on {device}: {str(error).splitlines()[0]}. "
             "Lower --max-vram (the dream then works in tiles) or free the GPU, "
             "and run the same command with --resume.")
+        return Outcome(path, "failed", EXIT_FAILED, output=output)
+    except Damaged as damaged:
+        say(f"{scene.file}: {output} was not finished: {damaged}. Everything is kept in {work_dir(output)}; "
+            "--overwrite starts the render again.")
         return Outcome(path, "failed", EXIT_FAILED, output=output)
     except (EncodeError, OSError) as error:
         say(f"{scene.file}: writing {output} failed: {error}. The checkpoint is kept: fix the cause "

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .handoff import BackgroundWriter
 from .sinks import Sink
+from .verify import Damaged
 
 
 def sync(path: Path) -> None:
@@ -35,16 +36,27 @@ class Pieces:
         return BackgroundWriter(self.sink.open_piece(path, first))
 
     def finish(self, writer: BackgroundWriter) -> None:
-        """Close a piece (ffmpeg drains its look-ahead), put it on the disk and count it."""
+        """Close a piece (ffmpeg drains its look-ahead), check it decodes to what was written,
+        put it on the disk and count it."""
         finished = writer.finish()
+        self.sink.verify_piece(finished, first_frame(finished.name), writer.writer.frames_written)
         sync(finished)
         self.finished.append(finished.name)
+
+    def verify(self, next_frame: int) -> None:
+        """Damaged unless every finished piece is still there and decodes to its frames;
+        the pieces end where the frame `next_frame` would begin."""
+        firsts = [first_frame(name) for name in self.finished] + [next_frame]
+        for name, first, end in zip(self.finished, firsts, firsts[1:]):
+            path = self.folder / name
+            if not path.exists():
+                raise Damaged(f"{name} is missing from {self.folder}")
+            self.sink.verify_piece(path, first, end - first)
 
     def remove_leftovers(self, keep: set[str]) -> None:
         """Delete what an interrupted piece left behind: anything not finished and not in `keep`."""
         for name in set(p.name for p in self.folder.iterdir()) - set(self.finished) - keep:
-            path = self.folder / name
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            remove(self.folder / name)
 
     def join(self, target: Path, unfinished: BackgroundWriter | None = None) -> Path:
         """Join the finished pieces (and the frames of an unfinished one, closed here) into `target`."""
@@ -52,6 +64,29 @@ class Pieces:
         if unfinished is not None:
             unfinished.finish()  # playable, but not a finished piece
             names.append(unfinished.path.name)
-        if target.is_dir():
-            shutil.rmtree(target)
+        remove(target)
         return self.sink.join([self.folder / name for name in names], target)
+
+    def join_verified(self, target: Path, next_frame: int, frame_count: int) -> Path:
+        """The final join: every piece checked again, the joined file checked once more
+        (all `frame_count` frames decode) before anyone may rename it into place."""
+        self.verify(next_frame)
+        joined = self.join(target)
+        try:
+            self.sink.verify_output(joined, frame_count)
+        except Damaged:
+            remove(joined)
+            raise
+        return joined
+
+
+def first_frame(name: str) -> int:
+    """A piece's first timeline frame, from its name piece_NNNNNN[.suffix]."""
+    return int(Path(name).stem.removeprefix("piece_"))
+
+
+def remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
+from PIL import Image
 
 from ..scene.formats import format_of
-from .encoder import EncodeError, VideoWriter, codec_params, container_params
+from .encoder import EncodeError, VideoWriter, codec_params, container_params, png_pattern
+from .verify import Damaged, verify_png_folder, verify_video
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,14 @@ class Sink:
         """Join finished pieces, in order, into `target` (a temporary name of the output)."""
         raise NotImplementedError
 
+    def verify_piece(self, path: Path, first: int, count: int) -> None:
+        """Damaged unless the piece decodes to its `count` frames at the video's size and rate."""
+        verify_video(path, count, (self.video.width, self.video.height), self.video.fps)
+
+    def verify_output(self, path: Path, count: int) -> None:
+        """Damaged unless the joined file decodes to all `count` frames written."""
+        verify_video(path, count, (self.video.width, self.video.height), self.video.fps)
+
 
 class VideoSink(Sink):
     def __init__(self, output: Path, video: VideoSettings):
@@ -122,8 +132,29 @@ class PaletteSink(VideoSink):
         _, pix_fmt, params = codec_params(self.output, self.video.codec, self.video.crf, "medium")
         return ["-pix_fmt", pix_fmt] + params
 
+    def verify_output(self, path: Path, count: int) -> None:
+        """Read with Pillow: ffmpeg cannot decode animated WebP, and GIF frame times are rounded."""
+        try:
+            with Image.open(path) as image:
+                frames, size = getattr(image, "n_frames", 1), image.size
+        except (OSError, SyntaxError) as error:
+            raise Damaged(f"{path.name} does not decode: {error}") from None
+        if frames != count or size != (self.video.width, self.video.height):
+            raise Damaged(f"{path.name} holds {frames} frames of {size[0]}x{size[1]}, "
+                          f"not {count} of {self.video.width}x{self.video.height}")
+
 
 class PngFolderSink(Sink):
+    def frame_names(self, first: int, count: int) -> list[str]:
+        return [png_pattern(self.output) % index for index in range(first, first + count)]
+
+    def verify_piece(self, path: Path, first: int, count: int) -> None:
+        verify_png_folder(path, self.frame_names(first, count), (self.video.width, self.video.height))
+
+    def verify_output(self, path: Path, count: int) -> None:
+        verify_png_folder(path, self.frame_names(self.video.first_frame, count),
+                          (self.video.width, self.video.height))
+
     def join(self, pieces: list[Path], target: Path) -> Path:
         target.mkdir(parents=True, exist_ok=True)
         for piece in pieces:

@@ -145,6 +145,7 @@ class RenderSession:
             self.dreamer.restore(checkpoint.loop_state)
             self.pieces = Pieces(self.work, sink, checkpoint.pieces)
             self.pieces.remove_leftovers(keep={CHECKPOINT})
+            self.pieces.verify(checkpoint.next_frame)
             self.resumed = True
         else:
             clear(self.work)
@@ -197,7 +198,7 @@ class RenderSession:
         """Join every piece under a temporary name, then rename it into place."""
         self.wait_for_closer()
         self.bar.close()
-        temp = self.pieces.join(partial_path(self.output))
+        temp = self.pieces.join_verified(partial_path(self.output), self.frames.stop, len(self.frames))
         if self.output.is_dir():
             shutil.rmtree(self.output)
         os.replace(temp, self.output)

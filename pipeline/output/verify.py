@@ -1,0 +1,55 @@
+"""Checking what was written: a file counts only once it decodes to the frames we meant.
+
+ffmpeg decodes the whole stream (a truncated or damaged file decodes to fewer
+frames, or fails), and the header gives the size and frame rate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import imageio_ffmpeg
+from PIL import Image
+
+
+class Damaged(Exception):
+    """A piece or an output is not what was written into it; the message says how."""
+
+
+def video_facts(path: Path) -> tuple[int, tuple[int, int], float]:
+    """(decoded frames, (width, height), fps) of a video file; Damaged if ffmpeg cannot read it."""
+    try:
+        reader = imageio_ffmpeg.read_frames(str(path))
+        meta = next(reader)
+        reader.close()
+        frames, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
+    except (RuntimeError, OSError, StopIteration) as error:
+        raise Damaged(f"{path.name} does not decode: {str(error).strip().splitlines()[-1] if str(error) else error}")
+    return frames, tuple(meta["size"]), float(meta.get("fps") or 0.0)
+
+
+def verify_video(path: Path, frames: int, size: tuple[int, int], fps: float | None) -> None:
+    """Damaged unless `path` decodes to exactly `frames` frames of `size` at `fps` (None: not checked)."""
+    found, found_size, found_fps = video_facts(path)
+    if found != frames:
+        raise Damaged(f"{path.name} decodes to {found} frames, not {frames}")
+    if found_size != tuple(size):
+        raise Damaged(f"{path.name} is {found_size[0]}x{found_size[1]}, not {size[0]}x{size[1]}")
+    if fps is not None and abs(found_fps - fps) > 0.01 * fps:
+        raise Damaged(f"{path.name} plays at {found_fps:g} fps, not {fps:g}")
+
+
+def verify_png_folder(folder: Path, names: list[str], size: tuple[int, int]) -> None:
+    """Damaged unless the folder holds exactly these PNG frames, each complete and of `size`."""
+    present = sorted(p.name for p in folder.glob("*.png")) if folder.is_dir() else []
+    if present != sorted(names):
+        raise Damaged(f"{folder.name} holds {len(present)} frames, not the {len(names)} written")
+    for name in names:
+        try:
+            with Image.open(folder / name) as image:
+                image.load()
+                found = image.size
+        except (OSError, SyntaxError) as error:
+            raise Damaged(f"{name} in {folder.name} does not decode: {error}") from None
+        if found != tuple(size):
+            raise Damaged(f"{name} is {found[0]}x{found[1]}, not {size[0]}x{size[1]}")
