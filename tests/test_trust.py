@@ -91,3 +91,106 @@ def test_a_joined_file_short_of_frames_is_not_accepted(tmp_path):
     for kind in ("clip.gif", "frames"):
         with pytest.raises(Damaged):
             sink_for(tmp_path / kind, video).verify_output(tmp_path / "nothing-here", 5)
+
+
+def other_precision() -> str:
+    from pipeline.dream.engine import resolve_precision
+
+    return "fp32" if str(resolve_precision("auto", "cpu").dtype) == "torch.bfloat16" else "bf16"
+
+
+def test_resume_refuses_other_settings_or_changed_inputs_and_names_them(interrupted_render, capsys):
+    scene_file, out, work = interrupted_render
+    assert main([str(scene_file), "--out", str(out), "--device", "cpu", "--full", "--quiet", "--checkpoint-every",
+                 "2", "--resume", "--precision", other_precision()]) == 2
+    assert "changed: precision" in capsys.readouterr().err
+    logo = scene_file.parent / "logo.png"
+    logo.write_bytes(logo.read_bytes() + b"\0")  # same picture to the eye, other bytes
+    assert resume(scene_file, out) == 2
+    assert "changed: inputs.logo.png" in capsys.readouterr().err
+    assert (work / "checkpoint.pt").is_file()
+
+
+def test_a_corrupt_checkpoint_gets_one_line_and_overwrite_starts_fresh(interrupted_render, capsys):
+    scene_file, out, work = interrupted_render
+    (work / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    assert resume(scene_file, out) == 2
+    err = capsys.readouterr().err
+    assert "cannot be read" in err and "--overwrite" in err and "Traceback" not in err
+    assert main([str(scene_file), "--out", str(out), "--device", "cpu", "--full", "--quiet", "--overwrite"]) == 0
+    assert out.is_file()
+
+
+def test_a_failed_checkpoint_save_ends_in_one_line_and_keeps_the_last_one(interrupted_render, capsys, monkeypatch):
+    from pipeline.session.checkpoint import Checkpoint
+
+    scene_file, out, work = interrupted_render
+
+    def disk_full(*args, **kwargs):
+        raise RuntimeError("PytorchStreamWriter failed writing file data/0: file write failed")
+
+    monkeypatch.setattr("pipeline.session.checkpoint.torch.save", disk_full)
+    assert resume(scene_file, out) == 1
+    err = capsys.readouterr().err
+    assert "cannot save the checkpoint" in err and "Traceback" not in err
+    assert Checkpoint.load(work).next_frame == 6 and not (work / "checkpoint.pt.part").exists()
+
+
+def test_nothing_but_the_renders_own_files_is_replaced(write_scene, capsys):
+    scene_file = write_scene(SCENE)
+    folder = scene_file.parent
+
+    def run(*args):
+        return main([str(scene_file), "--device", "cpu", "--quiet", *map(str, args)])
+
+    assert run("--out", folder, "--overwrite") == 2  # the folder holds the scene and its image
+    assert "holds scene.yaml" in capsys.readouterr().err
+    assert run("--out", folder / "frames", "--frames", "0:1") == 0
+    (folder / "frames" / "notes.txt").write_text("mine")
+    assert run("--out", folder / "frames", "--frames", "0:1", "--overwrite") == 2
+    assert (folder / "frames" / "notes.txt").read_text() == "mine"
+    (folder / "frames" / "notes.txt").unlink()
+    assert run("--out", folder / "frames", "--frames", "0:2", "--overwrite") == 0
+    assert len(list((folder / "frames").glob("*.png"))) == 3
+    (folder / ".foreign.mp4.work").mkdir()
+    assert run("--out", folder / "foreign.mp4", "--overwrite") == 2
+    assert "was not made by a render" in capsys.readouterr().err
+    (folder / "other.part.mp4").write_text("somebody's")
+    assert run("--out", folder / "other.mp4") == 2
+    assert (folder / "other.part.mp4").read_text() == "somebody's"
+    own = write_scene(SCENE + "output: clip.mp4\n", "clip.mp4.yaml")
+    assert main([str(own), "--device", "cpu", "--quiet"]) == 2
+    assert "sidecar clip.mp4.yaml would replace" in capsys.readouterr().err
+    assert own.read_text().endswith("output: clip.mp4\n")
+
+
+def test_random_weights_follow_the_seed():
+    from pipeline.models.network import load_model
+
+    def first_weights(seed):
+        return next(load_model("efficientnet_lite0", weights="random", seed=seed).parameters()).clone()
+
+    assert first_weights(3).equal(first_weights(3)) and not first_weights(3).equal(first_weights(4))
+
+
+def test_the_same_pixels_alone_and_inside_jobs(write_scene, inception):
+    """--jobs gives each child a share of the CPU threads; the frames must not depend on it."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from tests.conftest import ROOT
+
+    scenes = [write_scene(SCENE.replace("frames: 10", "frames: 3").replace("[0, 9]", "[0, 2]") + f"output: {name}\n",
+                          f"scene_{name}.yaml") for name in ("alone", "job_a", "job_b")]
+    scene = load_scene(scenes[0])
+    render(scene, make_plan(scene, output=scene.output_path), scene.output_path, "cpu", progress=False, net=inception)
+    result = subprocess.run([sys.executable, "-m", "pipeline", *map(str, scenes[1:]), "--jobs", "2", "--device", "cpu",
+                             "--full"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    folder = scenes[0].parent
+    for n in range(3):
+        alone = np.asarray(Image.open(folder / "alone" / f"alone_{n:05d}.png"))
+        for job in ("job_a", "job_b"):
+            assert np.array_equal(alone, np.asarray(Image.open(folder / job / f"{job}_{n:05d}.png"))), (job, n)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..plan import describe, make_plan
-from ..scene import SceneError, load_scene, output_issues
+from ..scene import SceneError, clash_with_inputs, load_scene, output_issues
 from .args import parse_frames
 from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome
 
@@ -53,6 +53,9 @@ def checked_options(scene, output: Path, args) -> range | None:
     problems = [f"--out {output}: {field}: {message}" for field, message in output_issues(scene, output)]
     if args.out is None:
         problems = []  # the scene's own output was checked with the scene
+    clash = clash_with_inputs(scene, output)
+    if clash:
+        problems.append(f"{scene.file}: output {output}: {clash}")
     try:
         frames = parse_frames(args.frames, scene.frame_count)
     except ValueError as error:

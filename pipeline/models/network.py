@@ -85,21 +85,25 @@ def fold_batch_norms(module: nn.Module) -> nn.Module:
     return module
 
 
-def load_model(name: str, device: torch.device | str = "cpu", weights: str | Path = "pretrained") -> DreamNet:
+def load_model(name: str, device: torch.device | str = "cpu", weights: str | Path = "pretrained",
+               seed: int = 0) -> DreamNet:
     """Build a zoo network, ready to dream on `device`.
 
     weights: "pretrained" (the entry's source), "random" (no download, for
-    timing and tests) or the path of a state_dict for the same architecture.
+    timing and tests; drawn from `seed`, so the same seed gives the same
+    network) or the path of a state_dict for the same architecture.
     Raises ModelUnavailable with instructions when weights cannot be had.
     """
     spec = ZOO[name]
     builder = importlib.import_module(spec.module)
-    model = builder.architecture(name)
+    with torch.random.fork_rng(devices=[]):  # the caller's random state stays as it was
+        torch.manual_seed(seed)
+        model = builder.architecture(name)
+        if weights == "random":
+            _variance_preserving(model)
     if weights == "pretrained":
         builder.load_pretrained(model, name)
-    elif weights == "random":
-        _variance_preserving(model)
-    else:
+    elif weights != "random":
         model.load_state_dict(read_checkpoint(Path(weights)))
     net = DreamNet(spec, fold_batch_norms(builder.stages(model, name).eval())).requires_grad_(False)
     return net.to(device)

@@ -224,6 +224,22 @@ def output_issues(scene: Scene, output: Path) -> list[tuple[str, str]]:
     return issues
 
 
+def clash_with_inputs(scene: Scene, output: Path) -> Optional[str]:
+    """Why rendering to `output` would replace or delete a file the render reads: the output
+    (or its sidecar) is an input or the scene itself, or the output is a folder holding one.
+    Checked for the output actually used, so a sidecar stays a loadable scene."""
+    target = output.resolve()
+    sidecar = target.with_name(target.name + ".yaml")
+    for source in [scene.file, *scene.input_files()]:
+        source = source.resolve()
+        if source in (target, sidecar):
+            what = "the output" if source == target else f"the output's sidecar {sidecar.name}"
+            return f"{what} would replace {source}, which this render reads: choose another output name"
+        if target in source.parents:
+            return f"the output folder {output} holds {source.name}, which this render reads: choose another output"
+    return None
+
+
 def check_scene(scene: Scene) -> list[SceneIssue]:
     """What types cannot say: coverage, layer names, files."""
     issues = []

@@ -169,6 +169,15 @@ class Scene(_Strict):
         """The start image's path, or None when start is a color or noise."""
         return self.resolve_image(self.start)
 
+    def input_files(self) -> list[Path]:
+        """Every file the render reads: start and cut images, guide images, weights, audio."""
+        files = [self.resolve_image(self.start)]
+        for segment in self.segments:
+            files.append(self.resolve_image(segment.start) if segment.start else None)
+            files.append(self._file.parent / segment.guide.image if segment.guide else None)
+        files += [self.weights_source if isinstance(self.weights_source, Path) else None, self.audio_path]
+        return list(dict.fromkeys(f for f in files if f is not None))
+
     def resolve_image(self, start: str) -> Optional[Path]:
         """A `start`-style value's image path (relative to the scene), or None for a color or noise."""
         if start == "noise" or COLOR.match(start):

@@ -1,17 +1,21 @@
-"""Checkpoints: what a render needs to continue after a crash, kill -9 or Ctrl-C.
+"""Checkpoints: what a render needs to continue after a crash, kill -9 or a stop signal.
 
 A render writes its output in pieces of N frames inside a work folder beside
-the output (`.NAME.work/`). After each piece it saves the loop's state (the
-current frame, the random generator, the colour reference) and the list of
-finished pieces, atomically. `--resume` restores that state, drops any
-unfinished piece, and carries on; the frames come out identical.
+the output (`.NAME.work/`, marked as ours by a small file). After each piece
+it saves the loop's state (the current frame, the random generator, the
+colour reference), the list of finished pieces and the facts that decide the
+pixels (the resolved scene, the hashes of its input files, precision,
+device type), atomically. `--resume` continues only a render with the same
+facts, and names what changed otherwise.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import shutil
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,16 +23,51 @@ import torch
 import yaml
 
 CHECKPOINT = "checkpoint.pt"
+MARKER = "dreamzoom-work"  # in every work folder a render made: only those are ever cleared
+
+
+class CheckpointError(OSError):
+    """A checkpoint that cannot be read or saved; the message is one line for the user."""
 
 
 def work_dir(output: Path) -> Path:
     return output.with_name(f".{output.name}.work")
 
 
-def fingerprint(scene_data: dict, plan_facts: dict) -> str:
+def is_ours(work: Path) -> bool:
+    return (work / MARKER).is_file()
+
+
+def make_work_dir(work: Path) -> None:
+    """A fresh work folder; an old one is cleared only if a render made it."""
+    clear(work)
+    work.mkdir(parents=True)
+    (work / MARKER).write_text("A dreamzoom render's pieces and checkpoint; removed when the render finishes.\n")
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(facts: dict) -> str:
     """Changes when anything that shapes the frames changes."""
-    text = yaml.safe_dump({"scene": scene_data, "plan": plan_facts}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hashlib.sha256(yaml.safe_dump(facts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """Dotted names of what differs between two fact trees, e.g. ['precision', 'scene.dream.step']."""
+    found = []
+    for key in sorted(set(old) | set(new), key=str):
+        a, b, name = old.get(key), new.get(key), f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            found += differences(a, b, f"{name}.")
+        elif a != b:
+            found.append(name)
+    return found
 
 
 @dataclass
@@ -37,27 +76,40 @@ class Checkpoint:
     next_frame: int  # the first frame still to dream
     pieces: list[str] = field(default_factory=list)  # finished pieces, in order, names inside the work folder
     loop_state: dict = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)  # what the fingerprint was made of, to say what changed
 
     def save(self, folder: Path) -> None:
+        """Atomically: a failed save (disk full) leaves the previous checkpoint as it was."""
         temp = folder / (CHECKPOINT + ".part")
-        with open(temp, "wb") as file:
-            torch.save(
-                {"fingerprint": self.fingerprint, "next_frame": self.next_frame, "pieces": self.pieces,
-                 "loop_state": self.loop_state},
-                file,
-            )
-            file.flush()
-            os.fsync(file.fileno())  # on disk before it replaces the last one: safe across power loss
-        os.replace(temp, folder / CHECKPOINT)
+        try:
+            with open(temp, "wb") as file:
+                torch.save({"fingerprint": self.fingerprint, "next_frame": self.next_frame, "pieces": self.pieces,
+                            "loop_state": self.loop_state, "facts": self.facts}, file)
+                file.flush()
+                os.fsync(file.fileno())  # on disk before it replaces the last one: safe across power loss
+            os.replace(temp, folder / CHECKPOINT)
+        except (OSError, RuntimeError) as error:  # torch.save reports a full disk as a RuntimeError
+            temp.unlink(missing_ok=True)
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise CheckpointError(f"cannot save the checkpoint in {folder}: {reason}") from None
 
     @classmethod
     def load(cls, folder: Path) -> "Checkpoint | None":
+        """The checkpoint in `folder`, None if there is none; CheckpointError if it cannot be read."""
         path = folder / CHECKPOINT
         if not path.is_file():
             return None
-        data = torch.load(path, map_location="cpu", weights_only=True)
-        return cls(data["fingerprint"], data["next_frame"], list(data["pieces"]), data["loop_state"])
+        try:
+            data = torch.load(path, map_location="cpu", weights_only=True)
+            return cls(data["fingerprint"], int(data["next_frame"]), [str(p) for p in data["pieces"]],
+                       data["loop_state"], data.get("facts", {}))
+        except (OSError, RuntimeError, EOFError, KeyError, TypeError, ValueError, AttributeError,
+                pickle.UnpicklingError, zipfile.BadZipFile) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise CheckpointError(f"the checkpoint {path} cannot be read ({reason[:200]})") from None
 
 
 def clear(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
+    """Remove a work folder, but only one a render made (it holds the marker)."""
+    if folder.is_dir() and is_ours(folder):
+        shutil.rmtree(folder, ignore_errors=True)

@@ -10,6 +10,7 @@ the device, and only the finished uint8 frame crosses to the host.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ..dream.engine import DreamEngine
+from ..dream.engine import DreamEngine, resolve_precision
 from ..models.network import DreamNet, load_model
 from ..output.encoder import EncodeError, partial_path
 from ..output.handoff import BackgroundWriter
@@ -30,7 +31,8 @@ from ..output.sinks import Audio, Sink, VideoSettings, sink_for
 from ..plan import Plan
 from ..scene import Scene
 from .lock import OutputLock
-from .checkpoint import CHECKPOINT, Checkpoint, clear, fingerprint, work_dir
+from .checkpoint import (CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear, differences, fingerprint, is_ours,
+                         file_hash, make_work_dir, work_dir)
 from .recipe import Dreamer
 from .signals import StopRequest
 
@@ -58,6 +60,24 @@ class RenderInterrupted(Exception):
 
 class RenderRefused(Exception):
     """The render would overwrite or discard something; the message says which flag allows it."""
+
+
+def render_facts(scene: Scene, plan: Plan, output: Path, frames: range, every: int, precision: str,
+                 device: torch.device) -> dict:
+    """Everything that decides the pixels and the pieces: a checkpoint resumes only with the same."""
+    return {
+        "scene": sidecar_data(scene, output, {}),
+        "inputs": {os.path.relpath(path, scene.file.parent): file_hash(path) for path in scene.input_files()},
+        "size": [plan.width, plan.height], "preview": plan.preview, "frames": [frames.start, frames.stop],
+        "every": every, "precision": str(resolve_precision(precision, device).dtype).removeprefix("torch."),
+        "device": torch.device(device).type,
+    }
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """Names in a PNG-folder output that are not frames this output's render writes."""
+    pattern = re.compile(re.escape(folder.name) + r"_\d{5,}\.png")
+    return sorted(p.name for p in folder.iterdir() if not pattern.fullmatch(p.name))
 
 
 def scene_sink(scene: Scene, plan: Plan, output: Path, frames: range) -> Sink:
@@ -90,11 +110,8 @@ class RenderSession:
         self.frames = frames or range(plan.frame_count)
         self.checkpoint_every, self.precision, self.max_vram = checkpoint_every, precision, max_vram
         self.work = work_dir(self.output)
-        self.stamp = fingerprint(
-            sidecar_data(scene, self.output, {}),
-            {"size": [plan.width, plan.height], "preview": plan.preview,
-             "frames": [self.frames.start, self.frames.stop], "every": checkpoint_every},
-        )
+        self.facts = render_facts(scene, plan, self.output, self.frames, checkpoint_every, precision, device)
+        self.stamp = fingerprint(self.facts)
         self.resumed = False
         self.writer: BackgroundWriter | None = None  # the piece being written
         self.closing: Future | None = None  # the piece being closed on the closer thread
@@ -119,37 +136,54 @@ class RenderSession:
 
     # ------------------------------------------------------------ open
 
-    def refusal(self, checkpoint: Checkpoint | None) -> str | None:
-        """Why this render may not start as asked, naming the flag that allows it."""
+    def refusal(self) -> str | None:
+        """Why this render may not start as asked, naming the flag that allows it, if any."""
+        if self.work.exists() and not is_ours(self.work):
+            return f"{self.work} was not made by a render: move it away, then run again"
+        try:
+            checkpoint = Checkpoint.load(self.work) if self.work.is_dir() else None
+        except CheckpointError as error:
+            return None if self.overwrite else f"{error}: add --overwrite to start again"
         if checkpoint is not None and not self.resume and not self.overwrite:
             return (f"an interrupted render of {self.output} is waiting in {self.work}: add --resume to continue it "
                     "or --overwrite to start again")
         if self.resume and checkpoint is not None and checkpoint.fingerprint != self.stamp:
-            return (f"the checkpoint in {self.work} belongs to a different scene or settings; "
+            changed = ", ".join(differences(checkpoint.facts, self.facts)[:8]) or "made by another version"
+            return (f"the checkpoint in {self.work} belongs to a different scene or settings (changed: {changed}); "
                     "add --overwrite to start again")
+        return self.output_refusal(resuming=self.resume and checkpoint is not None)
+
+    def output_refusal(self, resuming: bool) -> str | None:
+        """What is in the way of the output: the output itself, a partial that is not ours, a PNG
+        folder that holds files this render would not have written."""
+        if self.output.is_dir() and foreign_files(self.output):
+            return (f"{self.output} holds files this render did not write ({', '.join(foreign_files(self.output)[:3])}):"
+                    " choose another output folder")
         if self.output.exists() and not self.overwrite:
             return f"{self.output} exists: add --overwrite to replace it"
+        partial = partial_path(self.output)
+        if partial.exists() and not resuming and not self.work.exists() and not self.overwrite:
+            return f"{partial} exists and is not this render's: add --overwrite to replace it"
         return None
 
     def open(self) -> None:
         """Check what may be replaced, load the network, and start fresh or from the checkpoint."""
-        checkpoint = Checkpoint.load(self.work) if self.work.is_dir() else None
-        refused = self.refusal(checkpoint)
+        refused = self.refusal()
         if refused:
             raise RenderRefused(refused)
-        net = self.net or load_model(self.plan.model, self.device, self.plan.weights)
+        checkpoint = Checkpoint.load(self.work) if self.resume and self.work.is_dir() else None
+        net = self.net or load_model(self.plan.model, self.device, self.plan.weights, seed=self.plan.seed)
         engine = DreamEngine(net, self.device, self.precision, self.max_vram)
         self.dreamer = Dreamer(self.plan, net, self.device, engine)
         sink = scene_sink(self.scene, self.plan, self.output, self.frames)
-        if self.resume and checkpoint is not None:
+        if checkpoint is not None:
             self.dreamer.restore(checkpoint.loop_state)
             self.pieces = Pieces(self.work, sink, checkpoint.pieces)
-            self.pieces.remove_leftovers(keep={CHECKPOINT})
+            self.pieces.remove_leftovers(keep={CHECKPOINT, MARKER})
             self.pieces.verify(checkpoint.next_frame)
             self.resumed = True
         else:
-            clear(self.work)
-            self.work.mkdir(parents=True)
+            make_work_dir(self.work)
             self.pieces = Pieces(self.work, sink)
         # A finished piece is closed (ffmpeg drains its look-ahead) and checkpointed on a
         # thread while the loop dreams on; pieces close in order, one at a time.
@@ -184,7 +218,7 @@ class RenderSession:
     def _close_piece(self, writer: BackgroundWriter | None, next_frame: int, state: dict) -> None:
         if writer is not None:
             self.pieces.finish(writer)
-        Checkpoint(self.stamp, next_frame, self.pieces.finished, state).save(self.work)
+        Checkpoint(self.stamp, next_frame, self.pieces.finished, state, self.facts).save(self.work)
 
     def wait_for_closer(self) -> None:
         """Wait for the piece being closed; its errors surface here."""
@@ -199,7 +233,7 @@ class RenderSession:
         self.wait_for_closer()
         self.bar.close()
         temp = self.pieces.join_verified(partial_path(self.output), self.frames.stop, len(self.frames))
-        if self.output.is_dir():
+        if self.output.is_dir():  # a PNG folder of an earlier render: only its frames (checked at open)
             shutil.rmtree(self.output)
         os.replace(temp, self.output)
         clear(self.work)

@@ -42,7 +42,7 @@ def make_storyboard(scene: Scene, device: torch.device, progress: bool = True) -
         output=Path("storyboard"),  # a PNG: odd sides are fine
     )
     picks = set(storyboard_frames(scene))
-    net = load_model(plan.model, device, plan.weights)
+    net = load_model(plan.model, device, plan.weights, seed=plan.seed)
     tiles = []
     last = max(picks) + 1
     frames = frames_of(plan, net, device, stop=last)
