@@ -3,7 +3,7 @@
 Each waits on an event (a checkpoint file), never on a fixed sleep alone.
 """
 
-import os
+import json
 import signal
 import subprocess
 import sys
@@ -11,8 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import ROOT
 
 SCENE = """
 size: [96, 80]
@@ -72,7 +70,8 @@ def running_with(text: str) -> list[int]:
 
 def test_a_jobs_parent_passes_sigterm_on_and_leaves_no_child_behind(write_scene):
     scenes = [write_scene(SCENE.replace("seed: 2", f"seed: {n}"), f"job{n}.yaml") for n in (1, 2)]
-    process = start([*scenes, "--jobs", "2"], scenes[0].parent)
+    report = scenes[0].parent / "report.json"
+    process = start([*scenes, "--jobs", "2", "--report", report], scenes[0].parent)
     for n in (1, 2):
         wait_for(scenes[0].parent / "renders" / f".job{n}.mp4.work" / "checkpoint.pt", process)
     process.send_signal(signal.SIGTERM)
@@ -80,6 +79,8 @@ def test_a_jobs_parent_passes_sigterm_on_and_leaves_no_child_behind(write_scene)
     assert process.returncode == 143, err
     assert "interrupted" in out  # the table is printed
     assert running_with(str(scenes[0].parent)) == []
+    statuses = [(s["status"], s["exit_code"]) for s in json.loads(report.read_text())["scenes"]]
+    assert statuses == [("interrupted", 143)] * 2
     for n in (1, 2):
         assert (scenes[0].parent / "renders" / f".job{n}.mp4.work" / "checkpoint.pt").is_file()
 

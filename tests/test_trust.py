@@ -194,3 +194,23 @@ def test_the_same_pixels_alone_and_inside_jobs(write_scene, inception):
         alone = np.asarray(Image.open(folder / "alone" / f"alone_{n:05d}.png"))
         for job in ("job_a", "job_b"):
             assert np.array_equal(alone, np.asarray(Image.open(folder / job / f"{job}_{n:05d}.png"))), (job, n)
+
+
+def test_a_report_says_how_every_scene_went(write_scene, tmp_path, monkeypatch, inception):
+    import hashlib
+    import json
+
+    monkeypatch.setattr("pipeline.session.session.load_model", lambda *args, **kwargs: inception)
+    good = write_scene(SCENE.replace("frames: 10", "frames: 2").replace("[0, 9]", "[0, 1]"), "good.yaml")
+    bad = write_scene(SCENE.replace("layers: edges", "layers: edgse"), "bad.yaml")
+    report = tmp_path / "reports" / "run.json"
+    assert main([str(good), str(bad), "--device", "cpu", "--quiet", "--report", str(report)]) == 2
+    data = json.loads(report.read_text())
+    assert data["exit_code"] == 2 and data["status"] == "refused"
+    done, invalid = data["scenes"]
+    output = good.parent / "renders" / "good.mp4"
+    assert done["status"] == "done" and done["exit_code"] == 0 and done["frames"] == 2
+    assert done["output"] == str(output) and done["output_bytes"] == output.stat().st_size
+    assert done["output_sha256"] == hashlib.sha256(output.read_bytes()).hexdigest()
+    assert any("preview" in w for w in done["warnings"])
+    assert invalid["status"] == "invalid" and invalid["exit_code"] == 2 and invalid["output_sha256"] is None

@@ -40,6 +40,9 @@ OPTIONS = (
     Option("--max-vram", dict(type=float, metavar="GIB", help="GPU memory the dream may use; larger frames are "
                                                               "dreamed in tiles (default: the whole GPU)")),
     Option("--quiet", dict(action="store_true", help="no progress bar"), per_scene=False),
+    Option("--report", dict(type=Path, metavar="FILE.json", help="write how the run went (per scene: status, exit "
+                                                                 "code, frames, seconds, output size and SHA-256, "
+                                                                 "warnings) as JSON"), per_scene=False),
     Option("--resume", dict(action="store_true", help="continue an interrupted render from its checkpoint")),
     Option("--overwrite", dict(action="store_true", help="replace an existing output (or checkpoint)")),
     Option("--checkpoint-every", dict(type=int, default=50, metavar="N",

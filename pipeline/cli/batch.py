@@ -8,35 +8,30 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
-from ..output.sidecar import sidecar_path
 from ..scene import SceneError, load_scene
 from ..session.signals import STOP_SIGNALS, Stopped, exit_code_for, raising_on_stop
 from .args import parse_args, scene_flags
-from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome
+from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome, status_of
+from .report import read_report
 from .single import render_scene
 
 INTERRUPTED = tuple(exit_code_for(s) for s in STOP_SIGNALS)  # 130, 143, 129: stopped by a signal
 
 
-def _finished(path: Path, code: int) -> Outcome:
-    """An outcome from a child's exit code and the sidecar it wrote."""
-    statuses = {EXIT_OK: "done", EXIT_BAD_INPUT: "refused", EXIT_BUSY: "busy"}
-    status = "interrupted" if code in INTERRUPTED else statuses.get(code, "failed")
-    scene = load_scene(path)
-    output, frames, seconds = scene.output_path, 0, 0.0
-    if status == "done" and sidecar_path(output).is_file():
-        rendered = yaml.safe_load(sidecar_path(output).read_text()).get("rendered", {})
-        first, last = rendered.get("frames", [0, -1])
-        frames, seconds = last - first + 1, float(rendered.get("seconds", 0.0))
-    return Outcome(path, status, code, frames, seconds, output)
+def _finished(path: Path, code: int, report: Path) -> Outcome:
+    """A child's outcome: from the report it wrote, else (killed) from its exit code alone."""
+    written = read_report(report)
+    if written:
+        return written[0]
+    return Outcome(path, status_of(code), code, output=load_scene(path).output_path)
 
 
 def run_parallel(paths: list[Path], args) -> list[Outcome]:
@@ -50,16 +45,24 @@ def run_parallel(paths: list[Path], args) -> list[Outcome]:
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
 
     children = Children()
+    reports = Path(tempfile.mkdtemp(prefix="dreamzoom-batch-"))
 
     def one(item):
         index, path = item
-        command = [sys.executable, "-m", "pipeline", str(path), "--device", devices[index % len(devices)], "--quiet"]
+        report = reports / f"{index}.json"
+        command = [sys.executable, "-m", "pipeline", str(path), "--device", devices[index % len(devices)], "--quiet",
+                   "--report", str(report)]
         env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
         code = children.run(command + scene_flags(args), env)
-        return Outcome(path, "skipped", exit_code_for(children.signum)) if code is None else _finished(path, code)
+        if code is None:
+            return Outcome(path, "skipped", exit_code_for(children.signum))
+        return _finished(path, code, report)
 
-    with children.forwarding(), ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        return list(pool.map(one, enumerate(paths)))
+    try:
+        with children.forwarding(), ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            return list(pool.map(one, enumerate(paths)))
+    finally:
+        shutil.rmtree(reports, ignore_errors=True)
 
 
 class Children:
@@ -117,7 +120,7 @@ def _ray_outcome(ray, ref, path: Path) -> Outcome:
         print(f"{path}: the Ray task failed: {str(error).splitlines()[0]}", file=sys.stderr)
         return Outcome(path, "failed", EXIT_FAILED)
     return Outcome(Path(data["scene"]), data["status"], data["code"], data["frames"], data["seconds"],
-                   Path(data["output"]) if data["output"] else None)
+                   Path(data["output"]) if data["output"] else None, data["warnings"])
 
 
 def run_on_ray(paths: list[Path], args) -> list[Outcome]:
@@ -165,7 +168,8 @@ def exit_code(outcomes: list[Outcome]) -> int:
     return EXIT_OK
 
 
-def run_batch(args) -> int:
+def run_batch(args) -> tuple[int, list[Outcome]]:
+    """Validate every scene, render the valid ones, print the table: (the worst exit code, the outcomes)."""
     paths = [path.resolve() for path in args.scenes]
     valid, outcomes = [], {}
     for path in paths:
@@ -187,7 +191,7 @@ def run_batch(args) -> int:
             pick_device(args.device)
         except ValueError as error:
             print(error, file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return EXIT_BAD_INPUT, []
         results = []
         for path in valid:
             results.append(render_scene(path, args))
@@ -198,4 +202,4 @@ def run_batch(args) -> int:
     ordered = [outcomes.get(path, Outcome(path, "skipped", stopped)) for path in paths]
     print()
     print(summary(ordered))
-    return exit_code(ordered)
+    return exit_code(ordered), ordered

@@ -6,7 +6,8 @@ import sys
 
 from ..output.sidecar import invoked_as
 from .args import parse_args
-from .outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED
+from .outcome import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED
+from .report import write_report
 from .single import render_scene
 from .tool_commands import atlas_command, layers_command
 
@@ -21,13 +22,22 @@ def main(argv=None) -> int:
     if len(args.scenes) > 1 and args.out is not None:
         print("--out names one file: use it with one scene (each scene has its own output)", file=sys.stderr)
         return EXIT_BAD_INPUT
+    outcomes: list = []
     try:
         if len(args.scenes) == 1 and not args.ray:
-            return render_scene(args.scenes[0], args).code
+            outcomes = [render_scene(args.scenes[0], args)]
+            code = outcomes[0].code
+        else:
+            from .batch import run_batch
 
-        from .batch import run_batch
-
-        return run_batch(args)
+            code, outcomes = run_batch(args)
     except KeyboardInterrupt:
         print("Interrupted. Run the same command with --resume to continue.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        code = EXIT_INTERRUPTED
+    if args.report is not None:
+        try:
+            write_report(args.report, outcomes, code)
+        except OSError as error:
+            print(f"--report {args.report}: cannot write it: {error}", file=sys.stderr)
+            return max(code, EXIT_FAILED)
+    return code

@@ -8,7 +8,7 @@ exits with the worst of its scenes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -25,3 +25,11 @@ class Outcome:
     frames: int = 0
     seconds: float = 0.0
     output: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def status_of(code: int) -> str:
+    """A run's or a child's status from its exit code alone."""
+    if code > 128:
+        return "interrupted"
+    return {EXIT_OK: "done", EXIT_FAILED: "failed", EXIT_BAD_INPUT: "refused", EXIT_BUSY: "busy"}.get(code, "failed")

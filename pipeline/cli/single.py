@@ -44,8 +44,10 @@ def render_scene(path: Path, args) -> Outcome:
         return Outcome(path, "planned", EXIT_OK, output=output)
     if args.storyboard:
         return Outcome(path, "storyboard", storyboard_command(scene, output, device, not args.quiet), output=output)
-    announce(path, scene, plan, frames, device, args)
-    return run_render(path, scene, plan, output, frames, device, args)
+    warnings = announce(path, scene, plan, frames, device, args)
+    outcome = run_render(path, scene, plan, output, frames, device, args)
+    outcome.warnings = warnings
+    return outcome
 
 
 def checked_options(scene, output: Path, args) -> range | None:
@@ -65,7 +67,8 @@ def checked_options(scene, output: Path, args) -> range | None:
     return None if problems else frames
 
 
-def announce(path: Path, scene, plan, frames: range, device, args) -> None:
+def announce(path: Path, scene, plan, frames: range, device, args) -> list[str]:
+    """Say what is about to happen; returns the warnings among it."""
     if plan.preview and not args.preview:
         say("No GPU in use: rendering a PREVIEW so it finishes in minutes "
             "(add --full for full size and settings on the CPU, much slower).")
@@ -76,6 +79,7 @@ def announce(path: Path, scene, plan, frames: range, device, args) -> None:
     part = f" (writing frames {frames.start}-{frames.stop - 1})" if len(frames) != plan.frame_count else ""
     say(f"Rendering {path}: {plan.frame_count} frames{part}, {plan.width}x{plan.height} "
         f"at {plan.fps:g} fps, model {scene.model}, on {device}")
+    return notes
 
 
 def run_render(path: Path, scene, plan, output: Path, frames: range, device, args) -> Outcome:
