@@ -1,5 +1,6 @@
 """"Done" is a promise: pieces and the joined video are checked before a render says so."""
 
+import imageio.v3 as iio
 import numpy as np
 import pytest
 
@@ -52,21 +53,43 @@ def resume(scene_file, out):
                  "--checkpoint-every", "2", "--resume"])
 
 
-def test_a_truncated_piece_is_found_at_resume(interrupted_render, capsys):
+def reference_frames(scene_file, inception, tmp_path):
+    scene = load_scene(scene_file)
+    out = tmp_path / "reference.mp4"
+    render(scene, make_plan(scene, output=out), out, "cpu", progress=False, net=inception, checkpoint_every=2)
+    return iio.imread(out)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing"])
+def test_a_damaged_piece_found_at_resume_is_made_again(interrupted_render, inception, tmp_path, capsys, damage):
     scene_file, out, work = interrupted_render
     piece = work / "piece_000002.mp4"
-    piece.write_bytes(piece.read_bytes()[: piece.stat().st_size // 2])
+    if damage == "truncated":
+        piece.write_bytes(piece.read_bytes()[: piece.stat().st_size // 2])
+    else:
+        piece.unlink()
+    assert resume(scene_file, out) == 0
+    err = capsys.readouterr().err
+    assert "piece_000002.mp4" in err and "dreaming again from frame 0" in err and "Traceback" not in err
+    assert np.array_equal(iio.imread(out), reference_frames(scene_file, inception, tmp_path))
+    assert not work.exists()
+
+
+def test_a_piece_damaged_before_the_join_stops_the_render_and_keeps_everything(interrupted_render, monkeypatch,
+                                                                                capsys):
+    from pipeline.output.pieces import Pieces
+
+    scene_file, out, work = interrupted_render
+    join = Pieces.join_verified
+
+    def damage_then_join(self, *args):
+        (work / "piece_000000.mp4").write_bytes(b"")
+        return join(self, *args)
+
+    monkeypatch.setattr(Pieces, "join_verified", damage_then_join)
     assert resume(scene_file, out) == 1
     err = capsys.readouterr().err
-    assert "piece_000002.mp4" in err and "--overwrite" in err and "Traceback" not in err
-    assert not out.exists() and (work / "checkpoint.pt").is_file() and piece.exists()
-
-
-def test_a_missing_piece_is_found_at_resume(interrupted_render, capsys):
-    scene_file, out, work = interrupted_render
-    (work / "piece_000000.mp4").unlink()
-    assert resume(scene_file, out) == 1
-    assert "piece_000000.mp4 is missing" in capsys.readouterr().err
+    assert "piece_000000.mp4" in err and "--resume" in err and "Traceback" not in err
     assert not out.exists() and (work / "checkpoint.pt").is_file()
 
 

@@ -119,8 +119,8 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
             "and run the same command with --resume.")
         return Outcome(path, "failed", EXIT_FAILED, output=output)
     except Damaged as damaged:
-        say(f"{scene.file}: {output} was not finished: {damaged}. Everything is kept in {work_dir(output)}; "
-            "--overwrite starts the render again.")
+        say(f"{scene.file}: {output} was not finished: {damaged}. Everything is kept in {work_dir(output)}: "
+            "the same command with --resume makes the damaged piece again.")
         return Outcome(path, "failed", EXIT_FAILED, output=output)
     except (EncodeError, OSError) as error:
         say(f"{scene.file}: writing {output} failed: {error}. The checkpoint is kept: fix the cause "

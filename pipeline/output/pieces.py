@@ -47,11 +47,24 @@ class Pieces:
         """Damaged unless every finished piece is still there and decodes to its frames;
         the pieces end where the frame `next_frame` would begin."""
         firsts = [first_frame(name) for name in self.finished] + [next_frame]
-        for name, first, end in zip(self.finished, firsts, firsts[1:]):
+        for index, (name, first, end) in enumerate(zip(self.finished, firsts, firsts[1:])):
             path = self.folder / name
-            if not path.exists():
-                raise Damaged(f"{name} is missing from {self.folder}")
-            self.sink.verify_piece(path, first, end - first)
+            try:
+                if not path.exists():
+                    raise Damaged(f"{name} is missing from {self.folder}")
+                self.sink.verify_piece(path, first, end - first)
+            except Damaged as damaged:
+                damaged.piece = index
+                raise
+
+    def drop_from(self, index: int) -> int:
+        """Forget the finished pieces from `index` on (deleting their files); returns the first
+        frame they held, from which the render must write again."""
+        first = first_frame(self.finished[index])
+        for name in self.finished[index:]:
+            remove(self.folder / name)
+        del self.finished[index:]
+        return first
 
     def remove_leftovers(self, keep: set[str]) -> None:
         """Delete what an interrupted piece left behind: anything not finished and not in `keep`."""

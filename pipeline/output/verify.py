@@ -13,7 +13,10 @@ from PIL import Image
 
 
 class Damaged(Exception):
-    """A piece or an output is not what was written into it; the message says how."""
+    """A piece or an output is not what was written into it; the message says how.
+    `piece` is the index of the damaged piece among a render's pieces, where known."""
+
+    piece: int = 0
 
 
 def video_facts(path: Path) -> tuple[int, tuple[int, int], float]:

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from ..output.handoff import BackgroundWriter
 from ..output.pieces import Pieces
 from ..output.sidecar import sidecar_data, write_sidecar
 from ..output.sinks import Audio, Sink, VideoSettings, sink_for
+from ..output.verify import Damaged
 from ..plan import Plan
 from ..scene import Scene
 from .lock import OutputLock
@@ -113,6 +115,7 @@ class RenderSession:
         self.facts = render_facts(scene, plan, self.output, self.frames, checkpoint_every, precision, device)
         self.stamp = fingerprint(self.facts)
         self.resumed = False
+        self.write_from = self.frames.start  # earlier frames are dreamed, not written
         self.writer: BackgroundWriter | None = None  # the piece being written
         self.closing: Future | None = None  # the piece being closed on the closer thread
 
@@ -177,11 +180,7 @@ class RenderSession:
         self.dreamer = Dreamer(self.plan, net, self.device, engine)
         sink = scene_sink(self.scene, self.plan, self.output, self.frames)
         if checkpoint is not None:
-            self.dreamer.restore(checkpoint.loop_state)
-            self.pieces = Pieces(self.work, sink, checkpoint.pieces)
-            self.pieces.remove_leftovers(keep={CHECKPOINT, MARKER})
-            self.pieces.verify(checkpoint.next_frame)
-            self.resumed = True
+            self.resume_from(checkpoint, sink)
         else:
             make_work_dir(self.work)
             self.pieces = Pieces(self.work, sink)
@@ -193,15 +192,30 @@ class RenderSession:
         self.stop = StopRequest()
         self.stop.install()
 
+    def resume_from(self, checkpoint: Checkpoint, sink: Sink) -> None:
+        """Continue where the checkpoint left off; a piece found damaged or missing is made again by
+        dreaming from frame 0 (the frames come out the same) and writing from that piece on."""
+        self.pieces = Pieces(self.work, sink, checkpoint.pieces)
+        self.pieces.remove_leftovers(keep={CHECKPOINT, MARKER})
+        self.resumed = True
+        try:
+            self.pieces.verify(checkpoint.next_frame)
+        except Damaged as damaged:
+            self.write_from = self.pieces.drop_from(damaged.piece)
+            print(f"{self.output}: {damaged}; dreaming again from frame 0 to make it anew", file=sys.stderr)
+            return
+        self.dreamer.restore(checkpoint.loop_state)
+
     # ------------------------------------------------------------ per frame
 
     def render_frames(self) -> None:
         for spec, frame in self.dreamer.frames(self.frames.stop):
-            if spec.index >= self.frames.start:
+            if spec.index >= self.write_from:
                 self.to_sink(spec.index, frame)
             self.bar.update()
-            if (spec.index + 1) % self.checkpoint_every == 0 or spec.index + 1 == self.frames.stop:
-                self.checkpoint(spec.index + 1)
+            boundary = (spec.index + 1) % self.checkpoint_every == 0 or spec.index + 1 == self.frames.stop
+            if boundary and (spec.index >= self.write_from or not self.pieces.finished):
+                self.checkpoint(spec.index + 1)  # not while dreaming again up to a piece made anew
             self.stop.check()
 
     def to_sink(self, index: int, frame: torch.Tensor) -> None:
