@@ -27,7 +27,8 @@ def video_facts(path: Path) -> tuple[int, tuple[int, int], float]:
         reader.close()
         frames, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
     except (RuntimeError, OSError, StopIteration) as error:
-        raise Damaged(f"{path.name} does not decode: {str(error).strip().splitlines()[-1] if str(error) else error}")
+        last = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        raise Damaged(f"{path.name} does not decode: {last}") from None
     return frames, tuple(meta["size"]), float(meta.get("fps") or 0.0)
 
 
