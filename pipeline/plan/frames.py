@@ -7,7 +7,9 @@ frame loop only reads values and the whole render can be printed beforehand.
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -57,7 +59,7 @@ class Plan:
     width: int
     height: int
     fps: float
-    frames: list[FrameSpec]
+    frames: Sequence[FrameSpec]  # FrameSpecs: each resolved when asked for
     preview: bool = False
     notes: list[str] = field(default_factory=list)
     seed: int = 0
@@ -170,17 +172,33 @@ def make_plan(
     """
     even_sides = format_of(output or scene.output_path).even_sides
     width, height, scale, notes = plan_size(scene, preview, even_sides, long_side, max_iterations)
-    weights = segment_terms(scene)
-    frames = []
-    for index, segment in enumerate(scene.segments):
-        first, end = segment.frames
-        for n in range(first, end + 1):
-            frames.append(_frame_spec(scene, index, n, weights, scale, max_iterations if preview else None))
+    frames = FrameSpecs(scene, segment_terms(scene), scale, max_iterations if preview else None)
     return Plan(
         width, height, scene.fps, frames, preview, notes, seed=scene.seed, start=picture(scene, scene.start),
         color_reference=scene.color.reference, color_mode=scene.color.mode, model=scene.model,
         weights=scene.weights_source,
     )
+
+
+class FrameSpecs(Sequence):
+    """The plan's frames, each resolved when it is asked for, so a plan of a million
+    frames costs neither time nor memory until the render reaches them."""
+
+    def __init__(self, scene: Scene, weights: list, scale: float, max_iterations: int | None):
+        self.scene, self.weights, self.scale, self.max_iterations = scene, weights, scale, max_iterations
+        self.starts = [segment.frames[0] for segment in scene.segments]
+
+    def __len__(self) -> int:
+        return self.scene.frame_count
+
+    def __getitem__(self, n):
+        if isinstance(n, slice):
+            return [self[i] for i in range(*n.indices(len(self)))]
+        if not -len(self) <= n < len(self):
+            raise IndexError(f"frame {n} is outside 0-{len(self) - 1}")
+        n %= len(self)
+        segment = bisect.bisect_right(self.starts, n) - 1
+        return _frame_spec(self.scene, segment, n, self.weights, self.scale, self.max_iterations)
 
 
 def _frame_spec(scene: Scene, index: int, n: int, weights: list, scale: float, max_iterations: int | None):

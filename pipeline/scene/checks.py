@@ -13,7 +13,7 @@ from ..models.zoo import ZOO
 from .errors import SceneIssue, did_you_mean
 from .formats import allowed, format_of
 from .keyframes import Track
-from .schema import Scene, Segment
+from .schema import MAX_FRAMES, Scene, Segment
 
 
 def _tracks(config: BaseModel, path: tuple):
@@ -246,4 +246,7 @@ def check_scene(scene: Scene) -> list[SceneIssue]:
     if (scene.frames is None) == (scene.duration is None):
         issues.append(SceneIssue(("frames",), "give either frames: N or duration: '10s' (exactly one)"))
         return issues
+    if scene.frame_count > MAX_FRAMES:
+        return [SceneIssue(("duration",), f"{scene.duration:g} s at {scene.fps:g} fps is {scene.frame_count} frames; "
+                                          f"a scene has at most {MAX_FRAMES} (split a longer video into scenes)")]
     return issues + _check_segments(scene) + _check_model_and_layers(scene) + _check_files(scene)

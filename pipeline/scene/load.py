@@ -26,8 +26,25 @@ def _key(node: yaml.Node) -> Any:
     return node.value if isinstance(node, yaml.ScalarNode) else str(node.value)
 
 
-def _line_map(node: yaml.Node, path: tuple, lines: dict, duplicates: list) -> None:
-    """Record the 1-based line of every key and list item, and duplicate keys."""
+MAX_SCENE_BYTES = 1 << 20  # a scene is a page of settings; anything larger is a mistake or an attack
+MAX_VALUES = 100_000  # keys and items, aliases expanded: refuses "billion laughs" alias bombs
+MAX_DEPTH = 50  # nesting levels
+
+
+class _TooBig(Exception):
+    def __init__(self, node: yaml.Node, message: str):
+        self.line, self.message = node.start_mark.line + 1, message
+
+
+def _line_map(node: yaml.Node, path: tuple, lines: dict, duplicates: list, budget: list | None = None) -> None:
+    """Record the 1-based line of every key and list item, and duplicate keys. Counts every
+    value it visits, aliases expanded, and stops (_TooBig) past MAX_VALUES or MAX_DEPTH."""
+    budget = [MAX_VALUES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooBig(node, f"the scene expands to more than {MAX_VALUES} values (YAML aliases repeated?)")
+    if len(path) > MAX_DEPTH:
+        raise _TooBig(node, f"values nested more than {MAX_DEPTH} levels deep")
     if isinstance(node, yaml.MappingNode):
         seen = set()
         for key_node, value_node in node.value:
@@ -36,11 +53,11 @@ def _line_map(node: yaml.Node, path: tuple, lines: dict, duplicates: list) -> No
                 duplicates.append((path + (key,), key_node.start_mark.line + 1))
             seen.add(key)
             lines[path + (key,)] = key_node.start_mark.line + 1
-            _line_map(value_node, path + (key,), lines, duplicates)
+            _line_map(value_node, path + (key,), lines, duplicates, budget)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[path + (index,)] = item.start_mark.line + 1
-            _line_map(item, path + (index,), lines, duplicates)
+            _line_map(item, path + (index,), lines, duplicates, budget)
 
 
 def _line_of(lines: dict, path: tuple) -> int:
@@ -99,6 +116,26 @@ def _pydantic_issue(error: dict) -> SceneIssue:
     return SceneIssue(path, message)
 
 
+def _parse(file: Path, text: str):
+    """The data, the line of every key and item, and duplicate keys; SceneError for syntax
+    errors, unsafe tags and scenes too large or too deep to be settings."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        lines: dict = {}
+        duplicates: list = []
+        _line_map(root, (), lines, duplicates)
+        data = yaml.safe_load(text)  # bounded: every value has been walked, aliases expanded
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        raise SceneError(file, [(mark.line + 1 if mark else 0, "", f"YAML syntax error: {problem}")]) from None
+    except _TooBig as error:
+        raise SceneError(file, [(error.line, "", error.message)]) from None
+    except RecursionError:
+        raise SceneError(file, [(0, "", f"values nested more than {MAX_DEPTH} levels deep")]) from None
+    return data, lines, duplicates
+
+
 def load_scene(file: str | Path) -> Scene:
     """Read and fully validate a scene file; raises SceneError listing every problem."""
     file = Path(file)
@@ -107,22 +144,15 @@ def load_scene(file: str | Path) -> Scene:
     if file.is_dir():
         raise SceneError(file, [(0, "", "is a directory, not a scene file")])
     try:
+        if file.stat().st_size > MAX_SCENE_BYTES:
+            raise SceneError(file, [(0, "", f"is {file.stat().st_size} bytes; a scene file has at most "
+                                            f"{MAX_SCENE_BYTES} (is this the right file?)")])
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise SceneError(file, [(0, "", f"cannot read: {error}")]) from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
-        raise SceneError(file, [(mark.line + 1 if mark else 0, "", f"YAML syntax error: {problem}")]) from None
+    data, lines, duplicates = _parse(file, text)
     if not isinstance(data, dict):
         raise SceneError(file, [(1, "", "a scene file is a YAML mapping (key: value lines)")])
-
-    lines: dict = {}
-    duplicates: list = []
-    _line_map(root, (), lines, duplicates)
     if duplicates:
         raise SceneError(file, [(line, _dotted(path), "appears twice") for path, line in duplicates])
 

@@ -12,11 +12,15 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
 from .keyframes import Track
-from .values import ChannelWeights, ClassWeights, Duration, LayerWeights, keyframed
+from .values import MAX_WEIGHT, ChannelWeights, ClassWeights, Duration, LayerWeights, keyframed
+
+
+MAX_FRAMES = 1_000_000  # over 9 hours at 30 fps; bounds every frame count before anything is allocated
+STRICT = dict(extra="forbid", frozen=True, allow_inf_nan=False)  # NaN and infinity are refused everywhere
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(**STRICT)
 
 
 class DreamConfig(_Strict):
@@ -58,8 +62,8 @@ class EncodeConfig(_Strict):
 
 class AudioConfig(_Strict):
     file: str
-    fade_in: float = Field(0.0, ge=0)  # seconds
-    fade_out: float = Field(0.0, ge=0)
+    fade_in: float = Field(0.0, ge=0, le=3600)  # seconds
+    fade_out: float = Field(0.0, ge=0, le=3600)
 
 
 def _parse_audio(raw: Any) -> Any:
@@ -69,10 +73,10 @@ def _parse_audio(raw: Any) -> Any:
 class FadeConfig(_Strict):
     """Fade the picture from and to black, in seconds."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(**STRICT, populate_by_name=True)
 
-    fade_in: float = Field(0.0, ge=0, alias="in")
-    fade_out: float = Field(0.0, ge=0, alias="out")
+    fade_in: float = Field(0.0, ge=0, le=3600, alias="in")
+    fade_out: float = Field(0.0, ge=0, le=3600, alias="out")
 
 
 class ColorConfig(_Strict):
@@ -95,21 +99,21 @@ class GuideConfig(_Strict):
 
     image: str
     layers: Optional[LayerWeights] = None  # default: the segment's layers, else "parts"
-    weight: float = 1.0
+    weight: float = Field(1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT)
 
 
 class Segment(_Strict):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(**STRICT, populate_by_name=True)
 
-    frames: tuple[int, int]
+    frames: tuple[Annotated[int, Field(ge=0, le=MAX_FRAMES)], Annotated[int, Field(ge=0, le=MAX_FRAMES)]]
     # What the dream raises: any of these, summed with their weights.
     layers: Optional[LayerWeights] = None
     channels: Optional[ChannelWeights] = None
     class_: Optional[ClassWeights] = Field(None, alias="class")
     guide: Optional[GuideConfig] = None
     start: Optional[str] = None  # cut to a new image (or color, or noise) at this segment's first frame
-    blend: int = Field(0, ge=0)  # frames to blend into that image; 0 is a hard cut
-    transition: int = Field(0, ge=0)
+    blend: int = Field(0, ge=0, le=MAX_FRAMES)  # frames to blend into that image; 0 is a hard cut
+    transition: int = Field(0, ge=0, le=MAX_FRAMES)
     dream: DreamConfig = DreamConfig()
     motion: MotionConfig = MotionConfig()
 
@@ -118,9 +122,9 @@ class Scene(_Strict):
     output: Optional[str] = None
     size: tuple[Annotated[int, Field(ge=16, le=16384)], Annotated[int, Field(ge=16, le=16384)]]
     fps: float = Field(30, gt=0, le=240)
-    frames: Optional[int] = Field(None, ge=1)
+    frames: Optional[int] = Field(None, ge=1, le=MAX_FRAMES)
     duration: Optional[Duration] = None
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**63 - 1)
     start: str = "noise"
     dream_start: bool = False
     model: str = "inception_v3"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -13,7 +14,24 @@ from .keyframes import EASES, Track
 def _number(raw: Any, what: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         raise ValueError(f"{what} must be a number, got {raw!r}")
-    return float(raw)
+    try:
+        value = float(raw)
+    except OverflowError:  # an integer too large for a float
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {raw!r}")
+    return value
+
+
+MAX_SECONDS = 1e6  # a duration's sanity bound; frame counts are bounded more tightly by the scene
+MAX_WEIGHT = 1000.0  # objective weights beyond this only overflow the network's arithmetic
+
+
+def _weight(raw: Any, what: str) -> float:
+    value = _number(raw, what)
+    if abs(value) > MAX_WEIGHT:
+        raise ValueError(f"{what} must be between -{MAX_WEIGHT:g} and {MAX_WEIGHT:g}, got {value:g}")
+    return value
 
 
 def _vector(raw: Any, length: int) -> tuple[float, ...]:
@@ -88,15 +106,15 @@ _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s?)
 def _parse_duration(raw: Any) -> float:
     """'10s', '1m30s', '2m', 12.5 -> seconds."""
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        seconds = float(raw)
+        seconds = _number(raw, "duration")
     else:
         match = _DURATION.match(str(raw)) if isinstance(raw, str) else None
         if not match or not any(match.groups()):
             raise ValueError(f"duration must look like '10s', '1m30s' or 12.5, got {raw!r}")
         minutes, secs = match.groups()
         seconds = float(minutes or 0) * 60 + float(secs or 0)
-    if seconds <= 0:
-        raise ValueError("duration must be positive")
+    if not 0 < seconds <= MAX_SECONDS:
+        raise ValueError(f"duration must be positive and at most {MAX_SECONDS:g} s, got {raw!r}")
     return seconds
 
 
@@ -112,7 +130,7 @@ def _parse_layers(raw: Any) -> dict[str, float]:
         for name, weight in raw.items():
             if not isinstance(name, str):
                 raise ValueError(f"{hint}; {name!r} is not a name")
-            weights[name] = _number(weight, f"the weight of {name!r}")
+            weights[name] = _weight(weight, f"the weight of {name!r}")
         if not any(weights.values()):
             raise ValueError("at least one layer weight must be non-zero")
         return weights
@@ -131,7 +149,7 @@ def _parse_channels(raw: Any) -> dict[str, float]:
                 raise ValueError(f"{hint}; {key}: expected channel numbers like [12, 40]")
             weights.update({f"{key}:{channel}": 1.0 for channel in value})
         elif isinstance(key, str) and re.fullmatch(r"[^:]+:\d+", key):
-            weights[key] = _number(value, f"the weight of {key!r}")
+            weights[key] = _weight(value, f"the weight of {key!r}")
         else:
             raise ValueError(f"{hint}; got {key!r}: {value!r}")
     return weights
@@ -144,7 +162,7 @@ def _parse_classes(raw: Any) -> dict[str, float]:
     if isinstance(raw, list) and raw and all(isinstance(c, (str, int)) for c in raw):
         return {str(c): 1.0 for c in raw}
     if isinstance(raw, dict) and raw:
-        return {str(k): _number(v, f"the weight of {k!r}") for k, v in raw.items()}
+        return {str(k): _weight(v, f"the weight of {k!r}") for k, v in raw.items()}
     raise ValueError(f"class takes an ImageNet class name or number, a list, or {{class: weight}}, got {raw!r}")
 
 

@@ -104,7 +104,8 @@ class Dreamer:
 
     def frames(self, stop: int | None = None) -> Iterator[tuple[FrameSpec, torch.Tensor]]:
         """Yields (spec, frame) from the next frame up to `stop`; frames are (1, 3, H, W) on the device."""
-        for spec in self.plan.frames[self.next_frame : stop]:
+        for index in range(self.next_frame, self.plan.frame_count if stop is None else stop):
+            spec = self.plan.frames[index]
             yield spec, self.step(spec)
 
     def state(self) -> dict:
