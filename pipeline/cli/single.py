@@ -52,7 +52,8 @@ def render_scene(path: Path, args) -> Outcome:
 
 def checked_options(scene, output: Path, args) -> range | None:
     """The frames to write, or None after saying what is wrong with --out or --frames."""
-    problems = [f"--out {output}: {field}: {message}" for field, message in output_issues(scene, output)]
+    shown = str(output) if str(output).isprintable() else repr(str(output))
+    problems = [f"--out {shown}: {field}: {message}" for field, message in output_issues(scene, output)]
     if args.out is None:
         problems = []  # the scene's own output was checked with the scene
     clash = clash_with_inputs(scene, output)

@@ -23,8 +23,15 @@ class EncodeError(RuntimeError):
 
 
 def png_pattern(path: Path) -> str:
-    """File names inside a PNG-sequence folder: NAME_00000.png, numbered by timeline frame."""
-    return f"{Path(path).name}_%05d.png"
+    """File names inside a PNG-sequence folder: NAME_00000.png, numbered by timeline frame.
+    A printf pattern (for ffmpeg and Python's %), so a % in NAME is doubled."""
+    return f"{Path(path).name.replace('%', '%%')}_%05d.png"
+
+
+def ffmpeg_path(path: Path) -> str:
+    """A path as ffmpeg should take it: absolute, so no name (a leading '-', 'concat:...',
+    'http:...') can pass for an option or a protocol."""
+    return str(Path(path).resolve())
 
 
 def partial_path(path: Path) -> Path:
@@ -98,7 +105,7 @@ class VideoWriter:
             self.temp.mkdir(parents=True)
             target = self.temp / png_pattern(Path(png_name or self.path.name))
         self._writer = imageio_ffmpeg.write_frames(
-            str(target),
+            ffmpeg_path(target),
             (width, height),
             fps=fps,
             codec=ffmpeg_codec,

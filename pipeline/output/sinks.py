@@ -14,6 +14,7 @@ says how a piece is written and how pieces are joined:
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +23,11 @@ import imageio_ffmpeg
 from PIL import Image
 
 from ..scene.formats import format_of
-from .encoder import EncodeError, VideoWriter, codec_params, container_params, png_pattern
+from .encoder import EncodeError, VideoWriter, codec_params, container_params, ffmpeg_path, png_pattern
 from .verify import Damaged, verify_png_folder, verify_video
+
+
+PIECE_NAME = re.compile(r"piece_\d{6,}\.[a-z0-9]+")  # how pieces.py names video pieces
 
 
 @dataclass(frozen=True)
@@ -103,15 +107,20 @@ class VideoSink(Sink):
 
     def join(self, pieces: list[Path], target: Path) -> Path:
         v = self.video
-        listing = target.with_name(target.name + ".txt")
-        listing.write_text("".join(f"file '{piece.resolve()}'\n" for piece in pieces))
-        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "concat", "-safe", "0",
-                   "-i", str(listing)]
+        # The list names the pieces as the render named them, beside it: no text a user chose
+        # (the output's name, its folder) goes into a format it could break out of.
+        folder = pieces[0].parent
+        if not all(piece.parent == folder and PIECE_NAME.fullmatch(piece.name) for piece in pieces):
+            raise ValueError(f"pieces to join must be named by the render, in one folder: {pieces}")
+        listing = folder / "pieces.txt"
+        listing.write_text("".join(f"file '{piece.name}'\n" for piece in pieces))
+        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "concat", "-i", ffmpeg_path(listing)]
         if v.audio is not None:
-            command += ["-i", str(v.audio.path), "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"]
+            command += ["-i", ffmpeg_path(v.audio.path), "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac",
+                        "-b:a", "192k"]
             command += audio_filter(v.audio, v.fps, v.first_frame, v.frame_count, v.total_frames)
         muxer = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "gif": "gif", "webp": "webp"}
-        command += self.output_params() + ["-f", muxer[format_of(self.output).name], str(target)]
+        command += self.output_params() + ["-f", muxer[format_of(self.output).name], ffmpeg_path(target)]
         result = subprocess.run(command, capture_output=True, text=True)
         listing.unlink(missing_ok=True)
         if result.returncode != 0:

@@ -11,6 +11,8 @@ from pathlib import Path
 import imageio_ffmpeg
 from PIL import Image
 
+from .encoder import ffmpeg_path
+
 
 class Damaged(Exception):
     """A piece or an output is not what was written into it; the message says how.
@@ -22,10 +24,10 @@ class Damaged(Exception):
 def video_facts(path: Path) -> tuple[int, tuple[int, int], float]:
     """(decoded frames, (width, height), fps) of a video file; Damaged if ffmpeg cannot read it."""
     try:
-        reader = imageio_ffmpeg.read_frames(str(path))
+        reader = imageio_ffmpeg.read_frames(ffmpeg_path(path))
         meta = next(reader)
         reader.close()
-        frames, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
+        frames, _ = imageio_ffmpeg.count_frames_and_secs(ffmpeg_path(path))
     except (RuntimeError, OSError, StopIteration) as error:
         last = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         raise Damaged(f"{path.name} does not decode: {last}") from None

@@ -203,6 +203,9 @@ def _check_files(scene: Scene) -> list[SceneIssue]:
 
 def output_issues(scene: Scene, output: Path) -> list[tuple[str, str]]:
     """What is wrong with writing this scene to `output`: (field, message) pairs."""
+    if output.name in ("", ".", "..") or any(c in str(output) for c in "\n\r\0"):
+        return [("output", f"{str(output)!r} cannot be an output name: it needs a file or folder name, "
+                           "without line breaks")]
     try:
         kind = format_of(output)
     except KeyError:
