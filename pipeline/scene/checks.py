@@ -4,6 +4,7 @@ files exist and can be read, the output can be written."""
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -154,6 +155,9 @@ def _objective_issues(segment: Segment, spec) -> list[tuple[tuple, str]]:
     return issues
 
 
+MAX_IMAGE_PIXELS = 50_000_000  # a start, cut or guide image is cover-fit to the frame; more is a bomb or a mistake
+
+
 def _image_issue(image: Path, hint: str) -> Optional[str]:
     """Why `image` cannot be used, or None."""
     if not image.exists():
@@ -163,11 +167,17 @@ def _image_issue(image: Path, hint: str) -> Optional[str]:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(image) as opened:
-            opened.verify()
-    except Image.DecompressionBombError:
-        return f"'{image}' is too large to be a safe image (over {2 * Image.MAX_IMAGE_PIXELS // 10**6} megapixels)"
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(image) as opened:
+                pixels = opened.width * opened.height
+                if pixels > MAX_IMAGE_PIXELS:
+                    return (f"'{image}' is {opened.width}x{opened.height}, over {MAX_IMAGE_PIXELS // 10**6} "
+                            "megapixels: scale it down (the frame is at most 16384 px a side anyway)")
+                opened.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return f"'{image}' is too large to be a safe image (over {MAX_IMAGE_PIXELS // 10**6} megapixels)"
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         return f"cannot read image '{image}' ({error}); is it a complete PNG/JPEG file?"
     return None
 
