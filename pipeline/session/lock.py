@@ -35,11 +35,20 @@ class OutputLock:
         try:
             self.lock.acquire()
         except Timeout:
-            raise OutputBusy(f"another render is writing {self.path.name.removeprefix('.').removesuffix('.lock')} "
-                             f"({self.held_by()}); retry when it has finished") from None
+            raise self.busy() from None
         temp = self.holder.with_name(self.holder.name + ".part")
         temp.write_text(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
         os.replace(temp, self.holder)
+
+    def busy(self) -> OutputBusy:
+        name = self.path.name.removeprefix(".").removesuffix(".lock")
+        return OutputBusy(f"another render is writing {name} ({self.held_by()}); retry when it has finished")
+
+    def check_free(self) -> None:
+        """OutputBusy if another render holds the lock; creates no file where there is none."""
+        if self.path.exists():
+            self.acquire()
+            self.release()
 
     def held_by(self) -> str:
         try:

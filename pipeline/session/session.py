@@ -121,7 +121,12 @@ class RenderSession:
 
     def run(self) -> RenderResult:
         began = time.perf_counter()
-        with OutputLock(self.output):
+        lock = OutputLock(self.output)
+        lock.check_free()
+        refused = self.refusal()  # before the lock, so a refused render leaves no lock file behind
+        if refused:
+            raise RenderRefused(refused)
+        with lock:
             self.open()
             try:
                 self.render_frames()
@@ -170,7 +175,8 @@ class RenderSession:
         return None
 
     def open(self) -> None:
-        """Check what may be replaced, load the network, and start fresh or from the checkpoint."""
+        """Check again, under the lock, what may be replaced; load the network; start fresh or
+        from the checkpoint."""
         refused = self.refusal()
         if refused:
             raise RenderRefused(refused)
