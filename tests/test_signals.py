@@ -102,3 +102,20 @@ def test_one_render_per_output_and_a_dead_holders_lock_is_taken_over(write_scene
                               "--quiet", "--resume", "--frames", ":9"], cwd=scene.parent, capture_output=True,
                              text=True, timeout=120)
     assert resumed.returncode == 2 and "different scene or settings" in resumed.stderr  # got past the lock
+
+
+def test_a_second_signal_stops_at_once_unless_it_is_the_first_one_echoed(monkeypatch):
+    from pipeline.session import signals
+
+    clock = [100.0]
+    monkeypatch.setattr(signals.time, "monotonic", lambda: clock[0])
+    request = signals.StopRequest()
+    request._handle(signal.SIGINT, None)  # a terminal's Ctrl-C ...
+    clock[0] += 0.2
+    request._handle(signal.SIGINT, None)  # ... and a batch parent passing it on: still one stop
+    with pytest.raises(signals.Stopped):
+        request.check()  # at the next frame boundary
+    clock[0] += 2.0
+    with pytest.raises(signals.Stopped) as stopped:
+        request._handle(signal.SIGTERM, None)  # a later, real second request: at once
+    assert signals.exit_code_for(stopped.value.signum) == 143

@@ -11,7 +11,9 @@ import contextlib
 import signal
 import sys
 import threading
+import time
 
+ECHO_SECONDS = 1.0  # a second signal sooner than this is the first one again, not a second request
 STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
 
@@ -30,6 +32,7 @@ def exit_code_for(signum: int) -> int:
 class StopRequest:
     def __init__(self):
         self.signum: int | None = None
+        self.since = 0.0
         self.previous: dict[int, object] = {}
 
     def install(self) -> None:
@@ -39,8 +42,10 @@ class StopRequest:
 
     def _handle(self, signum, frame):
         if self.signum is not None:
+            if time.monotonic() - self.since < ECHO_SECONDS:
+                return  # the same stop, delivered twice (a terminal's Ctrl-C and a batch parent passing it on)
             raise Stopped(signum)
-        self.signum = signum
+        self.signum, self.since = signum, time.monotonic()
         print(f"\n{signal.Signals(signum).name}: stopping after this frame (again to stop at once)...",
               file=sys.stderr)
 
