@@ -119,3 +119,32 @@ def test_a_second_signal_stops_at_once_unless_it_is_the_first_one_echoed(monkeyp
     with pytest.raises(signals.Stopped) as stopped:
         request._handle(signal.SIGTERM, None)  # a later, real second request: at once
     assert signals.exit_code_for(stopped.value.signum) == 143
+
+
+def test_a_stop_does_not_wait_for_a_long_frame(write_scene):
+    """Frame 1 takes hundreds of steps; a SIGTERM during it stops the render there, keeping frame 0."""
+    scene = write_scene(SCENE.replace("iterations: 1", "iterations: 500").replace("frames: 400", "frames: 3")
+                        .replace("[0, 399]", "[0, 2]"))
+    out = scene.parent / "out.mp4"
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", scene, "--out", out, "--device", "cpu", "--full",
+                                "--quiet", "--checkpoint-every", "1"], cwd=scene.parent, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    wait_for(scene.parent / ".out.mp4.work" / "checkpoint.pt", process)  # frame 0 is written; frame 1 is dreaming
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert "the 1 frames so far" in err
+
+
+def test_a_stop_before_the_render_begins_exits_with_its_code(write_scene):
+    scene = write_scene(SCENE)
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", scene, "--device", "cpu", "--quiet"],
+                               cwd=scene.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    line = ""
+    while "Rendering" not in line and time.monotonic() < deadline:  # the event: validated, now loading
+        line = process.stderr.readline()
+    process.send_signal(signal.SIGHUP)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 129, err
+    assert "Traceback" not in err

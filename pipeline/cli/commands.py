@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from ..output.sidecar import invoked_as
 from .args import parse_args
-from .outcome import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED
+from ..session.signals import exit_code_for, raising_on_stop
+from .outcome import EXIT_BAD_INPUT, EXIT_FAILED
 from .report import write_report
 from .single import render_scene
 from .tool_commands import atlas_command, layers_command
@@ -24,16 +26,17 @@ def main(argv=None) -> int:
         return EXIT_BAD_INPUT
     outcomes: list = []
     try:
-        if len(args.scenes) == 1 and not args.ray:
-            outcomes = [render_scene(args.scenes[0], args)]
-            code = outcomes[0].code
-        else:
-            from .batch import run_batch
+        with raising_on_stop():  # a stop before a render has begun (loading the model, say) ends here
+            if len(args.scenes) == 1 and not args.ray:
+                outcomes = [render_scene(args.scenes[0], args)]
+                code = outcomes[0].code
+            else:
+                from .batch import run_batch
 
-            code, outcomes = run_batch(args)
-    except KeyboardInterrupt:
+                code, outcomes = run_batch(args)
+    except KeyboardInterrupt as stop:
         print("Interrupted. Run the same command with --resume to continue.", file=sys.stderr)
-        code = EXIT_INTERRUPTED
+        code = exit_code_for(getattr(stop, "signum", signal.SIGINT))
     if args.report is not None:
         try:
             write_report(args.report, outcomes, code)

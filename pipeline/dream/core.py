@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -208,12 +209,15 @@ def run_octaves(
     kernel: torch.Tensor | None,
     max_tile_pixels: int | None = None,
     precision: Precision = FP32,
+    on_step: Callable[[float], None] | None = None,
 ) -> torch.Tensor:
     """The octave loop: dream the smallest size first, then carry the added
     detail up the pyramid, so large structures and fine texture both grow.
 
     offsets: (len(sizes) * iterations, 2) jitter on the image's device.
     Shapes and counts are fixed by the arguments, so the loop can be captured.
+    on_step(share done) is called before each step (never inside a captured
+    graph): it may raise to abandon the frame.
     """
     detail = torch.zeros_like(resize(image, sizes[0]))
     with torch.enable_grad():
@@ -222,6 +226,8 @@ def run_octaves(
             base = resize(image, size)
             x = (base + resize(detail, size)).clamp(0.0, 1.0)
             for i in range(iterations):
+                if on_step is not None:
+                    on_step((level * iterations + i) / (len(sizes) * iterations))
                 shift = offsets[level * iterations + i]
                 x = ascent_step(net, x, objective, step, shift, kernel, tiles, precision)
             detail = x - base

@@ -104,6 +104,7 @@ class DreamEngine:
         self._captured: OrderedDict[tuple, _Captured] = OrderedDict()
         self._objectives: dict[tuple, tuple[Objective, torch.Tensor]] = {}
         self._pool = torch.cuda.graph_pool_handle() if self.graphs else None
+        self.on_step = None  # called with the share of a frame's steps done (eager dreams only); may raise
         if cuda:
             torch.backends.cudnn.benchmark = True  # autotuned once per shape, before capture
 
@@ -196,9 +197,9 @@ class DreamEngine:
         tile_pixels = self.tile_pixels_for(objective, height, width)
         weights.copy_(to_device(torch.tensor([w for _, w in terms], dtype=torch.float32), self.device))
 
-        def body(step, offsets, kernel, image=image):
+        def body(step, offsets, kernel, image=image, on_step=None):
             return run_octaves(self.net, image, objective, sizes, settings.iterations, step, offsets, kernel,
-                               tile_pixels, self.precision)
+                               tile_pixels, self.precision, on_step)
 
         if self.graphs:
             key = (tuple(image.shape), tuple(term for term, _ in terms), tuple(sizes), settings.iterations,
@@ -211,7 +212,7 @@ class DreamEngine:
                 print(f"warning: CUDA graph capture failed ({error}); dreaming without graphs", file=sys.stderr)
                 self.graphs = False
         kernel = None if kernel is None else to_device(kernel, self.device)
-        return body(settings.step, to_device(offsets, self.device), kernel)
+        return body(settings.step, to_device(offsets, self.device), kernel, on_step=self.on_step)
 
     def _replay(self, key, body, image, offsets, step: float, kernel) -> torch.Tensor:
         """Replay the graph for `key`, capturing it first if it is new."""

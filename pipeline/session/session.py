@@ -197,6 +197,7 @@ class RenderSession:
                         desc=self.scene.file.stem, disable=not self.progress, dynamic_ncols=True)
         self.stop = StopRequest()
         self.stop.install()
+        engine.on_step = self.stop.check_mid_frame  # a long frame does not hold up a stop
 
     def resume_from(self, checkpoint: Checkpoint, sink: Sink) -> None:
         """Continue where the checkpoint left off; a piece found damaged or missing is made again by

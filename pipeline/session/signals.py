@@ -1,6 +1,7 @@
 """Stopping a render cleanly, whoever asks: Ctrl-C (SIGINT), a scheduler
 (SIGTERM) or a closed terminal (SIGHUP). The first signal asks the loop to
-stop at the next frame boundary, where nothing is half-written; a second
+stop within a few seconds: at the next frame boundary, or between the steps of a
+frame that is not nearly done (that frame is dropped); nothing is half-written. A second
 one interrupts at once. The exit code then says which signal it was
 (128 + its number: 130, 143, 129), as shells do.
 """
@@ -13,6 +14,7 @@ import sys
 import threading
 import time
 
+NEARLY_DONE = 0.8  # a frame this far along is finished before stopping; one less so is dropped
 ECHO_SECONDS = 1.0  # a second signal sooner than this is the first one again, not a second request
 STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
@@ -56,6 +58,11 @@ class StopRequest:
 
     def check(self) -> None:
         if self.signum is not None:
+            raise Stopped(self.signum)
+
+    def check_mid_frame(self, done: float) -> None:
+        """Between a frame's steps: stop now, dropping the frame, unless it is nearly done."""
+        if self.signum is not None and done < NEARLY_DONE:
             raise Stopped(self.signum)
 
 
