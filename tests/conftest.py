@@ -1,5 +1,11 @@
+import os
 import shutil
+import signal
+import subprocess
 import textwrap
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,3 +32,78 @@ def inception():
     from pipeline.models.network import load_model
 
     return load_model("inception_v3", "cpu")
+
+
+@pytest.fixture
+def reuse_inception(inception, monkeypatch):
+    """Renders and storyboards started in this process get the session's pretrained inception_v3
+    instead of loading their own (any other model, or other weights, still loads as usual)."""
+    import torch
+
+    from pipeline.models import network
+    from pipeline.session import session, storyboard
+
+    def load_model(name, device="cpu", weights="pretrained", seed=0):
+        if name == "inception_v3" and weights == "pretrained" and torch.device(device).type == "cpu":
+            return inception
+        return network.load_model(name, device, weights, seed=seed)
+
+    monkeypatch.setattr(session, "load_model", load_model)
+    monkeypatch.setattr(storyboard, "load_model", load_model)
+    return inception
+
+
+@pytest.fixture
+def command(reuse_inception, capsys):
+    """Run the command line in this process, as `python render.py ARGS` would:
+    returns a CompletedProcess with its exit code, stdout and stderr."""
+    from pipeline.cli import main
+
+    def run(*args) -> subprocess.CompletedProcess:
+        argv = [str(arg) for arg in args]
+        capsys.readouterr()  # only what this command prints
+        try:
+            code = main(argv)
+        except SystemExit as exit:  # argparse's errors
+            code = exit.code if isinstance(exit.code, int) else 2
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["render.py", *argv], code, out, err)
+
+    return run
+
+
+def wait_until(ready, what: str, process: subprocess.Popen | None = None, timeout: float = 120) -> None:
+    """Poll `ready()` until it is true; fails if `process` ends first or after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"the process ended (exit {process.returncode}) before {what}")
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+@contextmanager
+def signal_self_when(ready, signum: int = signal.SIGTERM):
+    """While inside, a watcher thread sends `signum` to this process once `ready()` is true, as a
+    scheduler would to a render in progress. The signal's default action (which would end the test
+    run) is replaced by a no-op for the duration, so a render's own handler is what acts on it."""
+    previous = signal.signal(signum, lambda *_: None)
+    done = threading.Event()
+    sent = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            if ready():
+                os.kill(os.getpid(), signum)
+                sent.set()
+                return
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield sent
+    finally:
+        done.set()
+        watcher.join()
+        signal.signal(signum, previous)

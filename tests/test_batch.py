@@ -31,11 +31,11 @@ def batch(*paths, flags=()):
     )
 
 
-def test_one_broken_scene_does_not_stop_the_others(write_scene):
+def test_one_broken_scene_does_not_stop_the_others(write_scene, command):
     first = write_scene(GOOD, "first.yaml")
     broken = write_scene(GOOD.replace("layers: edges", "layers: edgez"), "broken.yaml")
     second = write_scene(GOOD.replace("frames: 3", "frames: 4").replace("[0, 2]", "[0, 3]"), "second.yaml")
-    result = batch(first, broken, second)
+    result = command(first, broken, second, "--device", "cpu", "--full", "--quiet")
     assert result.returncode == 2, result.stderr
     assert f"{broken}:8: segments.0.layers: unknown layer 'edgez'" in result.stderr
     assert "2 of 3 scenes are valid" in result.stderr
@@ -46,9 +46,9 @@ def test_one_broken_scene_does_not_stop_the_others(write_scene):
     assert iio.imread(first.parent / "renders" / "second.mp4").shape[0] == 4
 
 
-def test_jobs_render_scenes_side_by_side(write_scene):
+def test_jobs_render_scenes_side_by_side(write_scene, command):
     paths = [write_scene(GOOD, f"s{i}.yaml") for i in range(2)]
-    result = batch(*paths, flags=["--jobs", "2"])
+    result = command(*paths, "--device", "cpu", "--full", "--quiet", "--jobs", "2")  # the children are processes
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(" done ") == 2
     for i in range(2):
@@ -100,6 +100,6 @@ def test_output_folder_that_cannot_be_made(write_scene):
     assert "output: cannot create a folder" in text and "is a file" in text
 
 
-def test_directory_instead_of_a_scene(tmp_path):
-    result = batch(tmp_path)
+def test_directory_instead_of_a_scene(tmp_path, command):
+    result = command(tmp_path, "--device", "cpu", "--full", "--quiet")
     assert result.returncode == 2 and "is a directory" in result.stderr and "Traceback" not in result.stderr

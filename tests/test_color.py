@@ -1,5 +1,6 @@
 """Colour stability: LAB conversion is exact, matching pulls statistics, renders stop drifting."""
 
+import itertools
 import math
 
 import imageio.v3 as iio
@@ -32,10 +33,10 @@ def test_matching_moves_statistics_by_the_strength():
 
 
 SCENE = """
-size: [112, 80]
+size: [100, 76]
 frames: FRAMES
 start: logo.png
-dream: {octaves: 1, iterations: 3, step: 0.03, jitter: 4}
+dream: {octaves: 1, iterations: 1, step: 0.09, jitter: 4}
 motion: {zoom: 1.03}
 color: {strength: STRENGTH}
 segments:
@@ -48,14 +49,22 @@ def scene_text(frames: int) -> str:
     return SCENE.replace("FRAMES", str(frames)).replace("LAST", str(frames - 1))
 
 
+def rendered_frames(scene_file, out, inception) -> np.ndarray:
+    """Render to `out`, a folder of PNG frames (lossless: the colours as rendered), and read them back."""
+    scene = load_scene(scene_file)
+    render(scene, make_plan(scene, output=out), out, "cpu", progress=False, net=inception)
+    return np.stack([iio.imread(frame) for frame in sorted(out.glob("*.png"))])
+
+
 def test_color_matching_stops_the_drift_of_a_long_loop(write_scene, inception, tmp_path):
-    """Frame 299 against frame 0: mean and spread of each channel."""
+    """Frame 39 against frame 0: mean and spread of each channel. (By then the unmatched loop has drifted
+    nearly as far as it ever does: about 300 here, 330 at frame 299; matched, about 60 at either.)"""
     drift = {}
     for strength in (0.0, 0.5):
-        scene = load_scene(write_scene(scene_text(300).replace("STRENGTH", str(strength)), f"s{strength}.yaml"))
-        out = tmp_path / f"s{strength}.mp4"
-        render(scene, make_plan(scene), out, "cpu", progress=False, net=inception)
-        frames = iio.imread(out).astype(np.float32)
+        scene_file = write_scene(scene_text(40).replace("STRENGTH", str(strength)), f"s{strength}.yaml")
+        frames = rendered_frames(scene_file, tmp_path / f"s{strength}".replace(".", "_"), inception)
+        assert len(frames) == 40
+        frames = frames.astype(np.float32)
         first, last = frames[0].reshape(-1, 3), frames[-1].reshape(-1, 3)
         drift[strength] = float(
             np.abs(first.mean(0) - last.mean(0)).sum() + np.abs(first.std(0) - last.std(0)).sum()
@@ -79,13 +88,13 @@ def test_luma_mode_keeps_the_colours_from_before_the_dream():
 def test_luma_mode_keeps_the_hues_the_start_image_brings(write_scene, inception, tmp_path):
     """Compared with the same zoom without any dream, the mean hue stays put in luma mode."""
 
-    def mean_hue(color, iterations=3):
+    renders = itertools.count()  # each render its own folder
+
+    def mean_hue(color, iterations=1):
         text = scene_text(40).replace("color: {strength: STRENGTH}", color)
-        text = text.replace("iterations: 3", f"iterations: {iterations}")
-        scene = load_scene(write_scene(text, "luma.yaml"))
-        out = tmp_path / "luma.mp4"
-        render(scene, make_plan(scene), out, "cpu", progress=False, net=inception)
-        last = torch.from_numpy(iio.imread(out)[-1].astype(np.float32) / 255).permute(2, 0, 1)[None]
+        text = text.replace("iterations: 1", f"iterations: {iterations}")
+        frames = rendered_frames(write_scene(text, "luma.yaml"), tmp_path / f"luma{next(renders)}", inception)
+        last = torch.from_numpy(frames[-1].astype(np.float32) / 255).permute(2, 0, 1)[None]
         a, b = rgb_to_lab(last)[0, 1:].mean(dim=(1, 2)).tolist()
         return math.degrees(math.atan2(b, a))
 

@@ -163,7 +163,7 @@ def test_tiled_dream_leaves_no_seams(inception):
     def dreamed(tiles, jitter):
         x = image
         with torch.enable_grad():
-            for shift in jitter_offsets(12, jitter, torch.Generator().manual_seed(0)):
+            for shift in jitter_offsets(6, jitter, torch.Generator().manual_seed(0)):
                 x = ascent_step(inception, x, objective, 0.02, shift, None, tiles)
         return x
 

@@ -2,7 +2,6 @@
 
 import re
 import subprocess
-import sys
 
 import imageio.v3 as iio
 import imageio_ffmpeg
@@ -14,7 +13,7 @@ from pipeline.session.session import render
 from pipeline.plan import make_plan
 from pipeline.scene import SceneError, load_scene
 from pipeline.output.sidecar import sidecar_path
-from tests.conftest import ROOT
+from tests.conftest import LOGO
 
 TINY = """
 size: [WIDTH, HEIGHT]
@@ -61,23 +60,45 @@ def stream_seconds(path, stream):
     return int(h) * 3600 + int(m) * 60 + float(s)
 
 
-@pytest.mark.parametrize(
-    "name, extra, size",
-    [
-        ("out.mp4", "", (100, 76)),
-        ("out.mp4", "encode: {codec: h265}\n", (100, 76)),
-        ("out.mov", "", (100, 76)),
-        ("out.gif", "", (101, 77)),
-        ("out.webp", "", (100, 76)),
-        ("frames", "", (101, 77)),
-        ("portrait.mp4", "", (76, 136)),
-        ("square.mp4", "", (96, 96)),
-    ],
-)
-def test_each_format_reads_back_with_every_frame(name, extra, size, write_scene, inception, tmp_path):
-    scene = tiny(write_scene, width=size[0], height=size[1], extra=extra)
-    out = tmp_path / name
-    run_render(scene, out, inception)
+FORMATS = [
+    ("out.mp4", "", (100, 76)),
+    ("out.mp4", "encode: {codec: h265}\n", (100, 76)),
+    ("out.mov", "", (100, 76)),
+    ("out.gif", "", (101, 77)),
+    ("out.webp", "", (100, 76)),
+    ("frames", "", (101, 77)),
+    ("portrait.mp4", "", (76, 136)),
+    ("square.mp4", "", (96, 96)),
+]
+
+
+@pytest.fixture(scope="module")
+def rendered_format(inception, tmp_path_factory):
+    """The output of the tiny scene rendered as FORMATS[i], rendered once for all the tests that look at it."""
+    rendered = {}
+
+    def get(index):
+        if index not in rendered:
+            name, extra, (width, height) = FORMATS[index]
+            folder = tmp_path_factory.mktemp("format")
+            (folder / "logo.png").write_bytes(LOGO.read_bytes())
+
+            def write_scene(text, scene_name):
+                (folder / scene_name).write_text(text)
+                return folder / scene_name
+
+            rendered[index] = folder / name
+            run_render(tiny(write_scene, width=width, height=height, extra=extra), rendered[index], inception)
+        return rendered[index]
+
+    return get
+
+
+@pytest.mark.parametrize("index", range(len(FORMATS)),
+                         ids=[f"{n}{'-h265' if e else ''}-{w}x{h}" for n, e, (w, h) in FORMATS])
+def test_each_format_reads_back_with_every_frame(index, rendered_format):
+    _, _, size = FORMATS[index]
+    out = rendered_format(index)
     assert out.exists() and frame_count(out) == 6
     if out.is_dir():
         with Image.open(sorted(out.glob("*.png"))[0]) as first:
@@ -87,10 +108,9 @@ def test_each_format_reads_back_with_every_frame(name, extra, size, write_scene,
     assert sidecar_path(out).is_file()
 
 
-def test_h265_and_prores_are_what_they_say(write_scene, inception, tmp_path):
-    for name, extra, codec in (("a.mp4", "encode: {codec: h265}\n", "hevc"), ("b.mov", "", "prores")):
-        out = tmp_path / name
-        run_render(tiny(write_scene, extra=extra), out, inception)
+def test_h265_and_prores_are_what_they_say(rendered_format):
+    for index, codec in ((1, "hevc"), (2, "prores")):  # out.mp4 with h265, out.mov
+        out = rendered_format(index)
         info = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(out)], capture_output=True, text=True)
         assert f"Video: {codec}" in info.stderr
 
@@ -137,17 +157,13 @@ def test_video_fades_from_and_to_black(write_scene, inception, tmp_path):
     assert brightness[-1] < 0.5 * brightness[8]
 
 
-def test_frames_option_writes_that_part_of_the_timeline(write_scene, tmp_path):
+def test_frames_option_writes_that_part_of_the_timeline(write_scene, tmp_path, command):
     scene_file = write_scene(TINY.replace("WIDTH", "100").replace("HEIGHT", "76").replace("FRAMES", "8")
                              .replace("LAST", "7") + "encode: {crf: 0}\n")
     outputs = {}
     for label, extra in (("all", []), ("part", ["--frames", "3:5"])):
         outputs[label] = tmp_path / f"{label}.mp4"
-        result = subprocess.run(
-            [sys.executable, str(ROOT / "render.py"), str(scene_file), "--device", "cpu", "--full", "--quiet",
-             "--out", str(outputs[label]), *extra],
-            capture_output=True, text=True, timeout=300,
-        )
+        result = command(scene_file, "--device", "cpu", "--full", "--quiet", "--out", outputs[label], *extra)
         assert result.returncode == 0, result.stderr
     full, part = iio.imread(outputs["all"]), iio.imread(outputs["part"])
     assert part.shape[0] == 3
@@ -168,14 +184,11 @@ def test_sidecar_renders_the_same_video_again(write_scene, inception, tmp_path):
     assert sidecar.rendered["frames"] == [0, 5]
 
 
-def test_storyboard_shows_segment_starts_midpoints_and_the_end(write_scene, tmp_path):
+def test_storyboard_shows_segment_starts_midpoints_and_the_end(write_scene, tmp_path, command):
     text = TINY.replace("WIDTH", "160").replace("HEIGHT", "96").replace("FRAMES", "10").replace("LAST", "4")
     text += "  - frames: [5, 9]\n    layers: edges\n"
     scene_file = write_scene(text)
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "render.py"), str(scene_file), "--storyboard", "--device", "cpu", "--quiet"],
-        capture_output=True, text=True, timeout=300,
-    )
+    result = command(scene_file, "--storyboard", "--device", "cpu", "--quiet")
     assert result.returncode == 0, result.stderr
     board = scene_file.parent / "renders" / "scene.storyboard.png"
     assert f"Storyboard: {board}" in result.stdout
