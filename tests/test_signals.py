@@ -85,23 +85,21 @@ def test_a_jobs_parent_passes_sigterm_on_and_leaves_no_child_behind(write_scene)
         assert (scenes[0].parent / "renders" / f".job{n}.mp4.work" / "checkpoint.pt").is_file()
 
 
-def test_one_render_per_output_and_a_dead_holders_lock_is_taken_over(write_scene):
+def test_one_render_per_output_and_a_dead_holders_lock_is_taken_over(write_scene, capsys):
+    from pipeline.cli import main
+
     scene = write_scene(SCENE)
     out = scene.parent / "out.mp4"
     first = start([scene, "--out", out], scene.parent)
     wait_for(scene.parent / ".out.mp4.work" / "checkpoint.pt", first)
-    for extra in ([], ["--resume"]):
-        second = subprocess.run([sys.executable, "-m", "pipeline", scene, "--out", out, "--device", "cpu", "--quiet",
-                                 *extra], cwd=scene.parent, capture_output=True, text=True, timeout=60)
-        assert second.returncode == 75, second.stderr
-        assert f"pid {first.pid} on " in second.stderr and "retry" in second.stderr
-        assert "Traceback" not in second.stderr
+    for extra in ([], ["--resume"]):  # in this process, while the first render holds the output
+        assert main([str(scene), "--out", str(out), "--device", "cpu", "--quiet", *extra]) == 75
+        err = capsys.readouterr().err
+        assert f"pid {first.pid} on " in err and "retry" in err and "Traceback" not in err
     first.send_signal(signal.SIGKILL)  # dies holding the lock
     first.wait()
-    resumed = subprocess.run([sys.executable, "-m", "pipeline", scene, "--out", out, "--device", "cpu", "--full",
-                              "--quiet", "--resume", "--frames", ":9"], cwd=scene.parent, capture_output=True,
-                             text=True, timeout=120)
-    assert resumed.returncode == 2 and "different scene or settings" in resumed.stderr  # got past the lock
+    code = main([str(scene), "--out", str(out), "--device", "cpu", "--full", "--quiet", "--resume", "--frames", ":9"])
+    assert code == 2 and "different scene or settings" in capsys.readouterr().err  # got past the lock
 
 
 def test_a_second_signal_stops_at_once_unless_it_is_the_first_one_echoed(monkeypatch):

@@ -76,17 +76,18 @@ def versions() -> dict:
 
     import imageio_ffmpeg
     import torch
-    import torchvision
 
-    try:
-        own = version("dreamzoom")
-    except PackageNotFoundError:
-        own = "source"
+    def installed(package: str, otherwise: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return otherwise
+
     return {
-        "dreamzoom": own,
+        "dreamzoom": installed("dreamzoom", "source"),
         "python": platform.python_version(),
         "torch": str(torch.__version__),
-        "torchvision": str(torchvision.__version__),
+        "torchvision": installed("torchvision", "not installed"),  # read, not imported: that takes 2 s
         "ffmpeg": imageio_ffmpeg.get_ffmpeg_version(),
         "platform": platform.platform(),
     }
