@@ -146,3 +146,16 @@ def test_a_stop_before_the_render_begins_exits_with_its_code(write_scene):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 129, err
     assert "Traceback" not in err
+
+
+def test_a_ray_batch_cancels_its_tasks_on_sigterm(write_scene):
+    pytest.importorskip("ray")
+    scene = write_scene(SCENE, "ray_long.yaml")
+    process = start([scene, "--ray"], scene.parent)
+    wait_for(scene.parent / "renders" / ".ray_long.mp4.work" / "checkpoint.pt", process, timeout=180)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 143, err[-2000:]
+    assert "interrupted" in out.splitlines()[-1]
+    assert not (scene.parent / "renders" / "ray_long.mp4").exists()
+    assert (scene.parent / "renders" / "ray_long.part.mp4").is_file()  # the cancelled task stopped as on Ctrl-C

@@ -17,12 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..scene import SceneError, load_scene
-from ..session.signals import STOP_SIGNALS, Stopped, exit_code_for, raising_on_stop
+from ..session.signals import STOP_SIGNALS, exit_code_for, raising_on_stop
 from .args import parse_args, scene_flags
 from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome, status_of
 from .report import read_report
 from .single import render_scene
 
+CANCEL_WAIT = 60  # seconds a cancelled Ray task gets to stop cleanly
 INTERRUPTED = tuple(exit_code_for(s) for s in STOP_SIGNALS)  # 130, 143, 129: stopped by a signal
 
 
@@ -138,14 +139,15 @@ def run_on_ray(paths: list[Path], args) -> list[Outcome]:
     pending = {task.remote(str(path), scene_flags(args), device): path for path in paths}
     outcomes = []
     try:
-        with raising_on_stop():
+        with raising_on_stop() as caught:
             for ref, path in pending.items():
                 outcomes.append(_ray_outcome(ray, ref, path))
-    except Stopped as stop:  # cancel what is still running: its render stops as on Ctrl-C
+    except KeyboardInterrupt:  # cancel what is still running: its render stops as on Ctrl-C
         for ref in pending:
             ray.cancel(ref)
+        ray.wait(list(pending), num_returns=len(pending), timeout=CANCEL_WAIT)  # time to checkpoint
         done = {o.scene for o in outcomes}
-        outcomes += [Outcome(p, "interrupted", exit_code_for(stop.signum)) for p in paths if p not in done]
+        outcomes += [Outcome(p, "interrupted", exit_code_for(caught.signum)) for p in paths if p not in done]
     if address is None:
         ray.shutdown()
     return outcomes

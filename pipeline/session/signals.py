@@ -66,17 +66,28 @@ class StopRequest:
             raise Stopped(self.signum)
 
 
+class Caught:
+    """Which stop signal came, for code that only sees a KeyboardInterrupt (some libraries,
+    Ray's waits among them, raise their own in place of ours)."""
+
+    signum: int = signal.SIGINT
+
+
 @contextlib.contextmanager
 def raising_on_stop():
-    """Within: any stop signal raises Stopped in the main thread at once (where waiting is all there is to do)."""
+    """Within: any stop signal raises Stopped in the main thread at once (where waiting is all
+    there is to do). Yields a Caught that records the signal."""
+    caught = Caught()
+
     def handle(signum, frame):
+        caught.signum = signum
         raise Stopped(signum)
 
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous = {signum: signal.signal(signum, handle) for signum in STOP_SIGNALS}
     try:
-        yield
+        yield caught
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
