@@ -12,7 +12,7 @@ from pathlib import Path
 import imageio.v3 as iio
 from PIL import Image
 
-from pipeline.atlas import contact_sheet, save_atomically
+from pipeline.output.sheets import contact_sheet, save_atomically
 
 HERE = Path(__file__).resolve().parent
 
