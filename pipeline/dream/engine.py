@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import sys
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ from .settings import DreamSettings
 from ..models.fast.racing import faster_layers
 
 PRECISIONS = ("auto", "fp32", "bf16")
+PREPARED_PER_NET = 4  # prepared copies kept per loaded network (device, dtype, layout, faster layers)
+_PREPARED: "weakref.WeakKeyDictionary[torch.nn.Module, dict]" = weakref.WeakKeyDictionary()
 GRAPH_CACHE = 6  # captured dreams kept; a scene rarely needs more than a few
 PROBE_SIDE = 256  # pixels: the square used to measure memory per pixel
 MEMORY_HEADROOM = 0.85  # share of the cap the dream's activations may use
@@ -109,12 +112,20 @@ class DreamEngine:
             torch.backends.cudnn.benchmark = True  # autotuned once per shape, before capture
 
     def _prepared(self, net):
-        """A copy of the network in the engine's layout and dtype (the caller's stays as it is)."""
+        """A copy of the network in the engine's layout and dtype (the caller's stays as it is),
+        made once per network and setting: renders in one process (a batch, a storyboard then
+        the render, a notebook) share it, as nothing dreams by changing the network."""
         layout = torch.channels_last if self.precision.channels_last else torch.contiguous_format
-        prepared = copy.deepcopy(net)
-        if self.fast_layers:
-            faster_layers(prepared, self.device)
-        return prepared.to(dtype=self.precision.dtype, memory_format=layout)  # the new layers' weights too
+        key = (self.device, self.precision.dtype, layout, self.fast_layers)
+        copies = _PREPARED.setdefault(net, {})
+        if key not in copies:
+            prepared = copy.deepcopy(net)
+            if self.fast_layers:
+                faster_layers(prepared, self.device)
+            if len(copies) >= PREPARED_PER_NET:
+                copies.pop(next(iter(copies)))
+            copies[key] = prepared.to(dtype=self.precision.dtype, memory_format=layout)  # new layers too
+        return copies[key]
 
     def describe(self) -> str:
         dtype = str(self.precision.dtype).removeprefix("torch.")
