@@ -53,9 +53,9 @@ def render_scene(path: Path, args) -> Outcome:
 def checked_options(scene, output: Path, args) -> range | None:
     """The frames to write, or None after saying what is wrong with --out or --frames."""
     shown = str(output) if str(output).isprintable() else repr(str(output))
-    problems = [f"--out {shown}: {field}: {message}" for field, message in output_issues(scene, output)]
-    if args.out is None:
-        problems = []  # the scene's own output was checked with the scene
+    problems = []  # the scene's own output was checked with the scene; --out is checked here
+    if args.out is not None:
+        problems += [f"--out {shown}: {field}: {message}" for field, message in output_issues(scene, output)]
     clash = clash_with_inputs(scene, output)
     if clash:
         problems.append(f"{scene.file}: output {output}: {clash}")
