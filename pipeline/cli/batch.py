@@ -5,9 +5,7 @@ summarised in one table. One bad scene never stops the others.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import shutil
 import subprocess
 import sys
@@ -17,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..scene import SceneError, load_scene
-from ..session.signals import STOP_SIGNALS, exit_code_for, raising_on_stop
+from ..session.signals import STOP_SIGNALS, exit_code_for, raising_on_stop, stop_handler
 from .args import parse_args, scene_flags
 from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome, status_of
 from .report import read_report
@@ -95,16 +93,9 @@ class Children:
             for child in self.running:
                 child.send_signal(signum)
 
-    @contextlib.contextmanager
     def forwarding(self):
-        previous = {}
-        if threading.current_thread() is threading.main_thread():
-            previous = {signum: signal.signal(signum, self._forward) for signum in STOP_SIGNALS}
-        try:
-            yield self
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+        """Within: stop signals to this process go on to the children."""
+        return stop_handler(self._forward)
 
 
 def _ray_task(path: str, flags: list[str], device: str) -> dict:

@@ -30,6 +30,11 @@ class CheckpointError(OSError):
     """A checkpoint that cannot be read or saved; the message is one line for the user."""
 
 
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def work_dir(output: Path) -> Path:
     return output.with_name(f".{output.name}.work")
 
@@ -90,8 +95,7 @@ class Checkpoint:
             os.replace(temp, folder / CHECKPOINT)
         except (OSError, RuntimeError) as error:  # torch.save reports a full disk as a RuntimeError
             temp.unlink(missing_ok=True)
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise CheckpointError(f"cannot save the checkpoint in {folder}: {reason}") from None
+            raise CheckpointError(f"cannot save the checkpoint in {folder}: {first_line(error)}") from None
 
     @classmethod
     def load(cls, folder: Path) -> "Checkpoint | None":
@@ -105,8 +109,7 @@ class Checkpoint:
                        data["loop_state"], data.get("facts", {}))
         except (OSError, RuntimeError, EOFError, KeyError, TypeError, ValueError, AttributeError,
                 pickle.UnpicklingError, zipfile.BadZipFile) as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise CheckpointError(f"the checkpoint {path} cannot be read ({reason[:200]})") from None
+            raise CheckpointError(f"the checkpoint {path} cannot be read ({first_line(error)[:200]})") from None
 
 
 def clear(folder: Path) -> None:

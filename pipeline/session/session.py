@@ -164,8 +164,9 @@ class RenderSession:
     def output_refusal(self, resuming: bool) -> str | None:
         """What is in the way of the output: the output itself, a partial that is not ours, a PNG
         folder that holds files this render would not have written."""
-        if self.output.is_dir() and foreign_files(self.output):
-            return (f"{self.output} holds files this render did not write ({', '.join(foreign_files(self.output)[:3])}):"
+        foreign = foreign_files(self.output) if self.output.is_dir() else []
+        if foreign:
+            return (f"{self.output} holds files this render did not write ({', '.join(foreign[:3])}):"
                     " choose another output folder")
         if self.output.exists() and not self.overwrite:
             return f"{self.output} exists: add --overwrite to replace it"

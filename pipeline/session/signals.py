@@ -19,6 +19,29 @@ ECHO_SECONDS = 1.0  # a second signal sooner than this is the first one again, n
 STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
 
+def install_stop_handler(handler) -> dict:
+    """Route every stop signal to `handler`; returns the handlers it replaced. Signals reach
+    only the main thread, so elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
+
+
+def restore_handlers(previous: dict) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def stop_handler(handler):
+    """Within: every stop signal goes to `handler`."""
+    previous = install_stop_handler(handler)
+    try:
+        yield
+    finally:
+        restore_handlers(previous)
+
+
 class Stopped(KeyboardInterrupt):
     """Raised at a frame boundary (or at once, on a second signal) after a stop signal."""
 
@@ -38,9 +61,7 @@ class StopRequest:
         self.previous: dict[int, object] = {}
 
     def install(self) -> None:
-        if threading.current_thread() is threading.main_thread():  # signals reach only the main thread
-            for signum in STOP_SIGNALS:
-                self.previous[signum] = signal.signal(signum, self._handle)
+        self.previous = install_stop_handler(self._handle)
 
     def _handle(self, signum, frame):
         if self.signum is not None:
@@ -52,9 +73,8 @@ class StopRequest:
               file=sys.stderr)
 
     def uninstall(self) -> None:
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
-        self.previous.clear()
+        restore_handlers(self.previous)
+        self.previous = {}
 
     def check(self) -> None:
         if self.signum is not None:
@@ -83,11 +103,5 @@ def raising_on_stop():
         caught.signum = signum
         raise Stopped(signum)
 
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        previous = {signum: signal.signal(signum, handle) for signum in STOP_SIGNALS}
-    try:
+    with stop_handler(handle):
         yield caught
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
