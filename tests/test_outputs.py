@@ -141,7 +141,7 @@ def test_audio_is_cut_or_padded_to_the_video(audio_seconds, write_scene, incepti
 
 
 def test_audio_problems_are_caught_before_work(write_scene):
-    with pytest.raises(SceneError, match="audio file .* not found"):
+    with pytest.raises(SceneError, match="audio.file: .* not found; audio takes a sound file"):
         tiny(write_scene, extra="audio: nope.mp3\n")
     with pytest.raises(SceneError, match="has no sound track"):
         tiny(write_scene, extra="output: out.gif\naudio: logo.png\n")

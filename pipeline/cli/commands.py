@@ -1,4 +1,4 @@
-"""The command: render scenes (one, or a batch), or `layers` / `atlas`."""
+"""The command: render scenes (one, or a batch), or `layers` / `atlas` / `schema`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..session.signals import exit_code_for, raising_on_stop
 from .outcome import EXIT_BAD_INPUT, EXIT_FAILED
 from .report import write_report
 from .single import render_scene
-from .tool_commands import atlas_command, layers_command
+from .tool_commands import atlas_command, layers_command, schema_command
 
 
 def main(argv=None) -> int:
@@ -20,6 +20,8 @@ def main(argv=None) -> int:
         return layers_command(argv[1:])
     if argv and argv[0] == "atlas":
         return atlas_command(argv[1:])
+    if argv and argv[0] == "schema":
+        return schema_command(argv[1:])
     args = parse_args(argv, invoked_as())
     if len(args.scenes) > 1 and args.out is not None:
         print("--out names one file: use it with one scene (each scene has its own output)", file=sys.stderr)

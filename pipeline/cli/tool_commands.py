@@ -1,4 +1,5 @@
-"""`layers [MODEL]` and `atlas IMAGE`: see what a model's layers dream before choosing."""
+"""`layers [MODEL]` and `atlas IMAGE`: see what a model's layers dream before choosing;
+`schema`: the scene format for editors and the README."""
 
 from __future__ import annotations
 
@@ -69,4 +70,17 @@ def atlas_command(argv) -> int:
         print(f"model {args.model}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"Atlas: {save_atomically(sheet, out)}")
+    return EXIT_OK
+
+
+def schema_command(argv) -> int:
+    from ..scene.reference import key_reference, schema_text
+
+    parser = argparse.ArgumentParser(
+        prog=f"{invoked_as()} schema",
+        description="Print the JSON Schema of scene files (for editors), or the key reference as a Markdown table.",
+    )
+    parser.add_argument("--markdown", action="store_true", help="the README's key reference table instead")
+    args = parser.parse_args(argv)
+    print(key_reference() if args.markdown else schema_text(), end="\n" if args.markdown else "")
     return EXIT_OK

@@ -27,13 +27,13 @@ _WEIGHTS = {
 
 def architecture(name: str) -> nn.Module:
     if name == "googlenet":
-        return models.googlenet(weights=None, aux_logits=False, init_weights=True)
+        return models.googlenet(weights=None, aux_logits=False, init_weights=False)
     if name == "vgg16":
-        return models.vgg16(weights=None)
+        return models.vgg16(weights=None, init_weights=False)
     if name == "resnet50":
         return models.resnet50(weights=None)
     if name == "inception_v3_tv":
-        return models.inception_v3(weights=None, aux_logits=False, init_weights=True)
+        return models.inception_v3(weights=None, aux_logits=False, init_weights=False)
     raise KeyError(name)
 
 

@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
 
-from ..scene.keyframes import Track
 from ..scene.schema import DREAM_DEFAULTS, MOTION_DEFAULTS, Scene
 
 
@@ -26,47 +24,32 @@ def sidecar_path(output: Path) -> Path:
     return output.with_name(output.name + ".yaml")
 
 
-def _plain(value: Any) -> Any:
-    """Scene values as a person would write them in YAML (unset keys left out)."""
-    if isinstance(value, BaseModel):
-        fields = type(value).model_fields.items()
-        return {
-            field.alias or name: _plain(getattr(value, name))
-            for name, field in fields
-            if getattr(value, name) is not None and name != "rendered"
-        }
-    if isinstance(value, Track):
-        if value.is_constant:
-            return _plain(value.points[0][1])
-        keys = {frame: _plain(v) for frame, v in value.points}
-        return keys if value.ease == "linear" else {**keys, "ease": value.ease}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _relative(path: Path, folder: Path) -> str:
     return os.path.relpath(path.resolve(), folder.resolve())
 
 
+def _lists(value: Any) -> Any:
+    """Tuples as lists, all the way down: YAML's safe dumper writes lists."""
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    return [_lists(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+def _put(data: dict, path: tuple, value: Any) -> None:
+    for part in path[:-1]:
+        data = data[part]
+    data[path[-1]] = value
+
+
 def sidecar_data(scene: Scene, output: Path, details: dict) -> dict:
-    folder = output.parent
-    data = _plain(scene)
-    # Built-in defaults written out, so a later release's defaults cannot change the redo.
-    data["dream"] = {**_plain(DREAM_DEFAULTS), **data["dream"]}
-    data["motion"] = {**_plain(MOTION_DEFAULTS), **data["motion"]}
+    """The scene as written, with the built-in defaults filled in (so a later release's defaults
+    cannot change the redo) and every input file's path relative to the sidecar."""
+    data = _lists(scene.model_dump(by_alias=True, exclude_none=True))
+    data["dream"] = {**_lists(DREAM_DEFAULTS.model_dump()), **data["dream"]}
+    data["motion"] = {**_lists(MOTION_DEFAULTS.model_dump()), **data["motion"]}
     data["output"] = output.name
-    if scene.start_image is not None:
-        data["start"] = _relative(scene.start_image, folder)
-    if isinstance(scene.weights_source, Path):
-        data["weights"] = _relative(scene.weights_source, folder)
-    if scene.audio_path is not None:
-        data["audio"]["file"] = _relative(scene.audio_path, folder)
-    for segment, source in zip(data["segments"], scene.segments):
-        if source.guide is not None:
-            segment["guide"]["image"] = _relative(scene.file.parent / source.guide.image, folder)
+    for path, _, file in scene.inputs():
+        _put(data, path, _relative(file, output.parent))
     data["rendered"] = details
     return data
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..scene import Scene
+from ..scene.schema import DreamConfig, MotionConfig
 from .frames import Plan, Term, segment_terms
 
 
@@ -47,10 +48,15 @@ def describe(scene: Scene, plan: Plan) -> str:
         if segment.start is not None:
             out.append(f"  cut to {segment.start}" + (f", blended over {segment.blend} frames" if segment.blend else ""))
         for spec in (plan.frames[first], plan.frames[end]):
-            d, m = spec.dream, spec.motion
-            out.append(
-                f"  frame {spec.index:>5}: octaves {d.octaves} x{d.octave_scale:g}, "
-                f"{d.iterations} it, step {d.step:g}, jitter {d.jitter}, smooth {d.smooth:g} | "
-                f"zoom {m.zoom:g}, rotate {m.rotate:g}, translate [{m.translate[0]:g}, {m.translate[1]:g}]"
-            )
+            out.append(f"  frame {spec.index:>5}: {_columns(spec.dream, DreamConfig)} | {_columns(spec.motion, MotionConfig)}")
     return "\n".join(out)
+
+
+def _columns(settings, config) -> str:
+    """A frame's resolved values, one per key of the scene's `config` section, in its order."""
+    def show(value):
+        if isinstance(value, (tuple, list)):
+            return "[" + ", ".join(show(v) for v in value) + "]"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    return ", ".join(f"{name} {show(getattr(settings, name))}" for name in config.model_fields)

@@ -184,30 +184,14 @@ def _image_issue(image: Path, hint: str) -> Optional[str]:
 
 def _check_files(scene: Scene) -> list[SceneIssue]:
     issues = []
-    if scene.start_image is not None:
-        hint = "start takes an image path (relative to the scene file), a color like '#ffffff', or 'noise'"
-        problem = _image_issue(scene.start_image, hint)
+    for path, marker, file in scene.inputs():
+        if marker.kind == "picture":
+            problem = _image_issue(file, marker.takes)
+        else:
+            problem = None if file.is_file() else f"'{file}' not found; {marker.takes}"
         if problem:
-            issues.append(SceneIssue(("start",), problem))
-    for index, segment in enumerate(scene.segments):
-        cut = scene.resolve_image(segment.start) if segment.start else None
-        if cut is not None:
-            problem = _image_issue(cut, "a segment's start takes an image path, a color or 'noise'")
-            if problem:
-                issues.append(SceneIssue(("segments", index, "start"), problem))
-        if segment.guide:
-            problem = _image_issue(scene.file.parent / segment.guide.image, "paths are relative to the scene file")
-            if problem:
-                issues.append(SceneIssue(("segments", index, "guide", "image"), problem))
-    weights = scene.weights_source
-    if isinstance(weights, Path) and not weights.is_file():
-        issues.append(
-            SceneIssue(("weights",), f"'{weights}' not found; weights takes pretrained, random, "
-                                     "or a .pth state_dict file (relative to the scene file)")
-        )
+            issues.append(SceneIssue(path, problem))
     issues += [SceneIssue((field,), message) for field, message in output_issues(scene, scene.output_path)]
-    if scene.audio_path is not None and not scene.audio_path.is_file():
-        issues.append(SceneIssue(("audio",), f"audio file '{scene.audio_path}' not found (relative to the scene file)"))
     return issues
 
 

@@ -50,6 +50,16 @@ class Track:
         """The same keys with every value passed through `fn`."""
         return Track(tuple((f, fn(v)) for f, v in self.points), self.ease)
 
+    def plain(self):
+        """As a person writes it in YAML: the constant, or {frame: value, ..., ease}."""
+        def value(v):
+            return list(v) if isinstance(v, tuple) else v
+
+        if self.is_constant:
+            return value(self.points[0][1])
+        keys = {frame: value(v) for frame, v in self.points}
+        return keys if self.ease == "linear" else {**keys, "ease": self.ease}
+
     def describe(self) -> str:
         def show(v):
             return f"[{', '.join(f'{c:g}' for c in v)}]" if isinstance(v, tuple) else f"{v:g}"

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from .checks import check_scene
 from .errors import SceneError, SceneIssue, did_you_mean
-from .schema import Scene
+from .schema import Scene, public_keys
 
 
 def _key(node: yaml.Node) -> Any:
@@ -65,7 +65,7 @@ def _line_of(lines: dict, path: tuple) -> int:
         if path in lines:
             return lines[path]
         path = path[:-1]
-    return 1
+    return 1 if lines else 0  # a scene built from data has no lines
 
 
 def _dotted(path: tuple) -> str:
@@ -100,7 +100,7 @@ def _pydantic_issue(error: dict) -> SceneIssue:
     kind = error["type"]
     if kind == "extra_forbidden":
         model = _model_at(path[:-1])
-        allowed = [f.alias or n for n, f in model.model_fields.items()] if model else []
+        allowed = public_keys(model) if model else []
         return SceneIssue(
             path,
             f"unknown key '{path[-1]}'{did_you_mean(path[-1], allowed)}"
@@ -156,6 +156,11 @@ def load_scene(file: str | Path) -> Scene:
     if duplicates:
         raise SceneError(file, [(line, _dotted(path), "appears twice") for path, line in duplicates])
 
+    return _validated(data, file, lines)
+
+
+def _validated(data: Any, file: Path, lines: dict) -> Scene:
+    """The Scene `data` describes, read as if from `file`; SceneError lists every problem."""
     try:
         scene = Scene.model_validate(data)
     except ValidationError as error:
@@ -166,3 +171,12 @@ def load_scene(file: str | Path) -> Scene:
     if issues:
         raise SceneError(file, [(_line_of(lines, i.path), _dotted(i.path), i.message) for i in issues])
     return scene
+
+
+def scene_from_data(data: dict, base_dir: str | Path = ".", name: str = "scene") -> Scene:
+    """A scene from a dict, as from a file named NAME.yaml in `base_dir`: relative paths resolve
+    there, the default output is base_dir/renders/NAME.mp4, and it is checked as fully as a file."""
+    file = Path(base_dir) / f"{name}.yaml"
+    if not isinstance(data, dict):
+        raise SceneError(file, [(0, "", f"a scene is a mapping of keys to values, got {type(data).__name__}")])
+    return _validated(data, file, {})

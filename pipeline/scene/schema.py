@@ -6,12 +6,14 @@ types cannot express in checks.py.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic.json_schema import SkipJsonSchema
 
-from .keyframes import Track
+from ..models.zoo import ZOO
 from .values import MAX_WEIGHT, ChannelWeights, ClassWeights, Duration, LayerWeights, keyframed
 
 
@@ -23,30 +25,59 @@ class _Strict(BaseModel):
     model_config = ConfigDict(**STRICT)
 
 
+@dataclass(frozen=True)
+class Input:
+    """Marks a key that names a file the render reads, relative to the scene file: such files
+    are checked before the render, hashed into its checkpoint, never overwritten by an output,
+    and written relative to the sidecar.
+
+    kind: "picture" (an image, or a '#rrggbb' colour or 'noise', which name no file),
+    "weights" (a .pth file, unless pretrained or random) or "file".
+    """
+
+    kind: str
+    takes: str  # what the key takes, for the message when the file is missing
+
+
+PICTURE = "an image path (relative to the scene file), a color like '#ffffff', or 'noise'"
+
+
+def inherited(default: Any, description: str) -> Any:
+    """A dream or motion key: unset in a segment it is the scene's, unset there `default`."""
+    return Field(None, description=description, json_schema_extra={"default": default})
+
+
+def defaults_of(model: type[BaseModel]) -> BaseModel:
+    """The built-in values of a model whose keys are all `inherited`."""
+    return model(**{name: field.json_schema_extra["default"] for name, field in model.model_fields.items()})
+
+
 class DreamConfig(_Strict):
     """How hard and at which scales each frame is dreamed. Unset keys inherit."""
 
-    octaves: Optional[keyframed(ge=1, le=8)] = None
-    octave_scale: Optional[keyframed(gt=1.0, le=4.0)] = None
-    iterations: Optional[keyframed(ge=0, le=500)] = None
-    step: Optional[keyframed(ge=0.0, le=1.0)] = None
-    jitter: Optional[keyframed(ge=0, le=512)] = None
-    smooth: Optional[keyframed(ge=0.0, le=10.0)] = None
+    octaves: Optional[keyframed(ge=1, le=8)] = inherited(
+        2, "image pyramid levels (never below the model's minimum size)")
+    octave_scale: Optional[keyframed(gt=1.0, le=4.0)] = inherited(1.4, "size ratio between pyramid levels")
+    iterations: Optional[keyframed(ge=0, le=500)] = inherited(8, "gradient steps per octave")
+    step: Optional[keyframed(ge=0.0, le=1.0)] = inherited(
+        0.002, "step size: mean pixel change per step, in [0, 1] units")
+    jitter: Optional[keyframed(ge=0, le=512)] = inherited(16, "random shift per step, pixels")
+    smooth: Optional[keyframed(ge=0.0, le=10.0)] = inherited(0.5, "gradient blur sigma, pixels")
 
 
 class MotionConfig(_Strict):
     """Applied to the previous frame before it is dreamed on. Unset keys inherit."""
 
-    zoom: Optional[keyframed(ge=0.5, le=2.0)] = None
-    rotate: Optional[keyframed(ge=-90.0, le=90.0)] = None
-    translate: Optional[keyframed(ge=-1000.0, le=1000.0, vector=2)] = None
-    resample: Optional[Literal["bicubic", "bilinear"]] = None
+    zoom: Optional[keyframed(ge=0.5, le=2.0)] = inherited(1.0, "scale per frame: above 1 zooms in, below 1 out")
+    rotate: Optional[keyframed(ge=-90.0, le=90.0)] = inherited(0.0, "degrees per frame, counter-clockwise")
+    translate: Optional[keyframed(ge=-1000.0, le=1000.0, vector=2)] = inherited(
+        [0, 0], "pixels per frame, [x, y]: +x right, +y down")
+    resample: Optional[Literal["bicubic", "bilinear"]] = inherited(
+        "bicubic", "the warp's interpolation; bilinear is softer")
 
 
-DREAM_DEFAULTS = DreamConfig(
-    octaves=2, octave_scale=1.4, iterations=8, step=0.002, jitter=16, smooth=0.5
-)
-MOTION_DEFAULTS = MotionConfig(zoom=1.0, rotate=0.0, translate=[0, 0], resample="bicubic")
+DREAM_DEFAULTS = defaults_of(DreamConfig)
+MOTION_DEFAULTS = defaults_of(MotionConfig)
 
 PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -55,15 +86,22 @@ PRESETS = (
 
 
 class EncodeConfig(_Strict):
-    crf: int = Field(18, ge=0, le=51)  # H.264/H.265 quality; WebP quality is 100 - 2 * crf
-    preset: Literal[PRESETS] = "medium"
-    codec: Optional[Literal["h264", "h265", "prores"]] = None  # default: the format's own
+    """How the video is compressed."""
+
+    crf: int = Field(18, ge=0, le=51, description="H.264/H.265 quality, 0 (lossless) .. 51; 18 looks clean. "
+                                                  "WebP quality is 100 - 2 * crf")
+    preset: Literal[PRESETS] = Field("medium", description="x264/x265 speed against size")
+    codec: Optional[Literal["h264", "h265", "prores"]] = Field(
+        None, description="default: the format's own (h264 in .mp4, prores in .mov)")
 
 
 class AudioConfig(_Strict):
-    file: str
-    fade_in: float = Field(0.0, ge=0, le=3600)  # seconds
-    fade_out: float = Field(0.0, ge=0, le=3600)
+    """A sound track, encoded as AAC and cut or padded to the video."""
+
+    file: Annotated[str, Input("file", "audio takes a sound file (relative to the scene file)")] = Field(
+        description="the sound file: mp3, m4a, wav, ...")
+    fade_in: float = Field(0.0, ge=0, le=3600, description="seconds")
+    fade_out: float = Field(0.0, ge=0, le=3600, description="seconds")
 
 
 def _parse_audio(raw: Any) -> Any:
@@ -71,75 +109,107 @@ def _parse_audio(raw: Any) -> Any:
 
 
 class FadeConfig(_Strict):
-    """Fade the picture from and to black, in seconds."""
+    """Fade the picture from and to black."""
 
     model_config = ConfigDict(**STRICT, populate_by_name=True)
 
-    fade_in: float = Field(0.0, ge=0, le=3600, alias="in")
-    fade_out: float = Field(0.0, ge=0, le=3600, alias="out")
+    fade_in: float = Field(0.0, ge=0, le=3600, alias="in", description="seconds from black at the start")
+    fade_out: float = Field(0.0, ge=0, le=3600, alias="out", description="seconds to black at the end")
 
 
 class ColorConfig(_Strict):
     """Pull each frame's LAB colour statistics toward a reference, against drift."""
 
-    reference: Literal["start", "first"] = "start"  # the start image, or frame 0 as rendered
-    strength: keyframed(ge=0.0, le=1.0) = Track.constant(0.0)  # per frame; 0 is off
-    mode: Literal["lab", "luma"] = "lab"  # luma: the dream changes only lightness, colours stay
+    reference: Literal["start", "first"] = Field(
+        "start", description="the start image (start) or frame 0 as rendered (first)")
+    strength: keyframed(ge=0.0, le=1.0) = Field(0.0, validate_default=True, description="per frame, 0 (off) .. 1")
+    mode: Literal["lab", "luma"] = Field(
+        "lab", description="lab: match mean and spread; luma: the dream changes only lightness")
 
 
 class SharpenConfig(_Strict):
     """A per-frame unsharp mask against the softening of repeated resampling."""
 
-    amount: keyframed(ge=0.0, le=3.0) = Track.constant(0.0)
-    radius: float = Field(1.0, gt=0.0, le=10.0)  # pixels
+    amount: keyframed(ge=0.0, le=3.0) = Field(0.0, validate_default=True, description="0 (off) .. 3")
+    radius: float = Field(1.0, gt=0.0, le=10.0, description="pixels")
 
 
 class GuideConfig(_Strict):
     """Dream toward the features of an image."""
 
-    image: str
-    layers: Optional[LayerWeights] = None  # default: the segment's layers, else "parts"
-    weight: float = Field(1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT)
+    image: Annotated[str, Input("picture", f"guide.image takes {PICTURE}")] = Field(
+        description="the guide image (relative to the scene file)")
+    layers: Optional[LayerWeights] = Field(None, description="whose features to match; default: the segment's "
+                                                             "layers, else parts")
+    weight: float = Field(1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT, description="the guide's share of the objective")
+
+
+_FRAME = Annotated[int, Field(ge=0, le=MAX_FRAMES)]
 
 
 class Segment(_Strict):
+    """A frame range and what is dreamed in it; its dream and motion keys override the scene's."""
+
     model_config = ConfigDict(**STRICT, populate_by_name=True)
 
-    frames: tuple[Annotated[int, Field(ge=0, le=MAX_FRAMES)], Annotated[int, Field(ge=0, le=MAX_FRAMES)]]
-    # What the dream raises: any of these, summed with their weights.
-    layers: Optional[LayerWeights] = None
-    channels: Optional[ChannelWeights] = None
-    class_: Optional[ClassWeights] = Field(None, alias="class")
-    guide: Optional[GuideConfig] = None
-    start: Optional[str] = None  # cut to a new image (or color, or noise) at this segment's first frame
-    blend: int = Field(0, ge=0, le=MAX_FRAMES)  # frames to blend into that image; 0 is a hard cut
-    transition: int = Field(0, ge=0, le=MAX_FRAMES)
-    dream: DreamConfig = DreamConfig()
-    motion: MotionConfig = MotionConfig()
+    frames: tuple[_FRAME, _FRAME] = Field(description="first and last frame, inclusive")
+    layers: Optional[LayerWeights] = Field(
+        None, description="raise whole layers: a name or alias, a list, or {name: weight}")
+    channels: Optional[ChannelWeights] = Field(
+        None, description="raise single feature maps: {layer: [channel, ...]} or {'layer:channel': weight}")
+    class_: Optional[ClassWeights] = Field(
+        None, alias="class", description="raise an ImageNet class's score, by name or number (models with classes)")
+    guide: Optional[GuideConfig] = Field(None, description="move features toward an image's")
+    start: Annotated[Optional[str], Input("picture", f"a segment's start takes {PICTURE}")] = Field(
+        None, description="cut to a new image (or color, or noise) at this segment's first frame")
+    blend: int = Field(0, ge=0, le=MAX_FRAMES, description="frames to blend into start; 0 is a hard cut")
+    transition: int = Field(0, ge=0, le=MAX_FRAMES,
+                            description="frames to crossfade objective and motion from the segment before")
+    dream: DreamConfig = Field(default_factory=DreamConfig, description="this segment's overrides")
+    motion: MotionConfig = Field(default_factory=MotionConfig, description="this segment's overrides")
 
 
 class Scene(_Strict):
-    output: Optional[str] = None
-    size: tuple[Annotated[int, Field(ge=16, le=16384)], Annotated[int, Field(ge=16, le=16384)]]
-    fps: float = Field(30, gt=0, le=240)
-    frames: Optional[int] = Field(None, ge=1, le=MAX_FRAMES)
-    duration: Optional[Duration] = None
-    seed: int = Field(0, ge=0, le=2**63 - 1)
-    start: str = "noise"
-    dream_start: bool = False
-    model: str = "inception_v3"
-    weights: str = "pretrained"  # pretrained, random, or a state_dict file for the same architecture
-    dream: DreamConfig = DreamConfig()
-    motion: MotionConfig = MotionConfig()
-    color: ColorConfig = ColorConfig()
-    sharpen: SharpenConfig = SharpenConfig()
-    segments: list[Segment] = Field(min_length=1)
-    encode: EncodeConfig = EncodeConfig()
-    audio: Optional[Annotated[AudioConfig, BeforeValidator(_parse_audio)]] = None
-    fade: FadeConfig = FadeConfig()
-    rendered: Optional[dict] = None  # written into sidecars (how a video was made); ignored here
+    """A scene file: what to render, frame by frame. Every key is defined here once; defaults,
+    the README's key reference, the JSON Schema, --dry-run and the sidecar derive from it."""
+
+    output: Optional[str] = Field(None, description="the video: .mp4, .mov (ProRes), .mkv, .gif, .webp, or a "
+                                                    "folder for PNGs; default renders/<scene>.mp4")
+    size: tuple[Annotated[int, Field(ge=16, le=16384)], Annotated[int, Field(ge=16, le=16384)]] = Field(
+        description="width, height in pixels")
+    fps: float = Field(30, gt=0, le=240, description="frames per second; may be fractional (29.97)")
+    frames: Optional[int] = Field(None, ge=1, le=MAX_FRAMES, description="length in frames (or duration)")
+    duration: Optional[Duration] = Field(None, description="length in seconds: 12.5, '10s', '1m30s' (or frames)")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="same seed, same video (on the CPU, bit for bit)")
+    start: Annotated[str, Input("picture", f"start takes {PICTURE}")] = Field(
+        "noise", description="the first picture: an image (cover-fit to size), a color '#ffffff', or noise")
+    dream_start: bool = Field(False, description="true: frame 0 is dreamed too, not the plain start picture")
+    model: str = Field("inception_v3", description="the network that dreams (see Models)",
+                       json_schema_extra={"enum": list(ZOO)})
+    weights: Annotated[str, Input("weights", "weights takes pretrained, random, or a .pth state_dict file "
+                                             "(relative to the scene file)")] = Field(
+        "pretrained", description="pretrained, random, or a .pth state_dict for the same architecture")
+    dream: DreamConfig = Field(default_factory=DreamConfig, description="how each frame is dreamed; segments may override")
+    motion: MotionConfig = Field(default_factory=MotionConfig, description="the camera, per frame; segments may override")
+    color: ColorConfig = Field(default_factory=ColorConfig, description="against colour drift")
+    sharpen: SharpenConfig = Field(default_factory=SharpenConfig, description="against resampling blur")
+    segments: list[Segment] = Field(min_length=1, description="cover every frame, in order, without overlap")
+    encode: EncodeConfig = Field(default_factory=EncodeConfig, description="compression")
+    audio: Optional[Annotated[AudioConfig, BeforeValidator(_parse_audio, json_schema_input_type=Union[str, AudioConfig])]] = Field(
+        None, description="a sound file, or {file, fade_in, fade_out}")
+    fade: FadeConfig = Field(default_factory=FadeConfig, description="the picture from and to black, {in: s, out: s}")
+    rendered: SkipJsonSchema[Optional[dict]] = Field(None, exclude=True)  # a sidecar's record; ignored
 
     _file: Path = PrivateAttr(default=Path("scene.yaml"))
+
+    @classmethod
+    def from_data(cls, data: dict, base_dir: str | Path = ".", name: str = "scene") -> "Scene":
+        """A scene from a dict (as a program or notebook builds it), validated as fully as a file:
+        relative paths resolve against `base_dir`, and the default output is renders/NAME.mp4
+        there. Raises SceneError listing every problem."""
+        from .load import scene_from_data
+
+        return scene_from_data(data, base_dir, name)
 
     @property
     def file(self) -> Path:
@@ -160,9 +230,7 @@ class Scene(_Strict):
     @property
     def weights_source(self) -> str | Path:
         """"pretrained", "random", or the path of a checkpoint file."""
-        if self.weights in ("pretrained", "random"):
-            return self.weights
-        return self._file.parent / self.weights
+        return self.input_path(Input("weights", ""), self.weights) or self.weights
 
     @property
     def audio_path(self) -> Optional[Path]:
@@ -173,20 +241,47 @@ class Scene(_Strict):
         """The start image's path, or None when start is a color or noise."""
         return self.resolve_image(self.start)
 
+    def inputs(self) -> list[tuple[tuple, Input, Path]]:
+        """(key path, marker, file) for every key naming a file the render reads, as written."""
+        return [(path, marker, file) for path, marker, value in input_keys(self)
+                if (file := self.input_path(marker, value)) is not None]
+
     def input_files(self) -> list[Path]:
         """Every file the render reads: start and cut images, guide images, weights, audio."""
-        files = [self.resolve_image(self.start)]
-        for segment in self.segments:
-            files.append(self.resolve_image(segment.start) if segment.start else None)
-            files.append(self._file.parent / segment.guide.image if segment.guide else None)
-        files += [self.weights_source if isinstance(self.weights_source, Path) else None, self.audio_path]
-        return list(dict.fromkeys(f for f in files if f is not None))
+        return list(dict.fromkeys(file for _, _, file in self.inputs()))
+
+    def input_path(self, marker: Input, value: str) -> Optional[Path]:
+        """The file an input key's value names, or None (a colour, noise, built-in weights)."""
+        if marker.kind == "picture" and (value == "noise" or COLOR.match(value)):
+            return None
+        if marker.kind == "weights" and value in ("pretrained", "random"):
+            return None
+        return self._file.parent / value
 
     def resolve_image(self, start: str) -> Optional[Path]:
         """A `start`-style value's image path (relative to the scene), or None for a color or noise."""
-        if start == "noise" or COLOR.match(start):
-            return None
-        return self._file.parent / start
+        return self.input_path(Input("picture", ""), start)
+
+
+def input_keys(model: BaseModel, path: tuple = ()):
+    """Yields (key path, Input marker, value) for every set key marked Input, in and below `model`."""
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        key = path + (field.alias or name,)
+        marker = next((m for m in field.metadata if isinstance(m, Input)), None)
+        if marker is not None and value is not None:
+            yield key, marker, value
+        elif isinstance(value, BaseModel):
+            yield from input_keys(value, key)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from input_keys(item, key + (index,))
+
+
+def public_keys(model: type[BaseModel]) -> list[str]:
+    """The keys a scene file may write in `model` (aliases; no internal fields)."""
+    return [field.alias or name for name, field in model.model_fields.items() if not field.exclude]
 
 
 COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from .keyframes import EASES, Track
 
@@ -66,8 +66,25 @@ def _keyframe_frame(key: Any) -> int:
     return frame
 
 
+def _number_schema(ge=None, gt=None, le=None) -> dict:
+    bounds = {"minimum": ge, "exclusiveMinimum": gt, "maximum": le}
+    return {"type": "number", **{k: v for k, v in bounds.items() if v is not None}}
+
+
+def keyframes_schema(value: dict) -> dict:
+    """The JSON Schema of keyframes {frame: value, ..., ease: ...} over `value`'s schema."""
+    return {
+        "type": "object", "title": "keyframes", "minProperties": 1, "additionalProperties": False,
+        "patternProperties": {r"^[0-9]+$": value},
+        "properties": {"ease": {"enum": list(EASES)}},
+    }
+
+
 def keyframed(*, ge=None, gt=None, le=None, vector: int = 0):
     """A field type: a constant, or keyframes {frame: value, ..., ease: smooth}."""
+    value_schema = _number_schema(ge, gt, le)
+    if vector:
+        value_schema = {"type": "array", "items": value_schema, "minItems": vector, "maxItems": vector}
 
     def parse_value(raw):
         value = _vector(raw, vector) if vector else _number(raw, "the value")
@@ -97,7 +114,8 @@ def keyframed(*, ge=None, gt=None, le=None, vector: int = 0):
             raise ValueError("keyframes need at least one {frame: value} entry")
         return Track(tuple(sorted(points.items())), ease)
 
-    return Annotated[Track, BeforeValidator(parse)]
+    schema = {"anyOf": [value_schema, keyframes_schema(value_schema)]}
+    return Annotated[Track, BeforeValidator(parse), PlainSerializer(Track.plain), WithJsonSchema(schema)]
 
 
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s?)?\s*$")
@@ -166,7 +184,22 @@ def _parse_classes(raw: Any) -> dict[str, float]:
     raise ValueError(f"class takes an ImageNet class name or number, a list, or {{class: weight}}, got {raw!r}")
 
 
-Duration = Annotated[float, BeforeValidator(_parse_duration)]
-LayerWeights = Annotated[dict[str, float], BeforeValidator(_parse_layers)]
-ChannelWeights = Annotated[dict[str, float], BeforeValidator(_parse_channels)]
-ClassWeights = Annotated[dict[str, float], BeforeValidator(_parse_classes)]
+_WEIGHT = _number_schema(-MAX_WEIGHT, None, MAX_WEIGHT)
+_NAMES = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+
+Duration = Annotated[float, BeforeValidator(_parse_duration), WithJsonSchema({"anyOf": [
+    {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS},
+    {"type": "string", "pattern": _DURATION.pattern, "examples": ["10s", "1m30s"]},
+]})]
+LayerWeights = Annotated[dict[str, float], BeforeValidator(_parse_layers), WithJsonSchema({"anyOf": [
+    {"type": "string"}, _NAMES, {"type": "object", "additionalProperties": _WEIGHT, "minProperties": 1},
+]})]
+ChannelWeights = Annotated[dict[str, float], BeforeValidator(_parse_channels), WithJsonSchema({
+    "type": "object", "minProperties": 1,
+    "patternProperties": {r"^[^:]+:[0-9]+$": _WEIGHT},
+    "additionalProperties": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1},
+})]
+ClassWeights = Annotated[dict[str, float], BeforeValidator(_parse_classes), WithJsonSchema({"anyOf": [
+    {"type": ["string", "integer"]}, {"type": "array", "items": {"type": ["string", "integer"]}, "minItems": 1},
+    {"type": "object", "additionalProperties": _WEIGHT, "minProperties": 1},
+]})]
