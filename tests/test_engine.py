@@ -67,9 +67,9 @@ def test_engine_in_reference_precision_is_the_eager_dream_exactly(inception):
     a, b = layer_l2("conv_4"), layer_l2("mixed_1")
     reference = dream(inception, image, weighted_sum([(a, 0.3), (b, 0.7)]), SETTINGS, torch.Generator().manual_seed(1))
     engine = DreamEngine(inception, "cpu", precision=FP32, fast_layers=False)
-    ours = engine.dream(image, [(a, 0.3), (b, 0.7)], SETTINGS, torch.Generator().manual_seed(1))
+    ours = engine.dream(image, {a: 0.3, b: 0.7}, SETTINGS, torch.Generator().manual_seed(1))
     assert torch.equal(ours, reference)
-    other = engine.dream(image, [(a, 0.9), (b, 0.1)], SETTINGS, torch.Generator().manual_seed(1))
+    other = engine.dream(image, {a: 0.9, b: 0.1}, SETTINGS, torch.Generator().manual_seed(1))
     assert not torch.equal(other, reference)
 
 
@@ -109,7 +109,7 @@ def test_cpu_precisions_raise_the_objective_like_the_reference(inception):
                       objective)
     for precision in ("fp32", "bf16"):
         engine = DreamEngine(inception, "cpu", precision=precision)
-        ours = engine.dream(image, [(objective, 1.0)], SETTINGS, torch.Generator().manual_seed(2))
+        ours = engine.dream(image, {objective: 1.0}, SETTINGS, torch.Generator().manual_seed(2))
         gained = value(inception, ours, objective) - before
         assert gained == pytest.approx(reference - before, rel=0.25), precision
 

@@ -46,8 +46,8 @@ def test_captured_graph_replays_the_eager_steps(googlenet):
     graphed = DreamEngine(googlenet, "cuda", graphs=True)
     eager = DreamEngine(googlenet, "cuda", graphs=False)
     for seed in (0, 1):  # the second call replays the graph captured by the first
-        ours = graphed.dream(image, [(objective, 1.0)], one_step, torch.Generator().manual_seed(seed))
-        theirs = eager.dream(image, [(objective, 1.0)], one_step, torch.Generator().manual_seed(seed))
+        ours = graphed.dream(image, {objective: 1.0}, one_step, torch.Generator().manual_seed(seed))
+        theirs = eager.dream(image, {objective: 1.0}, one_step, torch.Generator().manual_seed(seed))
         assert float((ours - theirs).abs().max()) < 2e-3  # a fraction of the 0.004 step
     assert graphed.graphs and len(graphed._captured) == 1
 
@@ -66,7 +66,7 @@ def test_bf16_gradient_follows_fp32_and_the_dream_gains_as_much(googlenet):
     settings = DreamSettings(octaves=4, octave_scale=1.8, iterations=10, step=0.004, jitter=16, smooth=0.5)
     before = value(googlenet, image, objective)
     fp32 = DreamEngine(googlenet, "cuda", precision="fp32")
-    gains = [value(googlenet, e.dream(image, [(objective, 1.0)], settings, torch.Generator().manual_seed(0)),
+    gains = [value(googlenet, e.dream(image, {objective: 1.0}, settings, torch.Generator().manual_seed(0)),
                    objective) - before for e in (engine, fp32)]
     assert gains[0] == pytest.approx(gains[1], rel=0.2)
 
@@ -76,7 +76,7 @@ def test_crossfades_reuse_the_captured_graph(googlenet):
     a, b = layer_l2("inception3b"), layer_l2(LAYER)
     settings = DreamSettings(octaves=2, octave_scale=1.4, iterations=3, step=0.004, jitter=16, smooth=0.5)
     engine = DreamEngine(googlenet, "cuda")
-    outputs = [engine.dream(image, [(a, 1 - w), (b, w)], settings, torch.Generator().manual_seed(0))
+    outputs = [engine.dream(image, {a: 1 - w, b: w}, settings, torch.Generator().manual_seed(0))
                for w in (0.0, 0.5, 1.0)]
     assert len(engine._captured) == 1
     assert not torch.equal(outputs[0], outputs[2])
@@ -111,8 +111,8 @@ def test_faster_layers_are_raced_once_per_shape_and_the_dream_is_unchanged(googl
     plain = DreamEngine(googlenet, "cuda", fast_layers=False)
     counts = []
     for seed in (0, 1):
-        ours = raced.dream(image, [(objective, 1.0)], one_step, torch.Generator().manual_seed(seed))
-        theirs = plain.dream(image, [(objective, 1.0)], one_step, torch.Generator().manual_seed(seed))
+        ours = raced.dream(image, {objective: 1.0}, one_step, torch.Generator().manual_seed(seed))
+        theirs = plain.dream(image, {objective: 1.0}, one_step, torch.Generator().manual_seed(seed))
         # The same step up to bf16 rounding (which can move a max pool's choice, so compared as a whole)
         cosine = torch.nn.functional.cosine_similarity((ours - image).flatten(), (theirs - image).flatten(), dim=0)
         assert float(cosine) > 0.9
@@ -130,10 +130,10 @@ def test_memory_cap_tiles_a_4k_frame_and_holds(googlenet):
     engine = DreamEngine(googlenet, "cuda", max_vram_gib=cap)
     assert engine.tile_pixels_for(objective, 2160, 3840) is not None
     settings = DreamSettings(octaves=2, octave_scale=1.8, iterations=2, step=0.004, jitter=16, smooth=0.5)
-    engine.dream(image, [(objective, 1.0)], settings, torch.Generator().manual_seed(0))  # capture
+    engine.dream(image, {objective: 1.0}, settings, torch.Generator().manual_seed(0))  # capture
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats()
-    out = engine.dream(image, [(objective, 1.0)], settings, torch.Generator().manual_seed(1))
+    out = engine.dream(image, {objective: 1.0}, settings, torch.Generator().manual_seed(1))
     torch.cuda.synchronize()
     assert torch.cuda.max_memory_allocated() <= cap * 2**30
     assert value(googlenet, out, objective) > value(googlenet, image, objective)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from pipeline.dream.objectives import LayerL2
 from pipeline.scene.keyframes import Track
 from pipeline.plan import Picture, make_plan
 from pipeline.scene import load_scene
@@ -66,17 +67,17 @@ def test_segment_overrides_replace_scene_settings(plan):
 
 
 def test_aliases_and_weights_resolve(plan):
-    assert plan.frames[0].terms == {("layer", "conv_4"): 1.0}
-    assert plan.frames[29].terms == {("layer", "mixed_1"): 0.5, ("layer", "mixed_5"): 2.0}
+    assert plan.frames[0].terms == {LayerL2("conv_4"): 1.0}
+    assert plan.frames[29].terms == {LayerL2("mixed_1"): 0.5, LayerL2("mixed_5"): 2.0}
 
 
 def test_crossfade_moves_weight_from_one_segment_to_the_next(plan):
     fade = [plan.frames[n].terms for n in (10, 11, 12, 13)]
-    old = [w.get(("layer", "conv_4"), 0.0) for w in fade]
-    new = [w.get(("layer", "mixed_5"), 0.0) for w in fade]
+    old = [w.get(LayerL2("conv_4"), 0.0) for w in fade]
+    new = [w.get(LayerL2("mixed_5"), 0.0) for w in fade]
     assert old == pytest.approx([0.75, 0.5, 0.25, 0.0])
     assert new == pytest.approx([0.5, 1.0, 1.5, 2.0])
-    assert ("layer", "conv_4") not in plan.frames[13].terms
+    assert LayerL2("conv_4") not in plan.frames[13].terms
 
 
 def test_preview_shrinks_size_iterations_and_pixel_settings(write_scene):

@@ -14,7 +14,7 @@ import yaml
 
 from pipeline.session.session import render
 from pipeline.plan import make_plan
-from pipeline.scene import load_scene
+from pipeline.scene import Scene, load_scene
 from tests.conftest import ROOT, wait_until
 
 SHORT = """
@@ -69,7 +69,7 @@ def test_segments_change_what_is_dreamed(write_scene, inception, tmp_path):
     # Lossless PNG frames: x264's look-ahead would otherwise let later frames shift earlier ones.
     for name, layer in (("a", "circles"), ("b", "objects")):
         scene = load_scene(write_scene(SHORT.replace("layers: circles", f"layers: {layer}"), f"{name}.yaml"))
-        out = tmp_path / name
+        out = tmp_path / f"{name}_frames"  # a folder "a" would put its sidecar a.yaml over the scene
         render(scene, make_plan(scene, output=out), out, "cpu", progress=False, net=inception)
         videos.append(read_frames(out))
     assert len(videos[0]) == len(videos[1]) == 12
@@ -179,9 +179,7 @@ def render_variant(inception, tmp_path_factory):
         text = yaml.safe_dump(data)
         if (text, suffix) not in rendered:
             name = re.sub(r"[^\w-]+", "_", name)  # a folder name without a dot (that would be a format)
-            path = folder / f"{name}.yaml"
-            path.write_text(text)
-            scene = load_scene(path)
+            scene = Scene.from_data(data, base_dir=folder, name=name)
             out = rendered[text, suffix] = folder / f"{name}{suffix}"
             default_net = scene.model == "inception_v3" and scene.weights == "pretrained"
             net = inception if default_net else None  # other models load their own

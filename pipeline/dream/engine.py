@@ -17,15 +17,16 @@ from __future__ import annotations
 import copy
 import sys
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Callable, Mapping
 
 import torch
 
 from ..image.blur import gaussian_kernel
 from .core import Precision, jitter_offsets, octave_sizes, pixel_gradient, run_octaves, tile_grid
 from ..image.pixels import to_device
-from .objectives import Objective, weighted_sum
+from .caches import Recent
+from .objectives import Guide, Objective, objective_of, structure
 from .settings import DreamSettings
 from ..models.fast.racing import faster_layers
 
@@ -33,6 +34,8 @@ PRECISIONS = ("auto", "fp32", "bf16")
 PREPARED_PER_NET = 4  # prepared copies kept per loaded network (device, dtype, layout, faster layers)
 _PREPARED: "weakref.WeakKeyDictionary[torch.nn.Module, dict]" = weakref.WeakKeyDictionary()
 GRAPH_CACHE = 6  # captured dreams kept; a scene rarely needs more than a few
+OBJECTIVES_KEPT = 32  # term structures with their weight tensors (crossfades make a few per segment)
+TILE_SIZES_KEPT = 32  # decided tile sizes, per layer set and frame size
 PROBE_SIDE = 256  # pixels: the square used to measure memory per pixel
 MEMORY_HEADROOM = 0.85  # share of the cap the dream's activations may use
 FRAME_BUFFERS = 12  # whole-frame float32 images alive at once in a step (rolled, gradient, blur, ...)
@@ -103,9 +106,10 @@ class DreamEngine:
         self.graphs = cuda if graphs is None else graphs and cuda
         self.max_vram = max_vram_gib * 2**30 if max_vram_gib else None
         self.max_tile_pixels = max_tile_pixels
-        self._tile_pixels_for: dict[tuple, int | None] = {}
-        self._captured: OrderedDict[tuple, _Captured] = OrderedDict()
-        self._objectives: dict[tuple, tuple[Objective, torch.Tensor]] = {}
+        self._tile_pixels_for: Recent[int | None] = Recent(TILE_SIZES_KEPT)
+        self._captured: Recent[_Captured] = Recent(GRAPH_CACHE)
+        self._objectives: Recent[tuple[Objective, torch.Tensor]] = Recent(OBJECTIVES_KEPT)
+        self.guide_target: Callable[[Guide], torch.Tensor] | None = None  # a guide picture's features, (C,)
         self._pool = torch.cuda.graph_pool_handle() if self.graphs else None
         self.on_step = None  # called with the share of a frame's steps done (eager dreams only); may raise
         if cuda:
@@ -137,14 +141,18 @@ class DreamEngine:
 
     # -- objective with term weights as a device tensor ---------------------------------------
 
-    def _objective(self, terms: list[tuple[Objective, float]]) -> tuple[Objective, torch.Tensor]:
-        """The weighted sum of `terms` with weights read from a tensor, so a crossfade
-        changes numbers, not the captured graph."""
-        key = tuple(term for term, _ in terms)
-        if key not in self._objectives:
-            weights = torch.zeros(len(terms), device=self.device)
-            self._objectives[key] = (weighted_sum((term, weights[i]) for i, term in enumerate(key)), weights)
-        return self._objectives[key]
+    def _objective(self, terms: Mapping[Objective, float]) -> tuple[Objective, tuple[Objective, ...]]:
+        """The weighted sum of `terms` with its weights read from a tensor, so a crossfade changes
+        numbers, not the captured graph; and the terms' order, which the capture depends on."""
+        order = structure(terms)
+
+        def weighted():
+            weights = torch.zeros(len(order), device=self.device)
+            return objective_of(order, weights, self.guide_target), weights
+
+        objective, weights = self._objectives.get(order, weighted)
+        weights.copy_(to_device(torch.tensor([terms[t] for t in order], dtype=torch.float32), self.device))
+        return objective, order
 
     # -- memory and tiles ------------------------------------------------------------------------
 
@@ -156,10 +164,8 @@ class DreamEngine:
             return self.max_tile_pixels
         if self.device.type != "cuda":
             return None
-        key = (objective.layers, height, width)
-        if key not in self._tile_pixels_for:
-            self._tile_pixels_for[key] = self._fitting_pixels(objective, height, width)
-        return self._tile_pixels_for[key]
+        return self._tile_pixels_for.get((objective.layers, height, width),
+                                         lambda: self._fitting_pixels(objective, height, width))
 
     def _fitting_pixels(self, objective: Objective, height: int, width: int) -> int | None:
         bytes_per_pixel = self._measure_bytes_per_pixel(objective)
@@ -193,27 +199,26 @@ class DreamEngine:
     def dream(
         self,
         image: torch.Tensor,
-        terms: list[tuple[Objective, float]],
+        terms: Mapping[Objective, float],
         settings: DreamSettings,
         generator: torch.Generator,
     ) -> torch.Tensor:
-        """DeepDream `image` (1, 3, H, W) toward the weighted `terms`; returns a new tensor."""
+        """DeepDream `image` (1, 3, H, W) toward {objective: weight}; returns a new tensor."""
         if settings.iterations <= 0 or settings.step <= 0:
             return image
-        objective, weights = self._objective(terms)
+        objective, order = self._objective(terms)
         height, width = image.shape[2:]
         sizes = octave_sizes(height, width, settings.octaves, settings.octave_scale, self.spec.min_size)
         offsets = jitter_offsets(len(sizes) * settings.iterations, settings.jitter, generator)
         kernel = gaussian_kernel(settings.smooth) if settings.smooth > 0 else None
         tile_pixels = self.tile_pixels_for(objective, height, width)
-        weights.copy_(to_device(torch.tensor([w for _, w in terms], dtype=torch.float32), self.device))
 
         def body(step, offsets, kernel, image=image, on_step=None):
             return run_octaves(self.net, image, objective, sizes, settings.iterations, step, offsets, kernel,
                                tile_pixels, self.precision, on_step)
 
         if self.graphs:
-            key = (tuple(image.shape), tuple(term for term, _ in terms), tuple(sizes), settings.iterations,
+            key = (tuple(image.shape), order, tuple(sizes), settings.iterations,
                    None if kernel is None else kernel.numel(), tile_pixels)
             try:
                 return self._replay(key, body, image, offsets, settings.step, kernel)
@@ -227,17 +232,15 @@ class DreamEngine:
 
     def _replay(self, key, body, image, offsets, step: float, kernel) -> torch.Tensor:
         """Replay the graph for `key`, capturing it first if it is new."""
-        captured = self._captured.get(key)
-        fresh = captured is None
-        if fresh:
+
+        def capture():
             captured = self._inputs(image, offsets, kernel)
-        self._fill(captured, image, offsets, step, kernel)
-        if fresh:
+            self._fill(captured, image, offsets, step, kernel)  # what the warm-up runs on
             self._capture(captured, lambda c: body(c.step, c.offsets, c.kernel, c.image))
-            self._captured[key] = captured
-            while len(self._captured) > GRAPH_CACHE:
-                self._captured.popitem(last=False)
-        self._captured.move_to_end(key)
+            return captured
+
+        captured = self._captured.get(key, capture)
+        self._fill(captured, image, offsets, step, kernel)
         captured.graph.replay()
         return captured.out.clone()
 

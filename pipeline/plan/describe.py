@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from ..scene import Scene
 from ..scene.schema import DreamConfig, MotionConfig
-from .frames import Plan, Term, segment_terms
+from ..dream.objectives import Objective
+from .frames import Plan, segment_terms
 
 
-def describe_terms(terms: dict[Term, float]) -> str:
-    def label(term):
-        kind, *rest = term
-        if kind == "layer":
-            return rest[0]
-        if kind == "channel":
-            return f"{rest[0]}:{rest[1]}"
-        if kind == "class":
-            from ..models.imagenet import class_names
-
-            return f"class {rest[0]} ({class_names()[rest[0]]})"
-        return f"guide {rest[0].image.name} @ {rest[1]}"
-
-    return ", ".join(f"{label(t)} {w:.3g}" for t, w in terms.items())
+def describe_terms(terms: dict[Objective, float]) -> str:
+    return ", ".join(f"{term.label} {weight:.3g}" for term, weight in terms.items())
 
 
 def describe(scene: Scene, plan: Plan) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..dream.objectives import ChannelL2, ClassLogit, Guide, LayerL2, Objective
 from ..dream.settings import DreamSettings
 from ..scene.formats import format_of
 from ..scene.keyframes import mix
@@ -44,7 +45,7 @@ class Picture:
 class FrameSpec:
     index: int
     segment: int
-    terms: dict[tuple, float]  # objective term -> weight (see segment_terms)
+    terms: dict[Objective, float]  # objective term -> weight (see segment_terms)
     dream: DreamSettings
     motion: MotionSettings
     color_strength: float = 0.0  # pull toward the colour reference, 0..1
@@ -88,32 +89,31 @@ def _even(n: float) -> int:
     return max(2, math.ceil(round(n, 6) / 2) * 2)
 
 
-Term = tuple  # ("layer", name) | ("channel", layer, index) | ("class", index) | ("guide", Picture, layer)
-
-
-def segment_terms(scene: Scene) -> list[dict[Term, float]]:
+def segment_terms(scene: Scene) -> list[dict[Objective, float]]:
     """Each segment's objective as {term: weight}, aliases and class names resolved."""
-    from ..models.imagenet import class_index
+    from ..models.imagenet import class_index, class_names
 
     spec = ZOO[scene.model]
     resolved = []
     for segment in scene.segments:
-        terms: dict[Term, float] = {}
+        terms: dict[Objective, float] = {}
 
         def add(term, weight):
             terms[term] = terms.get(term, 0.0) + weight
 
         for name, weight in (segment.layers or {}).items():
-            add(("layer", spec.resolve(name)), weight)
+            add(LayerL2(spec.resolve(name)), weight)
         for key, weight in (segment.channels or {}).items():
             layer, channel = key.rsplit(":", 1)
-            add(("channel", spec.resolve(layer), int(channel)), weight)
+            add(ChannelL2(spec.resolve(layer), int(channel)), weight)
         for name, weight in (segment.class_ or {}).items():
-            add(("class", class_index(name)), weight)
+            index = class_index(name)
+            add(ClassLogit(index, class_names()[index]), weight)
         if segment.guide:
             guide_layers = segment.guide.layers or segment.layers or {"parts": 1.0}
+            source = picture(scene, segment.guide.image)
             for name, weight in guide_layers.items():
-                add(("guide", picture(scene, segment.guide.image), spec.resolve(name)), segment.guide.weight * weight)
+                add(Guide(spec.resolve(name), source, segment.guide.image), segment.guide.weight * weight)
         resolved.append(terms)
     return resolved
 

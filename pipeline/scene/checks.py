@@ -227,7 +227,7 @@ def clash_with_inputs(scene: Scene, output: Path) -> Optional[str]:
     Checked for the output actually used, so a sidecar stays a loadable scene."""
     target = output.resolve()
     sidecar = target.with_name(target.name + ".yaml")
-    for source in [scene.file, *scene.input_files()]:
+    for source in [scene.file] * scene.file.exists() + scene.input_files():  # from_data: no file
         source = source.resolve()
         if source in (target, sidecar):
             what = "the output" if source == target else f"the output's sidecar {sidecar.name}"

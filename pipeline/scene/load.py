@@ -180,3 +180,6 @@ def scene_from_data(data: dict, base_dir: str | Path = ".", name: str = "scene")
     if not isinstance(data, dict):
         raise SceneError(file, [(0, "", f"a scene is a mapping of keys to values, got {type(data).__name__}")])
     return _validated(data, file, {})
+
+
+Scene.from_data = staticmethod(scene_from_data)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Callable, ClassVar, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 from pydantic.json_schema import SkipJsonSchema
@@ -202,14 +202,9 @@ class Scene(_Strict):
 
     _file: Path = PrivateAttr(default=Path("scene.yaml"))
 
-    @classmethod
-    def from_data(cls, data: dict, base_dir: str | Path = ".", name: str = "scene") -> "Scene":
-        """A scene from a dict (as a program or notebook builds it), validated as fully as a file:
-        relative paths resolve against `base_dir`, and the default output is renders/NAME.mp4
-        there. Raises SceneError listing every problem."""
-        from .load import scene_from_data
-
-        return scene_from_data(data, base_dir, name)
+    from_data: ClassVar[Callable[..., "Scene"]]
+    """Scene.from_data(data, base_dir=".", name="scene"): a scene from a dict, validated as fully as
+    a file (load.py defines it: validation needs the checks, which need this module)."""
 
     @property
     def file(self) -> Path:

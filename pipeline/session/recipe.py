@@ -13,13 +13,17 @@ from typing import Iterator
 import torch
 
 from ..dream.engine import DreamEngine
-from ..dream.objectives import Objective, channel_l2, class_logit, guide, layer_l2
+from ..dream.caches import Recent
+from ..dream.objectives import Guide
 from ..image import pixels
 from ..image.color import keep_chroma, lab_stats, match_colors
 from ..image.motion import warp
 from ..image.sharpen import unsharp_mask
 from ..models.network import DreamNet
 from ..plan import FrameSpec, Picture, Plan
+
+
+PICTURES_KEPT = 8  # start, cut and guide pictures on the device
 
 
 def picture_pixels(picture: Picture, width: int, height: int):
@@ -37,43 +41,23 @@ class Dreamer:
     def __init__(self, plan: Plan, net: DreamNet, device: torch.device, engine: DreamEngine | None = None):
         self.plan, self.net, self.device = plan, net, device
         self.engine = engine or DreamEngine(net, device)
+        self.engine.guide_target = self.guide_target
         self.generator = torch.Generator().manual_seed(plan.seed)
-        self.objectives: dict[tuple, Objective] = {}
-        self.guide_features: dict[tuple, torch.Tensor] = {}
-        self.pictures: dict[Picture, torch.Tensor] = {}
+        self.pictures: Recent[torch.Tensor] = Recent(PICTURES_KEPT)
         self.frame = self.picture(plan.start)
         self.color_reference = lab_stats(self.frame) if plan.color_reference == "start" else None
         self.next_frame = 0
 
     def picture(self, picture: Picture) -> torch.Tensor:
-        if picture not in self.pictures:
-            image = picture_pixels(picture, self.plan.width, self.plan.height)
-            self.pictures[picture] = pixels.to_tensor(image, self.device)
-        return self.pictures[picture]
+        return self.pictures.get(picture, lambda: pixels.to_tensor(
+            picture_pixels(picture, self.plan.width, self.plan.height), self.device))
 
-    def term_objective(self, term) -> Objective:
-        """One term's objective, built once: the engine recognises its captured dreams by them."""
-        if term not in self.objectives:
-            self.objectives[term] = self._build_term(term)
-        return self.objectives[term]
-
-    def _build_term(self, term) -> Objective:
-        kind, *rest = term
-        if kind == "layer":
-            return layer_l2(rest[0])
-        if kind == "channel":
-            return channel_l2(rest[0], rest[1])
-        if kind == "class":
-            return class_logit(rest[0])
-        picture, layer = rest
-        if (picture, layer) not in self.guide_features:
-            with torch.no_grad():
-                acts = self.net(self.picture(picture), [layer])[layer]
-            self.guide_features[picture, layer] = acts.mean(dim=(0, 2, 3))
-        return guide(layer, self.guide_features[picture, layer])
-
-    def weighted_terms(self, terms: dict) -> list[tuple[Objective, float]]:
-        return [(self.term_objective(t), w) for t, w in sorted(terms.items(), key=lambda item: repr(item[0]))]
+    def guide_target(self, guide: Guide) -> torch.Tensor:
+        """The guide picture's mean feature at the guide's layer, (C,): what the engine's guide
+        objective moves the frame's features toward (it keeps the objective, so this runs once)."""
+        with torch.no_grad():
+            acts = self.net(self.picture(guide.source), [guide.layer])[guide.layer]
+        return acts.mean(dim=(0, 2, 3))
 
     def step(self, spec: FrameSpec) -> torch.Tensor:
         """Make frame `spec.index` from the current one."""
@@ -86,7 +70,7 @@ class Dreamer:
             frame = torch.lerp(frame, self.picture(picture), weight)
         undreamed = frame
         if spec.dreamed:
-            frame = self.engine.dream(frame, self.weighted_terms(spec.terms), spec.dream, self.generator)
+            frame = self.engine.dream(frame, spec.terms, spec.dream, self.generator)
         self.frame = self.post(frame, undreamed, spec)
         self.next_frame = spec.index + 1
         return self.frame

@@ -18,6 +18,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 from tqdm import tqdm
@@ -31,7 +32,7 @@ from ..output.sidecar import sidecar_data, write_sidecar
 from ..output.sinks import Audio, Sink, VideoSettings, sink_for
 from ..output.verify import Damaged
 from ..plan import Plan
-from ..scene import Scene
+from ..scene import Scene, clash_with_inputs
 from .lock import OutputLock
 from .checkpoint import (CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear, differences, fingerprint, is_ours,
                          file_hash, make_work_dir, work_dir)
@@ -100,10 +101,13 @@ class RenderSession:
     dreamed (each frame grows from the one before) but not encoded. After each
     piece the loop's state is saved, so `resume=True` continues an interrupted
     render with identical frames. `net` reuses an already loaded network;
-    precision and max_vram (GiB) go to the DreamEngine.
+    precision and max_vram (GiB) go to the DreamEngine. `progress` is True (a
+    progress bar), False, or a callable given (frames dreamed, frames to dream)
+    after every frame; it may raise KeyboardInterrupt to stop the render.
     """
 
-    def __init__(self, scene: Scene, plan: Plan, output: Path, device: torch.device, *, progress: bool = True,
+    def __init__(self, scene: Scene, plan: Plan, output: Path, device: torch.device, *,
+                 progress: bool | Callable[[int, int], None] = True,
                  net: DreamNet | None = None, frames: range | None = None, resume: bool = False,
                  overwrite: bool = True, checkpoint_every: int = 50, precision: str = "auto",
                  max_vram: float | None = None):
@@ -146,6 +150,9 @@ class RenderSession:
 
     def refusal(self) -> str | None:
         """Why this render may not start as asked, naming the flag that allows it, if any."""
+        clash = clash_with_inputs(self.scene, self.output)
+        if clash:
+            return f"output {self.output}: {clash}"
         if self.work.exists() and not is_ours(self.work):
             return f"{self.work} was not made by a render: move it away, then run again"
         try:
@@ -195,7 +202,7 @@ class RenderSession:
         # thread while the loop dreams on; pieces close in order, one at a time.
         self.closer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="piece closer")
         self.bar = tqdm(total=self.frames.stop, initial=self.dreamer.next_frame, unit="frame",
-                        desc=self.scene.file.stem, disable=not self.progress, dynamic_ncols=True)
+                        desc=self.scene.file.stem, disable=self.progress is not True, dynamic_ncols=True)
         self.stop = StopRequest()
         self.stop.install()
         engine.on_step = self.stop.check_mid_frame  # a long frame does not hold up a stop
@@ -221,6 +228,8 @@ class RenderSession:
             if spec.index >= self.write_from:
                 self.to_sink(spec.index, frame)
             self.bar.update()
+            if callable(self.progress):
+                self.progress(spec.index + 1, self.frames.stop)
             boundary = (spec.index + 1) % self.checkpoint_every == 0 or spec.index + 1 == self.frames.stop
             if boundary and (spec.index >= self.write_from or not self.pieces.finished):
                 self.checkpoint(spec.index + 1)  # not while dreaming again up to a piece made anew

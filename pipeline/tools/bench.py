@@ -193,7 +193,7 @@ def main(argv=None) -> int:
     engine = DreamEngine(net, device, args.precision, args.max_vram, fast_layers=not args.no_fast_layers)
     start = images.to_tensor(images.smooth_noise(width, height, 0), device)
     objective = layer_l2(layer)
-    terms = [(objective, 1.0)]
+    terms = {objective: 1.0}
 
     # ms per top-octave iteration: one octave at full size, `iterations` steps per call.
     top = DreamSettings(1, 1.0, args.iterations, STEP, JITTER, SMOOTH)
