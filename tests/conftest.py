@@ -27,6 +27,20 @@ def write_scene(tmp_path):
     return write
 
 
+@pytest.fixture
+def make_scene(tmp_path):
+    """Build a Scene from a dict through the Python API, as from NAME.yaml in a temp folder that
+    has the logo beside it."""
+    from pipeline import Scene
+
+    shutil.copy(LOGO, tmp_path / "logo.png")
+
+    def make(data: dict, name: str = "scene"):
+        return Scene.from_data(data, base_dir=tmp_path, name=name)
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def inception():
     from pipeline.models.network import load_model

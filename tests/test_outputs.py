@@ -7,31 +7,30 @@ import imageio.v3 as iio
 import imageio_ffmpeg
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 from pipeline.session.session import render
 from pipeline.plan import make_plan
-from pipeline.scene import SceneError, load_scene
+from pipeline.scene import Scene, SceneError, load_scene
 from pipeline.output.sidecar import sidecar_path
 from tests.conftest import LOGO
 
-TINY = """
-size: [WIDTH, HEIGHT]
-fps: 12
-frames: FRAMES
-start: logo.png
-dream: {octaves: 1, iterations: 1, step: 0.03, jitter: 4}
-motion: {zoom: 1.05}
-segments:
-  - frames: [0, LAST]
-    layers: circles
-"""
+TINY = {
+    "size": [100, 76], "fps": 12, "frames": 6, "start": "logo.png",
+    "dream": {"octaves": 1, "iterations": 1, "step": 0.03, "jitter": 4}, "motion": {"zoom": 1.05},
+    "segments": [{"frames": [0, 5], "layers": "circles"}],
+}
 
 
-def tiny(write_scene, name="tiny.yaml", width=100, height=76, frames=6, extra=""):
-    text = TINY.replace("WIDTH", str(width)).replace("HEIGHT", str(height))
-    text = text.replace("FRAMES", str(frames)).replace("LAST", str(frames - 1))
-    return load_scene(write_scene(text + extra, name))
+def tiny_data(width=100, height=76, frames=6, **changes) -> dict:
+    """The tiny scene at that size and length, with top-level keys changed."""
+    return {**TINY, "size": [width, height], "frames": frames,
+            "segments": [{"frames": [0, frames - 1], "layers": "circles"}], **changes}
+
+
+def tiny(make_scene, width=100, height=76, frames=6, **changes):
+    return make_scene(tiny_data(width, height, frames, **changes), "tiny")
 
 
 def run_render(scene, out, inception, **kwargs):
@@ -61,14 +60,14 @@ def stream_seconds(path, stream):
 
 
 FORMATS = [
-    ("out.mp4", "", (100, 76)),
-    ("out.mp4", "encode: {codec: h265}\n", (100, 76)),
-    ("out.mov", "", (100, 76)),
-    ("out.gif", "", (101, 77)),
-    ("out.webp", "", (100, 76)),
-    ("frames", "", (101, 77)),
-    ("portrait.mp4", "", (76, 136)),
-    ("square.mp4", "", (96, 96)),
+    ("out.mp4", {}, (100, 76)),
+    ("out.mp4", {"encode": {"codec": "h265"}}, (100, 76)),
+    ("out.mov", {}, (100, 76)),
+    ("out.gif", {}, (101, 77)),
+    ("out.webp", {}, (100, 76)),
+    ("frames", {}, (101, 77)),
+    ("portrait.mp4", {}, (76, 136)),
+    ("square.mp4", {}, (96, 96)),
 ]
 
 
@@ -83,12 +82,9 @@ def rendered_format(inception, tmp_path_factory):
             folder = tmp_path_factory.mktemp("format")
             (folder / "logo.png").write_bytes(LOGO.read_bytes())
 
-            def write_scene(text, scene_name):
-                (folder / scene_name).write_text(text)
-                return folder / scene_name
-
+            scene = Scene.from_data(tiny_data(width, height, **extra), base_dir=folder, name="tiny")
             rendered[index] = folder / name
-            run_render(tiny(write_scene, width=width, height=height, extra=extra), rendered[index], inception)
+            run_render(scene, rendered[index], inception)
         return rendered[index]
 
     return get
@@ -130,9 +126,9 @@ def tone(tmp_path):
 
 
 @pytest.mark.parametrize("audio_seconds", [3.0, 0.4])
-def test_audio_is_cut_or_padded_to_the_video(audio_seconds, write_scene, inception, tmp_path, tone):
+def test_audio_is_cut_or_padded_to_the_video(audio_seconds, make_scene, inception, tmp_path, tone):
     track = tone(audio_seconds)
-    scene = tiny(write_scene, frames=12, extra=f"audio: {{file: {track}, fade_out: 0.3}}\n")
+    scene = tiny(make_scene, frames=12, audio={"file": str(track), "fade_out": 0.3})
     out = tmp_path / "sound.mp4"
     run_render(scene, out, inception)
     assert frame_count(out) == 12
@@ -140,15 +136,15 @@ def test_audio_is_cut_or_padded_to_the_video(audio_seconds, write_scene, incepti
     assert stream_seconds(out, "v") == pytest.approx(1.0, abs=0.05)
 
 
-def test_audio_problems_are_caught_before_work(write_scene):
+def test_audio_problems_are_caught_before_work(make_scene):
     with pytest.raises(SceneError, match="audio.file: .* not found; audio takes a sound file"):
-        tiny(write_scene, extra="audio: nope.mp3\n")
+        tiny(make_scene, audio="nope.mp3")
     with pytest.raises(SceneError, match="has no sound track"):
-        tiny(write_scene, extra="output: out.gif\naudio: logo.png\n")
+        tiny(make_scene, output="out.gif", audio="logo.png")
 
 
-def test_video_fades_from_and_to_black(write_scene, inception, tmp_path):
-    scene = tiny(write_scene, frames=12, extra="fade: {in: 0.5, out: 0.25}\nencode: {crf: 0}\n")
+def test_video_fades_from_and_to_black(make_scene, inception, tmp_path):
+    scene = tiny(make_scene, frames=12, fade={"in": 0.5, "out": 0.25}, encode={"crf": 0})
     out = tmp_path / "fade.mp4"
     run_render(scene, out, inception)
     brightness = iio.imread(out).mean(axis=(1, 2, 3))
@@ -158,8 +154,7 @@ def test_video_fades_from_and_to_black(write_scene, inception, tmp_path):
 
 
 def test_frames_option_writes_that_part_of_the_timeline(write_scene, tmp_path, command):
-    scene_file = write_scene(TINY.replace("WIDTH", "100").replace("HEIGHT", "76").replace("FRAMES", "8")
-                             .replace("LAST", "7") + "encode: {crf: 0}\n")
+    scene_file = write_scene(yaml.safe_dump(tiny_data(frames=8, encode={"crf": 0})))
     outputs = {}
     for label, extra in (("all", []), ("part", ["--frames", "3:5"])):
         outputs[label] = tmp_path / f"{label}.mp4"
@@ -170,10 +165,8 @@ def test_frames_option_writes_that_part_of_the_timeline(write_scene, tmp_path, c
     assert np.array_equal(part, full[3:6])
 
 
-def test_sidecar_renders_the_same_video_again(write_scene, inception, tmp_path):
-    text = TINY.replace("WIDTH", "100").replace("HEIGHT", "76").replace("FRAMES", "6").replace("LAST", "5")
-    text = text.replace("motion: {zoom: 1.05}", "motion: {zoom: {0: 1.0, 5: 1.1, ease: smooth}, rotate: 2}")
-    scene = load_scene(write_scene(text))
+def test_sidecar_renders_the_same_video_again(make_scene, inception, tmp_path):
+    scene = tiny(make_scene, motion={"zoom": {0: 1.0, 5: 1.1, "ease": "smooth"}, "rotate": 2})
     first = tmp_path / "first.mp4"
     run_render(scene, first, inception)
     sidecar = load_scene(sidecar_path(first))
@@ -185,9 +178,9 @@ def test_sidecar_renders_the_same_video_again(write_scene, inception, tmp_path):
 
 
 def test_storyboard_shows_segment_starts_midpoints_and_the_end(write_scene, tmp_path, command):
-    text = TINY.replace("WIDTH", "160").replace("HEIGHT", "96").replace("FRAMES", "10").replace("LAST", "4")
-    text += "  - frames: [5, 9]\n    layers: edges\n"
-    scene_file = write_scene(text)
+    data = tiny_data(160, 96, 10)
+    data["segments"] = [{"frames": [0, 4], "layers": "circles"}, {"frames": [5, 9], "layers": "edges"}]
+    scene_file = write_scene(yaml.safe_dump(data))  # the command reads a file
     result = command(scene_file, "--storyboard", "--device", "cpu", "--quiet")
     assert result.returncode == 0, result.stderr
     board = scene_file.parent / "renders" / "scene.storyboard.png"

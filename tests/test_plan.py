@@ -1,37 +1,37 @@
 """Planning: keyframes, overrides, crossfades and preview, resolved per frame."""
 
+import copy
+
 import pytest
 
 from pipeline.dream.objectives import LayerL2
 from pipeline.scene.keyframes import Track
 from pipeline.plan import Picture, make_plan
-from pipeline.scene import load_scene
 
-SCENE = """
-size: [200, 100]
-fps: 10
-frames: 30
-motion:
-  zoom: 1.01
-  translate: {0: [0, 0], 9: [9, -18]}
-dream:
-  iterations: {0: 2, 29: 8}
-segments:
-  - frames: [0, 9]
-    layers: edges
-  - frames: [10, 29]
-    layers: {circles: 0.5, mixed_5: 2}
-    transition: 3
-    motion:
-      zoom: {10: 1.0, 20: 1.1}
-    dream:
-      step: 0.05
-"""
+SCENE = {
+    "size": [200, 100], "fps": 10, "frames": 30,
+    "motion": {"zoom": 1.01, "translate": {0: [0, 0], 9: [9, -18]}},
+    "dream": {"iterations": {0: 2, 29: 8}},
+    "segments": [
+        {"frames": [0, 9], "layers": "edges"},
+        {"frames": [10, 29], "layers": {"circles": 0.5, "mixed_5": 2}, "transition": 3,
+         "motion": {"zoom": {10: 1.0, 20: 1.1}}, "dream": {"step": 0.05}},
+    ],
+}
+
+
+def scene_with(make_scene, size=(200, 100), top=None, second=None):
+    """SCENE at `size`, with top-level keys and the second segment's keys changed."""
+    data = copy.deepcopy(SCENE)
+    data["size"] = list(size)
+    data.update(top or {})
+    data["segments"][1].update(second or {})
+    return make_scene(data)
 
 
 @pytest.fixture
-def plan(write_scene):
-    return make_plan(load_scene(write_scene(SCENE)))
+def plan(make_scene):
+    return make_plan(scene_with(make_scene))
 
 
 def test_track_linear_smooth_and_hold():
@@ -80,8 +80,8 @@ def test_crossfade_moves_weight_from_one_segment_to_the_next(plan):
     assert LayerL2("conv_4") not in plan.frames[13].terms
 
 
-def test_preview_shrinks_size_iterations_and_pixel_settings(write_scene):
-    scene = load_scene(write_scene(SCENE.replace("[200, 100]", "[1280, 720]")))
+def test_preview_shrinks_size_iterations_and_pixel_settings(make_scene):
+    scene = scene_with(make_scene, (1280, 720))
     full, preview = make_plan(scene), make_plan(scene, preview=True)
     assert (preview.width, preview.height) == (384, 216)
     assert max(f.dream.iterations for f in preview.frames) == 4
@@ -90,38 +90,34 @@ def test_preview_shrinks_size_iterations_and_pixel_settings(write_scene):
     assert any("preview" in note for note in preview.notes)
 
 
-def test_preview_never_goes_below_the_model_minimum(write_scene):
-    scene = load_scene(write_scene(SCENE.replace("[200, 100]", "[2000, 100]")))
+def test_preview_never_goes_below_the_model_minimum(make_scene):
+    scene = scene_with(make_scene, (2000, 100))
     preview = make_plan(scene, preview=True)
     assert preview.height >= 75
 
 
-def test_odd_size_rounds_to_even_with_a_note(write_scene):
-    plan = make_plan(load_scene(write_scene(SCENE.replace("[200, 100]", "[201, 99]"))))
+def test_odd_size_rounds_to_even_with_a_note(make_scene):
+    plan = make_plan(scene_with(make_scene, (201, 99)))
     assert (plan.width, plan.height) == (202, 100)
     assert "even" in plan.notes[0]
 
 
-def test_transition_crossfades_motion_too(write_scene):
-    text = SCENE.replace("    transition: 3\n    motion:\n      zoom: {10: 1.0, 20: 1.1}\n",
-                         "    transition: 3\n    motion:\n      zoom: 1.21\n")
-    plan = make_plan(load_scene(write_scene(text)))
+def test_transition_crossfades_motion_too(make_scene):
+    plan = make_plan(scene_with(make_scene, second={"motion": {"zoom": 1.21}}))
     zooms = [plan.frames[n].motion.zoom for n in (9, 10, 11, 12, 13)]
     assert zooms == pytest.approx([1.01, 1.06, 1.11, 1.16, 1.21])
 
 
-def test_segment_cut_blends_into_the_new_start(write_scene):
-    text = SCENE.replace("    transition: 3\n", "    start: '#ff0000'\n    blend: 4\n")
-    plan = make_plan(load_scene(write_scene(text)))
+def test_segment_cut_blends_into_the_new_start(make_scene):
+    plan = make_plan(scene_with(make_scene, second={"transition": 0, "start": "#ff0000", "blend": 4}))
     red = Picture(color="#ff0000")
     assert [plan.frames[n].cut for n in (9, 10, 11, 13, 14)] == [
         None, (red, 0.25), (red, 0.5), (red, 1.0), None,
     ]
 
 
-def test_sharpen_and_resample_reach_every_frame(write_scene):
-    text = SCENE + "sharpen: {amount: {0: 0.0, 29: 1.0}, radius: 2}\n"
-    text = text.replace("  zoom: 1.01\n", "  zoom: 1.01\n  resample: bilinear\n")
-    plan = make_plan(load_scene(write_scene(text)))
+def test_sharpen_and_resample_reach_every_frame(make_scene):
+    plan = make_plan(scene_with(make_scene, top={"sharpen": {"amount": {0: 0.0, 29: 1.0}, "radius": 2},
+                                                 "motion": {**SCENE["motion"], "resample": "bilinear"}}))
     assert plan.frames[0].sharpen == (0.0, 2.0) and plan.frames[29].sharpen == (1.0, 2.0)
     assert {f.motion.resample for f in plan.frames} == {"bilinear"}

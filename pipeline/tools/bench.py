@@ -36,7 +36,7 @@ from ..dream.objectives import layer_l2
 from ..dream.settings import DreamSettings
 from ..plan import make_plan
 from ..models.fast.racing import race_results
-from ..scene import load_scene
+from ..scene import Scene
 from ..models.zoo import ZOO
 
 STEP, JITTER, SMOOTH, ZOOM, COLOR = 0.004, 16, 0.5, 1.02, 0.15
@@ -101,15 +101,15 @@ def timed(work, count: int, device) -> float:
     return (time.perf_counter() - began) / count
 
 
-def scene_text(args, width: int, height: int, layer: str, frames: int) -> str:
-    return (
-        f"output: bench.mp4\nsize: [{width}, {height}]\nfps: 30\nframes: {frames}\nseed: 0\nstart: noise\n"
-        f"model: {args.model}\nweights: {args.weights}\n"
-        f"dream: {{octaves: {args.octaves}, octave_scale: {args.octave_scale}, iterations: {args.iterations}, "
-        f"step: {STEP}, jitter: {JITTER}, smooth: {SMOOTH}}}\n"
-        f"motion: {{zoom: {ZOOM}}}\ncolor: {{strength: {COLOR}}}\n"
-        f"segments:\n  - frames: [0, {frames - 1}]\n    layers: [{layer}]\n"
-    )
+def bench_scene(args, width: int, height: int, layer: str, frames: int, folder: Path) -> Scene:
+    return Scene.from_data({
+        "output": "bench.mp4", "size": [width, height], "fps": 30, "frames": frames, "seed": 0, "start": "noise",
+        "model": args.model, "weights": args.weights,
+        "dream": {"octaves": args.octaves, "octave_scale": args.octave_scale, "iterations": args.iterations,
+                  "step": STEP, "jitter": JITTER, "smooth": SMOOTH},
+        "motion": {"zoom": ZOOM}, "color": {"strength": COLOR},
+        "segments": [{"frames": [0, frames - 1], "layers": [layer]}],
+    }, base_dir=folder, name="bench")
 
 
 def render_frames(scene, plan, net, device, engine, folder: Path, count: int) -> tuple[float, float, float]:
@@ -207,10 +207,7 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        scene_file = folder / "bench.yaml"
-        frames = args.frames + 2
-        scene_file.write_text(scene_text(args, width, height, layer, frames))
-        scene = load_scene(scene_file)
+        scene = bench_scene(args, width, height, layer, args.frames + 2, folder)
         plan = make_plan(scene, output=scene.output_path)
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)

@@ -1,0 +1,59 @@
+"""The Python API for programs and notebooks: the command line's render, as one call.
+
+    import pipeline
+    scene = pipeline.Scene.from_data({...}, base_dir="assets")   # or pipeline.load_scene("x.yaml")
+    result = pipeline.render(scene, out="renders/x.mp4", device="auto")
+
+It keeps every promise the command makes (nothing but the render's own files is
+touched, a finished output is verified, an interruption leaves a resumable
+checkpoint); problems are exceptions instead of exit codes. Torch is imported
+only when a render starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from .scene import Scene, SceneError, clash_with_inputs, output_issues
+
+if TYPE_CHECKING:
+    from .session.session import RenderResult
+
+
+def render(scene: Scene, out: str | Path | None = None, *, device: str = "auto",
+           progress: bool | Callable[[int, int], None] = False, preview: bool = False,
+           frames: range | None = None, resume: bool = False, overwrite: bool = False,
+           checkpoint_every: int = 50, precision: str = "auto", max_vram: float | None = None) -> RenderResult:
+    """Render `scene` to `out` (default: the scene's output); returns the RenderResult
+    (path, frames, seconds, device).
+
+    progress: False, True (a progress bar on stderr) or a callable given (frames done,
+    frames to do) after each frame. preview: a small, quick version. frames: write only
+    this range of the timeline. The other options are the command line's flags.
+
+    Raises SceneError (a bad `out`, or one that would replace a file the scene reads),
+    ValueError (an unusable device or frame range), RenderRefused (something is in the
+    way; the message names the option that allows it), OutputBusy (another render writes
+    `out`), RenderInterrupted (Ctrl-C or SIGTERM: the partial video and the checkpoint
+    are kept for resume=True), ModelUnavailable, and the errors of a failed write.
+    """
+    output = Path(out) if out is not None else scene.output_path
+    problems = [(0, field, message) for field, message in output_issues(scene, output)] if out is not None else []
+    clash = clash_with_inputs(scene, output)
+    if clash:
+        problems.append((0, "output", clash))
+    if problems:
+        raise SceneError(scene.file, problems)
+    if frames is not None and (frames.step != 1 or not 0 <= frames.start < frames.stop <= scene.frame_count):
+        raise ValueError(f"frames {frames} is not a range within the scene's 0-{scene.frame_count - 1}")
+
+    from .plan import make_plan
+    from .session.devices import pick_device
+    from .session.session import render as render_session
+
+    chosen = pick_device(device)
+    plan = make_plan(scene, preview=preview, output=output)
+    return render_session(scene, plan, output, chosen, progress=progress, frames=frames, resume=resume,
+                          overwrite=overwrite, checkpoint_every=checkpoint_every, precision=precision,
+                          max_vram=max_vram)
