@@ -37,7 +37,8 @@ def describe(scene: Scene, plan: Plan) -> str:
         if segment.start is not None:
             out.append(f"  cut to {segment.start}" + (f", blended over {segment.blend} frames" if segment.blend else ""))
         for spec in (plan.frames[first], plan.frames[end]):
-            out.append(f"  frame {spec.index:>5}: {_columns(spec.dream, DreamConfig)} | {_columns(spec.motion, MotionConfig)}")
+            dream, motion = _columns(spec.dream, DreamConfig), _columns(spec.motion, MotionConfig)
+            out.append(f"  frame {spec.index:>5}: {dream} | {motion}")
     return "\n".join(out)
 
 

@@ -108,6 +108,9 @@ def _parse_audio(raw: Any) -> Any:
     return {"file": raw} if isinstance(raw, str) else raw
 
 
+_Audio = Annotated[AudioConfig, BeforeValidator(_parse_audio, json_schema_input_type=Union[str, AudioConfig])]
+
+
 class FadeConfig(_Strict):
     """Fade the picture from and to black."""
 
@@ -170,8 +173,10 @@ class Segment(_Strict):
 
 
 class Scene(_Strict):
-    """A scene file: what to render, frame by frame. Every key is defined here once; defaults,
-    the README's key reference, the JSON Schema, --dry-run and the sidecar derive from it."""
+    """A dreamzoom scene: what to render, frame by frame."""
+
+    # Every key is defined here once; the defaults, the README's key reference, the JSON Schema,
+    # --dry-run and the sidecar derive from these fields.
 
     output: Optional[str] = Field(None, description="the video: .mp4, .mov (ProRes), .mkv, .gif, .webp, or a "
                                                     "folder for PNGs; default renders/<scene>.mp4")
@@ -189,14 +194,15 @@ class Scene(_Strict):
     weights: Annotated[str, Input("weights", "weights takes pretrained, random, or a .pth state_dict file "
                                              "(relative to the scene file)")] = Field(
         "pretrained", description="pretrained, random, or a .pth state_dict for the same architecture")
-    dream: DreamConfig = Field(default_factory=DreamConfig, description="how each frame is dreamed; segments may override")
-    motion: MotionConfig = Field(default_factory=MotionConfig, description="the camera, per frame; segments may override")
+    dream: DreamConfig = Field(default_factory=DreamConfig,
+                               description="how each frame is dreamed; segments may override")
+    motion: MotionConfig = Field(default_factory=MotionConfig,
+                                 description="the camera, per frame; segments may override")
     color: ColorConfig = Field(default_factory=ColorConfig, description="against colour drift")
     sharpen: SharpenConfig = Field(default_factory=SharpenConfig, description="against resampling blur")
     segments: list[Segment] = Field(min_length=1, description="cover every frame, in order, without overlap")
     encode: EncodeConfig = Field(default_factory=EncodeConfig, description="compression")
-    audio: Optional[Annotated[AudioConfig, BeforeValidator(_parse_audio, json_schema_input_type=Union[str, AudioConfig])]] = Field(
-        None, description="a sound file, or {file, fade_in, fade_out}")
+    audio: Optional[_Audio] = Field(None, description="a sound file, or {file, fade_in, fade_out}")
     fade: FadeConfig = Field(default_factory=FadeConfig, description="the picture from and to black, {in: s, out: s}")
     rendered: SkipJsonSchema[Optional[dict]] = Field(None, exclude=True)  # a sidecar's record; ignored
 
