@@ -29,55 +29,13 @@ def _check_segments(scene: Scene) -> list[SceneIssue]:
     last = scene.frame_count - 1
     expected = 0
     for index, segment in enumerate(scene.segments):
-        where = ("segments", index, "frames")
-        first, end = segment.frames
-        if first > end:
-            issues.append(SceneIssue(where, f"starts at {first} but ends at {end}: write [{end}, {first}]?"))
+        if segment.frames is None:
+            issues.append(SceneIssue(("segments", index), "say where this segment is: frames: [first, last], "
+                                                          "or at: where it starts"))
             continue
-        if first > expected:
-            issues.append(
-                SceneIssue(where, f"starts at {first}, leaving frames {expected}-{first - 1} without a segment (gap)")
-            )
-        elif first < expected:
-            issues.append(
-                SceneIssue(where, f"starts at {first}, overlapping frames {first}-{expected - 1} of the segment before")
-            )
-        if end > last:
-            issues.append(
-                SceneIssue(where, f"ends at {end}, past the last frame {last} (the video has {last + 1} frames)")
-            )
-        expected = end + 1
-        length = end - first + 1
-        if segment.start is not None and index == 0:
-            issues.append(SceneIssue(("segments", 0, "start"), "the first segment begins with the scene's start: "
-                                                                "set the top-level start instead"))
-        if segment.blend and segment.start is None:
-            issues.append(SceneIssue(("segments", index, "blend"), "blend needs a start image to blend into"))
-        elif segment.blend > length:
-            issues.append(SceneIssue(("segments", index, "blend"),
-                                     f"{segment.blend} frames is longer than the segment ({length} frames)"))
-        if segment.transition and index == 0:
-            issues.append(
-                SceneIssue(("segments", 0, "transition"), "the first segment has no segment before it to crossfade from")
-            )
-        elif segment.transition > length:
-            issues.append(
-                SceneIssue(
-                    ("segments", index, "transition"),
-                    f"{segment.transition} frames is longer than the segment ({length} frames)",
-                )
-            )
-        for field in ("dream", "motion"):
-            for track_path, track in _tracks(getattr(segment, field), ("segments", index, field)):
-                for frame in track.frames if not track.is_constant else []:
-                    if not first <= frame <= end:
-                        issues.append(
-                            SceneIssue(
-                                track_path + (frame,),
-                                f"keyframe {frame} is outside this segment's frames {first}-{end} "
-                                "(keyframes are absolute frame numbers)",
-                            )
-                        )
+        issues += _bounds_issues(segment, index, expected, last)
+        expected = segment.frames[1] + 1 if segment.frames[0] <= segment.frames[1] else expected
+        issues += _segment_issues(segment, index)
     if expected <= last and not issues:
         issues.append(
             SceneIssue(
@@ -93,6 +51,56 @@ def _check_segments(scene: Scene) -> list[SceneIssue]:
                     issues.append(
                         SceneIssue(track_path + (frame,), f"keyframe {frame} is past the last frame {last}")
                     )
+    return issues
+
+
+def _bounds_issues(segment: Segment, index: int, expected: int, last: int) -> list[SceneIssue]:
+    """Where the segment lies against the one before and the video's end: no gaps, no overlaps."""
+    where = ("segments", index, "at" if segment.at is not None else "frames")
+    first, end = segment.frames
+    if segment.at is not None and segment.at != first:
+        return [SceneIssue(where, f"at lands on frame {segment.at}, but frames starts at {first}: give one of them, "
+                                  "or make them agree")]
+    if first > end:
+        return [SceneIssue(where, f"starts at {first} but ends at {end}: write [{end}, {first}]?")]
+    issues = []
+    if first > expected:
+        issues.append(SceneIssue(where, f"starts at {first}, leaving frames {expected}-{first - 1} without a segment (gap)"))
+    elif first < expected:
+        issues.append(SceneIssue(where, f"starts at {first}, overlapping frames {first}-{expected - 1} of the "
+                                        "segment before"))
+    if end > last:
+        issues.append(SceneIssue(where, f"ends at {end}, past the last frame {last} (the video has {last + 1} frames)"))
+    return issues
+
+
+def _segment_issues(segment: Segment, index: int) -> list[SceneIssue]:
+    """The segment's own keys against its length: cuts, blends, crossfades, keyframes."""
+    issues = []
+    first, end = segment.frames
+    length = end - first + 1
+    if segment.start is not None and index == 0:
+        issues.append(SceneIssue(("segments", 0, "start"), "the first segment begins with the scene's start: "
+                                                            "set the top-level start instead"))
+    if segment.blend and segment.start is None:
+        issues.append(SceneIssue(("segments", index, "blend"), "blend needs a start image to blend into"))
+    elif segment.blend > length:
+        issues.append(SceneIssue(("segments", index, "blend"),
+                                 f"{segment.blend} frames is longer than the segment ({length} frames)"))
+    if segment.transition and index == 0:
+        issues.append(
+            SceneIssue(("segments", 0, "transition"), "the first segment has no segment before it to crossfade from")
+        )
+    elif segment.transition > length:
+        issues.append(SceneIssue(("segments", index, "transition"),
+                                 f"{segment.transition} frames is longer than the segment ({length} frames)"))
+    for field in ("dream", "motion"):
+        for track_path, track in _tracks(getattr(segment, field), ("segments", index, field)):
+            for frame in track.frames if not track.is_constant else []:
+                if not first <= frame <= end:
+                    issues.append(SceneIssue(track_path + (frame,), f"keyframe {frame} is outside this segment's "
+                                                                    f"frames {first}-{end} (keyframes are absolute "
+                                                                    "frame numbers)"))
     return issues
 
 

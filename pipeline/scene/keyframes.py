@@ -6,7 +6,7 @@ the first key the first value holds, after the last key the last one does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Union
 
 Value = Union[float, tuple[float, ...]]
@@ -22,6 +22,7 @@ EASES = {
 class Track:
     points: tuple[tuple[int, Value], ...]  # sorted by frame, at least one
     ease: str = "linear"
+    landed: tuple[tuple[str, int], ...] = field(default=(), compare=False)  # keys written as times: (key, frame)
 
     @classmethod
     def constant(cls, value: Value) -> "Track":
@@ -48,7 +49,7 @@ class Track:
 
     def map(self, fn: Callable[[Value], Value]) -> "Track":
         """The same keys with every value passed through `fn`."""
-        return Track(tuple((f, fn(v)) for f, v in self.points), self.ease)
+        return Track(tuple((f, fn(v)) for f, v in self.points), self.ease, self.landed)
 
     def plain(self):
         """As a person writes it in YAML: the constant, or {frame: value, ..., ease}."""

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from .checks import check_scene
 from .errors import SceneError, SceneIssue, did_you_mean
 from .schema import Scene, public_keys
+from .timing import Timing
 
 
 def _key(node: yaml.Node) -> Any:
@@ -162,7 +163,7 @@ def load_scene(file: str | Path) -> Scene:
 def _validated(data: Any, file: Path, lines: dict) -> Scene:
     """The Scene `data` describes, read as if from `file`; SceneError lists every problem."""
     try:
-        scene = Scene.model_validate(data)
+        scene = Scene.model_validate(data, context={"timing": Timing.of(data)})
     except ValidationError as error:
         issues = [_pydantic_issue(e) for e in error.errors()]
         raise SceneError(file, [(_line_of(lines, i.path), _dotted(i.path), i.message) for i in issues]) from None

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Callable, ClassVar, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from ..models.zoo import ZOO
+from .timing import MOMENT_SCHEMA, timing_from
 from .values import MAX_WEIGHT, ChannelWeights, ClassWeights, Duration, LayerWeights, keyframed
 
 
@@ -147,7 +148,12 @@ class GuideConfig(_Strict):
     weight: float = Field(1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT, description="the guide's share of the objective")
 
 
-_FRAME = Annotated[int, Field(ge=0, le=MAX_FRAMES)]
+def _moment(raw: Any, info) -> int:
+    return timing_from(info).frame(raw)
+
+
+Moment = Annotated[int, BeforeValidator(_moment), WithJsonSchema(MOMENT_SCHEMA), Field(ge=0, le=MAX_FRAMES)]
+"""A frame number, a time ('5s', '1m30s') or a beat ('16b'), landed on its frame."""
 
 
 class Segment(_Strict):
@@ -155,7 +161,10 @@ class Segment(_Strict):
 
     model_config = ConfigDict(**STRICT, populate_by_name=True)
 
-    frames: tuple[_FRAME, _FRAME] = Field(description="first and last frame, inclusive")
+    frames: Optional[tuple[Moment, Moment]] = Field(
+        None, description="first and last frame, inclusive; frames, times ('5s') or beats ('16b')")
+    at: Optional[Moment] = Field(None, description="where the segment starts (instead of frames): it runs until "
+                                                   "the next segment's start, the last one to the end")
     layers: Optional[LayerWeights] = Field(
         None, description="raise whole layers: a name or alias, a list, or {name: weight}")
     channels: Optional[ChannelWeights] = Field(
@@ -185,6 +194,9 @@ class Scene(_Strict):
     fps: float = Field(30, gt=0, le=240, description="frames per second; may be fractional (29.97)")
     frames: Optional[int] = Field(None, ge=1, le=MAX_FRAMES, description="length in frames (or duration)")
     duration: Optional[Duration] = Field(None, description="length in seconds: 12.5, '10s', '1m30s' (or frames)")
+    bpm: Optional[float] = Field(None, gt=0, le=1000, description="the music's tempo: times may be written "
+                                                                  "in beats ('16b')")
+    beat_offset: float = Field(0.0, ge=0, le=1e6, description="seconds from the start to beat 0")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="same seed, same video (on the CPU, bit for bit)")
     start: Annotated[str, Input("picture", f"start takes {PICTURE}")] = Field(
         "noise", description="the first picture: an image (cover-fit to size), a color '#ffffff', or noise")
@@ -207,6 +219,21 @@ class Scene(_Strict):
     rendered: SkipJsonSchema[Optional[dict]] = Field(None, exclude=True)  # a sidecar's record; ignored
 
     _file: Path = PrivateAttr(default=Path("scene.yaml"))
+
+    @model_validator(mode="after")
+    def _segments_from_starts(self) -> "Scene":
+        """Give each `at:` segment its frames: up to the next segment's start, the last to the end.
+        Disagreements and gaps are reported by the checks, with their lines."""
+        if (self.frames is None) == (self.duration is None) or self.frame_count > MAX_FRAMES:
+            return self
+        starts = [s.at if s.at is not None else (s.frames[0] if s.frames else None) for s in self.segments]
+        segments = list(self.segments)
+        for index, segment in enumerate(segments):
+            if segment.frames is None and segment.at is not None:
+                following = next((start for start in starts[index + 1:] if start is not None), self.frame_count)
+                segments[index] = segment.model_copy(update={"frames": (segment.at, max(segment.at, following - 1))})
+        object.__setattr__(self, "segments", segments)  # frozen to users; completed once here
+        return self
 
     from_data: ClassVar[Callable[..., "Scene"]]
     """Scene.from_data(data, base_dir=".", name="scene"): a scene from a dict, validated as fully as

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from .keyframes import EASES, Track
+from .timing import MOMENT_PATTERN, timing_from
 
 
 def _number(raw: Any, what: str) -> float:
@@ -49,23 +50,6 @@ def _check_bounds(value: float, ge=None, gt=None, le=None) -> None:
         raise ValueError(f"must be at most {le:g}, got {value:g}")
 
 
-def _keyframe_frame(key: Any) -> int:
-    if isinstance(key, bool):
-        raise ValueError(f"keyframe keys are frame numbers, got {key!r}")
-    if isinstance(key, int):
-        frame = key
-    elif isinstance(key, str) and key.strip().isdigit():
-        frame = int(key)
-    else:
-        raise ValueError(
-            f"keyframe keys are frame numbers (or 'ease'), got {key!r}; "
-            "write keyframes as {0: 1.0, 150: 1.05}"
-        )
-    if frame < 0:
-        raise ValueError(f"keyframe frame {frame} is negative")
-    return frame
-
-
 def _number_schema(ge=None, gt=None, le=None) -> dict:
     bounds = {"minimum": ge, "exclusiveMinimum": gt, "maximum": le}
     return {"type": "number", **{k: v for k, v in bounds.items() if v is not None}}
@@ -75,7 +59,7 @@ def keyframes_schema(value: dict) -> dict:
     """The JSON Schema of keyframes {frame: value, ..., ease: ...} over `value`'s schema."""
     return {
         "type": "object", "title": "keyframes", "minProperties": 1, "additionalProperties": False,
-        "patternProperties": {r"^[0-9]+$": value},
+        "patternProperties": {MOMENT_PATTERN: value},
         "properties": {"ease": {"enum": list(EASES)}},
     }
 
@@ -92,27 +76,36 @@ def keyframed(*, ge=None, gt=None, le=None, vector: int = 0):
             _check_bounds(component, ge=ge, gt=gt, le=le)
         return value
 
-    def parse(raw):
+    def parse(raw, info):
         if isinstance(raw, Track):
             return raw
         if not isinstance(raw, dict):
             return Track.constant(parse_value(raw))
+        timing = timing_from(info)
         ease = "linear"
-        points = {}
+        points, landed = {}, []
         for key, value in raw.items():
             if key == "ease":
                 if value not in EASES:
                     raise ValueError(f"ease must be one of {', '.join(EASES)}, got {value!r}")
                 ease = value
                 continue
-            frame = _keyframe_frame(key)
+            try:
+                frame = timing.frame(key)
+            except ValueError as error:
+                raise ValueError(f"keyframe key: {error}; write keyframes as {{0: 1.0, 150: 1.05}} or "
+                                 "{0s: 1.0, 5s: 1.05}") from None
+            if frame in points:
+                raise ValueError(f"keyframe {key!r} lands on frame {frame}, as another key does")
             try:
                 points[frame] = parse_value(value)
             except ValueError as error:
-                raise ValueError(f"keyframe {frame}: {error}") from None
+                raise ValueError(f"keyframe {key}: {error}") from None
+            if not (isinstance(key, int) or str(key).strip().isdigit()):
+                landed.append((str(key), frame))
         if not points:
             raise ValueError("keyframes need at least one {frame: value} entry")
-        return Track(tuple(sorted(points.items())), ease)
+        return Track(tuple(sorted(points.items())), ease, tuple(landed))
 
     schema = {"anyOf": [value_schema, keyframes_schema(value_schema)]}
     return Annotated[Track, BeforeValidator(parse), PlainSerializer(Track.plain), WithJsonSchema(schema)]
