@@ -12,6 +12,7 @@ only when a render starts.
 
 from __future__ import annotations
 
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -38,15 +39,17 @@ def render(scene: Scene, out: str | Path | None = None, *, device: str = "auto",
     `out`), RenderInterrupted (Ctrl-C or SIGTERM: the partial video and the checkpoint
     are kept for resume=True), ModelUnavailable, and the errors of a failed write.
     """
+    _check_arguments(out, device, progress, frames, checkpoint_every, max_vram)
     output = Path(out) if out is not None else scene.output_path
-    problems = [(0, field, message) for field, message in output_issues(scene, output)] if out is not None else []
-    clash = clash_with_inputs(scene, output)
+    problems = [(0, field, message) for field, message in output_issues(scene, output)]
+    clash = None if problems else clash_with_inputs(scene, output)  # a name that cannot work has no clash
     if clash:
         problems.append((0, "output", clash))
     if problems:
         raise SceneError(scene.file, problems)
     if frames is not None and (frames.step != 1 or not 0 <= frames.start < frames.stop <= scene.frame_count):
-        raise ValueError(f"frames {frames} is not a range within the scene's 0-{scene.frame_count - 1}")
+        raise ValueError(f"frames {frames} is not a range of consecutive frames within the scene's "
+                         f"0-{scene.frame_count - 1}")
 
     from .plan import make_plan
     from .session.devices import pick_device
@@ -57,3 +60,19 @@ def render(scene: Scene, out: str | Path | None = None, *, device: str = "auto",
     return render_session(scene, plan, output, chosen, progress=progress, frames=frames, resume=resume,
                           overwrite=overwrite, checkpoint_every=checkpoint_every, precision=precision,
                           max_vram=max_vram)
+
+
+def _check_arguments(out, device, progress, frames, checkpoint_every, max_vram) -> None:
+    """TypeError or ValueError for arguments no render can use, before anything starts."""
+    if out is not None and not isinstance(out, (str, PathLike)):
+        raise TypeError(f"out takes a path (str or Path), got {out!r}")
+    if not isinstance(device, str):
+        raise TypeError(f"device takes 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    if not (isinstance(progress, bool) or callable(progress)):
+        raise TypeError(f"progress takes True, False or a callable(done, total), got {progress!r}")
+    if frames is not None and not isinstance(frames, range):
+        raise TypeError(f"frames takes a range, like range(0, 30), got {frames!r}")
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every takes a whole number of frames, 1 or more, got {checkpoint_every!r}")
+    if max_vram is not None and not (isinstance(max_vram, (int, float)) and 0 < max_vram < float("inf")):
+        raise ValueError(f"max_vram takes GiB as a positive number, got {max_vram!r}")

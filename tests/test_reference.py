@@ -4,6 +4,7 @@
 import json
 import re
 import shutil
+import wave
 
 import jsonschema
 import pytest
@@ -110,7 +111,8 @@ def test_the_sidecar_writes_every_input_relative_to_itself(tmp_path):
     out.mkdir(parents=True)
     for name in ("start.png", "cut.png", "guide.png"):
         shutil.copy(LOGO, scenes / "images" / name)
-    (scenes / "track.wav").write_bytes(b"RIFF")
+    with wave.open(str(scenes / "track.wav"), "wb") as track:  # a real (silent) sound track
+        track.setnchannels(1), track.setsampwidth(2), track.setframerate(8000), track.writeframes(bytes(1600))
     scene = Scene.from_data({
         "size": [96, 96], "frames": 4, "start": "images/start.png", "audio": "track.wav",
         "segments": [{"frames": [0, 1], "layers": "edges"},

@@ -53,10 +53,11 @@ def render_scene(path: Path, args) -> Outcome:
 def checked_options(scene, output: Path, args) -> range | None:
     """The frames to write, or None after saying what is wrong with --out or --frames."""
     shown = str(output) if str(output).isprintable() else repr(str(output))
-    problems = []  # the scene's own output was checked with the scene; --out is checked here
-    if args.out is not None:
-        problems += [f"--out {shown}: {field}: {message}" for field, message in output_issues(scene, output)]
-    clash = clash_with_inputs(scene, output)
+    problems = []
+    if args.out is not None or scene.output is None:  # an output the scene names was checked with it
+        where = f"--out {shown}" if args.out is not None else f"{scene.file}: output {shown}"
+        problems += [f"{where}: {field}: {message}" for field, message in output_issues(scene, output)]
+    clash = None if problems else clash_with_inputs(scene, output)  # a name that cannot work has no clash
     if clash:
         problems.append(f"{scene.file}: output {output}: {clash}")
     try:

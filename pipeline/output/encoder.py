@@ -15,7 +15,7 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 
-from ..scene.formats import format_of
+from ..scene.formats import format_of, partial_path
 
 
 class EncodeError(RuntimeError):
@@ -32,11 +32,6 @@ def ffmpeg_path(path: Path) -> str:
     """A path as ffmpeg should take it: absolute, so no name (a leading '-', 'concat:...',
     'http:...') can pass for an option or a protocol."""
     return str(Path(path).resolve())
-
-
-def partial_path(path: Path) -> Path:
-    """The temporary name a render writes to until it is complete."""
-    return path.with_name(path.stem + ".part" + path.suffix)
 
 
 def codec_params(path: Path, codec: str, crf: int, preset: str, first_frame: int = 0) -> tuple[str, str, list[str]]:

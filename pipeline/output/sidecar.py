@@ -17,11 +17,8 @@ from typing import Any
 
 import yaml
 
+from ..scene.formats import sidecar_path
 from ..scene.schema import DREAM_DEFAULTS, MOTION_DEFAULTS, Scene
-
-
-def sidecar_path(output: Path) -> Path:
-    return output.with_name(output.name + ".yaml")
 
 
 def _relative(path: Path, folder: Path) -> str:

@@ -4,6 +4,7 @@ files exist and can be read, the output can be written."""
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -12,7 +13,7 @@ from pydantic import BaseModel
 
 from ..models.zoo import ZOO
 from .errors import SceneIssue, did_you_mean
-from .formats import allowed, format_of
+from .formats import allowed, format_of, own_paths
 from .keyframes import Track
 from .schema import MAX_FRAMES, Scene, Segment
 
@@ -190,16 +191,36 @@ def _image_issue(image: Path, hint: str) -> Optional[str]:
     return None
 
 
+def _audio_issue(audio: Path) -> Optional[str]:
+    """Why `audio` has no sound ffmpeg can read, or None: asked of ffmpeg itself (a fraction of a
+    second), so a bad track is found before the frames are dreamed, not when they are joined."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    try:
+        probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(audio.resolve())],
+                               capture_output=True, text=True, errors="replace", timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"cannot read audio '{audio}' ({error})"
+    if re.search(r"Stream #\S+: Audio:", probe.stderr) is None:
+        return f"'{audio}' has no sound track ffmpeg can read; audio takes a sound file (mp3, m4a, wav, ...)"
+    return None
+
+
 def _check_files(scene: Scene) -> list[SceneIssue]:
     issues = []
     for path, marker, file in scene.inputs():
         if marker.kind == "picture":
             problem = _image_issue(file, marker.takes)
+        elif not file.is_file():
+            problem = f"'{file}' not found; {marker.takes}"
         else:
-            problem = None if file.is_file() else f"'{file}' not found; {marker.takes}"
+            problem = _audio_issue(file) if marker.kind == "audio" else None
         if problem:
             issues.append(SceneIssue(path, problem))
-    issues += [SceneIssue((field,), message) for field, message in output_issues(scene, scene.output_path)]
+    if scene.output is not None:  # the default output is checked where it is known to be the one used
+        issues += [SceneIssue((field,), message) for field, message in output_issues(scene, scene.output_path)]
     return issues
 
 
@@ -230,18 +251,19 @@ def output_issues(scene: Scene, output: Path) -> list[tuple[str, str]]:
 
 
 def clash_with_inputs(scene: Scene, output: Path) -> Optional[str]:
-    """Why rendering to `output` would replace or delete a file the render reads: the output
-    (or its sidecar) is an input or the scene itself, or the output is a folder holding one.
-    Checked for the output actually used, so a sidecar stays a loadable scene."""
-    target = output.resolve()
-    sidecar = target.with_name(target.name + ".yaml")
+    """Why rendering to `output` would replace or delete a file the render reads: a file the
+    render writes (the output, its sidecar, its partial video, its work folder, its lock) is an
+    input or the scene itself, or the output or work folder holds one. Checked for the output
+    actually used, so a sidecar stays a loadable scene."""
+    own = {what: path.resolve() for what, path in own_paths(output).items()}
     for source in [scene.file] * scene.file.exists() + scene.input_files():  # from_data: no file
         source = source.resolve()
-        if source in (target, sidecar):
-            what = "the output" if source == target else f"the output's sidecar {sidecar.name}"
-            return f"{what} would replace {source}, which this render reads: choose another output name"
-        if target in source.parents:
-            return f"the output folder {output} holds {source.name}, which this render reads: choose another output"
+        for what, path in own.items():
+            if source == path:
+                return f"{what} {path.name} would replace {source}, which this render reads: choose another output name"
+        for folder in (own["the output"], own["the work folder"]):
+            if folder in source.parents:
+                return f"the folder {folder} holds {source.name}, which this render reads: choose another output"
     return None
 
 

@@ -5,6 +5,7 @@ validation, then the meaning checks; every problem reported as
 
 from __future__ import annotations
 
+import os
 import typing
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,11 @@ def _validated(data: Any, file: Path, lines: dict) -> Scene:
 def scene_from_data(data: dict, base_dir: str | Path = ".", name: str = "scene") -> Scene:
     """A scene from a dict, as from a file named NAME.yaml in `base_dir`: relative paths resolve
     there, the default output is base_dir/renders/NAME.mp4, and it is checked as fully as a file."""
+    if not isinstance(base_dir, (str, os.PathLike)):
+        raise TypeError(f"base_dir takes a folder path (str or Path), got {base_dir!r}")
+    if not isinstance(name, str) or not name or name in (".", "..") or any(c in name for c in "/\\\0\n\r"):
+        raise ValueError(f"name takes a plain file name without folders (the output is renders/NAME.mp4), "
+                         f"got {name!r}")
     file = Path(base_dir) / f"{name}.yaml"
     if not isinstance(data, dict):
         raise SceneError(file, [(0, "", f"a scene is a mapping of keys to values, got {type(data).__name__}")])

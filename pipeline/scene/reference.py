@@ -96,6 +96,8 @@ def _rows(schema: dict, root: dict, prefix: str, shown: dict) -> list[str]:
     rows = []
     required = set(schema.get("required", []))
     for key, field in schema.get("properties", {}).items():
+        if field.get("readOnly"):
+            continue  # written by dreamzoom, not by people
         name = f"{prefix}{key}"
         section, suffix = _section(_resolve(field, root), root)
         description = field.get("description", "")

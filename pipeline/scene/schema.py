@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, ClassVar, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from ..models.zoo import ZOO
 from .timing import MOMENT_SCHEMA, timing_from
-from .values import MAX_WEIGHT, ChannelWeights, ClassWeights, Duration, LayerWeights, keyframed
+from .values import MAX_WEIGHT, ChannelWeights, ClassWeights, Duration, Flag, Int, LayerWeights, Number, keyframed
 
 
 MAX_FRAMES = 1_000_000  # over 9 hours at 30 fps; bounds every frame count before anything is allocated
@@ -33,7 +32,7 @@ class Input:
     and written relative to the sidecar.
 
     kind: "picture" (an image, or a '#rrggbb' colour or 'noise', which name no file),
-    "weights" (a .pth file, unless pretrained or random) or "file".
+    "weights" (a .pth file, unless pretrained or random) or "audio" (a file with a sound track).
     """
 
     kind: str
@@ -89,7 +88,7 @@ PRESETS = (
 class EncodeConfig(_Strict):
     """How the video is compressed."""
 
-    crf: int = Field(18, ge=0, le=51, description="H.264/H.265 quality, 0 (lossless) .. 51; 18 looks clean. "
+    crf: Int = Field(18, ge=0, le=51, description="H.264/H.265 quality, 0 (lossless) .. 51; 18 looks clean. "
                                                   "WebP quality is 100 - 2 * crf")
     preset: Literal[PRESETS] = Field("medium", description="x264/x265 speed against size")
     codec: Optional[Literal["h264", "h265", "prores"]] = Field(
@@ -99,10 +98,10 @@ class EncodeConfig(_Strict):
 class AudioConfig(_Strict):
     """A sound track, encoded as AAC and cut or padded to the video."""
 
-    file: Annotated[str, Input("file", "audio takes a sound file (relative to the scene file)")] = Field(
+    file: Annotated[str, Input("audio", "audio takes a sound file (relative to the scene file)")] = Field(
         description="the sound file: mp3, m4a, wav, ...")
-    fade_in: float = Field(0.0, ge=0, le=3600, description="seconds")
-    fade_out: float = Field(0.0, ge=0, le=3600, description="seconds")
+    fade_in: Number = Field(0.0, ge=0, le=3600, description="seconds")
+    fade_out: Number = Field(0.0, ge=0, le=3600, description="seconds")
 
 
 def _parse_audio(raw: Any) -> Any:
@@ -115,10 +114,8 @@ _Audio = Annotated[AudioConfig, BeforeValidator(_parse_audio, json_schema_input_
 class FadeConfig(_Strict):
     """Fade the picture from and to black."""
 
-    model_config = ConfigDict(**STRICT, populate_by_name=True)
-
-    fade_in: float = Field(0.0, ge=0, le=3600, alias="in", description="seconds from black at the start")
-    fade_out: float = Field(0.0, ge=0, le=3600, alias="out", description="seconds to black at the end")
+    fade_in: Number = Field(0.0, ge=0, le=3600, alias="in", description="seconds from black at the start")
+    fade_out: Number = Field(0.0, ge=0, le=3600, alias="out", description="seconds to black at the end")
 
 
 class ColorConfig(_Strict):
@@ -135,7 +132,7 @@ class SharpenConfig(_Strict):
     """A per-frame unsharp mask against the softening of repeated resampling."""
 
     amount: keyframed(ge=0.0, le=3.0) = Field(0.0, validate_default=True, description="0 (off) .. 3")
-    radius: float = Field(1.0, gt=0.0, le=10.0, description="pixels")
+    radius: Number = Field(1.0, gt=0.0, le=10.0, description="pixels")
 
 
 class GuideConfig(_Strict):
@@ -145,7 +142,7 @@ class GuideConfig(_Strict):
         description="the guide image (relative to the scene file)")
     layers: Optional[LayerWeights] = Field(None, description="whose features to match; default: the segment's "
                                                              "layers, else parts")
-    weight: float = Field(1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT, description="the guide's share of the objective")
+    weight: Number = Field(1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT, description="the guide's share of the objective")
 
 
 def _moment(raw: Any, info) -> int:
@@ -159,7 +156,8 @@ Moment = Annotated[int, BeforeValidator(_moment), WithJsonSchema(MOMENT_SCHEMA),
 class Segment(_Strict):
     """A frame range and what is dreamed in it; its dream and motion keys override the scene's."""
 
-    model_config = ConfigDict(**STRICT, populate_by_name=True)
+    model_config = ConfigDict(**STRICT, json_schema_extra={"anyOf": [{"required": ["frames"]},
+                                                                     {"required": ["at"]}]})
 
     frames: Optional[tuple[Moment, Moment]] = Field(
         None, description="first and last frame, inclusive; frames, times ('5s') or beats ('16b')")
@@ -174,8 +172,8 @@ class Segment(_Strict):
     guide: Optional[GuideConfig] = Field(None, description="move features toward an image's")
     start: Annotated[Optional[str], Input("picture", f"a segment's start takes {PICTURE}")] = Field(
         None, description="cut to a new image (or color, or noise) at this segment's first frame")
-    blend: int = Field(0, ge=0, le=MAX_FRAMES, description="frames to blend into start; 0 is a hard cut")
-    transition: int = Field(0, ge=0, le=MAX_FRAMES,
+    blend: Int = Field(0, ge=0, le=MAX_FRAMES, description="frames to blend into start; 0 is a hard cut")
+    transition: Int = Field(0, ge=0, le=MAX_FRAMES,
                             description="frames to crossfade objective and motion from the segment before")
     dream: DreamConfig = Field(default_factory=DreamConfig, description="this segment's overrides")
     motion: MotionConfig = Field(default_factory=MotionConfig, description="this segment's overrides")
@@ -184,23 +182,26 @@ class Segment(_Strict):
 class Scene(_Strict):
     """A dreamzoom scene: what to render, frame by frame."""
 
+    model_config = ConfigDict(**STRICT, json_schema_extra={"oneOf": [{"required": ["frames"]},
+                                                                     {"required": ["duration"]}]})
+
     # Every key is defined here once; the defaults, the README's key reference, the JSON Schema,
     # --dry-run and the sidecar derive from these fields.
 
     output: Optional[str] = Field(None, description="the video: .mp4, .mov (ProRes), .mkv, .gif, .webp, or a "
                                                     "folder for PNGs; default renders/<scene>.mp4")
-    size: tuple[Annotated[int, Field(ge=16, le=16384)], Annotated[int, Field(ge=16, le=16384)]] = Field(
+    size: tuple[Annotated[Int, Field(ge=16, le=16384)], Annotated[Int, Field(ge=16, le=16384)]] = Field(
         description="width, height in pixels")
-    fps: float = Field(30, gt=0, le=240, description="frames per second; may be fractional (29.97)")
-    frames: Optional[int] = Field(None, ge=1, le=MAX_FRAMES, description="length in frames (or duration)")
+    fps: Number = Field(30, gt=0, le=240, description="frames per second; may be fractional (29.97)")
+    frames: Optional[Int] = Field(None, ge=1, le=MAX_FRAMES, description="length in frames (or duration)")
     duration: Optional[Duration] = Field(None, description="length in seconds: 12.5, '10s', '1m30s' (or frames)")
-    bpm: Optional[float] = Field(None, gt=0, le=1000, description="the music's tempo: times may be written "
+    bpm: Optional[Number] = Field(None, gt=0, le=1000, description="the music's tempo: times may be written "
                                                                   "in beats ('16b')")
-    beat_offset: float = Field(0.0, ge=0, le=1e6, description="seconds from the start to beat 0")
-    seed: int = Field(0, ge=0, le=2**63 - 1, description="same seed, same video (on the CPU, bit for bit)")
+    beat_offset: Number = Field(0.0, ge=0, le=1e6, description="seconds from the start to beat 0")
+    seed: Int = Field(0, ge=0, le=2**63 - 1, description="same seed, same video (on the CPU, bit for bit)")
     start: Annotated[str, Input("picture", f"start takes {PICTURE}")] = Field(
         "noise", description="the first picture: an image (cover-fit to size), a color '#ffffff', or noise")
-    dream_start: bool = Field(False, description="true: frame 0 is dreamed too, not the plain start picture")
+    dream_start: Flag = Field(False, description="true: frame 0 is dreamed too, not the plain start picture")
     model: str = Field("inception_v3", description="the network that dreams (see Models)",
                        json_schema_extra={"enum": list(ZOO)})
     weights: Annotated[str, Input("weights", "weights takes pretrained, random, or a .pth state_dict file "
@@ -216,7 +217,8 @@ class Scene(_Strict):
     encode: EncodeConfig = Field(default_factory=EncodeConfig, description="compression")
     audio: Optional[_Audio] = Field(None, description="a sound file, or {file, fade_in, fade_out}")
     fade: FadeConfig = Field(default_factory=FadeConfig, description="the picture from and to black, {in: s, out: s}")
-    rendered: SkipJsonSchema[Optional[dict]] = Field(None, exclude=True)  # a sidecar's record; ignored
+    rendered: Optional[dict] = Field(None, exclude=True, json_schema_extra={"readOnly": True},
+                                     description="a sidecar's record of how its video was made; ignored here")
 
     _file: Path = PrivateAttr(default=Path("scene.yaml"))
 

@@ -9,9 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-TIME = re.compile(r"^\s*(?:(?P<minutes>\d+(?:\.\d+)?)\s*m)?\s*(?:(?P<seconds>\d+(?:\.\d+)?)\s*s)?\s*$")
-BEAT = re.compile(r"^\s*(?P<beats>\d+(?:\.\d+)?)\s*b\s*$")
-MOMENT_PATTERN = r"^\s*([0-9]+|([0-9]+(\.[0-9]+)?\s*m)?\s*([0-9]+(\.[0-9]+)?\s*s)?|[0-9]+(\.[0-9]+)?\s*b)\s*$"
+_AMOUNT = r"[0-9]+(?:\.[0-9]+)?"
+FRAME = r"^[0-9]+$"
+TIME = rf"^(?=[0-9])(?:({_AMOUNT})m)?(?:({_AMOUNT})s)?$"  # 5s, 2.5s, 1m30s, 2m
+BEAT = rf"^({_AMOUNT})b$"
+MOMENT_PATTERN = "|".join((FRAME, TIME, BEAT))  # the loader's own patterns, for the JSON Schema too
 MOMENT_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 0},
                            {"type": "string", "pattern": MOMENT_PATTERN, "examples": ["150", "5s", "1m30s", "16b"]}]}
 HINT = "a frame (150), a time ('5s', '2.5s', '1m30s') or a beat ('16b', with bpm set)"
@@ -43,18 +45,17 @@ class Timing:
         """The frame a moment lands on; ValueError naming the forms allowed."""
         if isinstance(raw, bool) or not isinstance(raw, (int, str)):
             raise ValueError(f"expected {HINT}, got {raw!r}")
-        if isinstance(raw, int) or raw.strip().isdigit():
+        if isinstance(raw, int) or re.match(FRAME, raw):
             frame = int(raw)
-        elif BEAT.match(raw):
+        elif re.match(BEAT, raw):
             if self.bpm is None:
                 raise ValueError(f"{raw!r} is in beats: set bpm (beats per minute) at the top of the scene")
-            seconds = self.beat_offset + float(BEAT.match(raw)["beats"]) * 60.0 / self.bpm
-            frame = self.frame_of_seconds(seconds)
+            frame = self.frame_of_seconds(self.beat_offset + float(re.match(BEAT, raw)[1]) * 60.0 / self.bpm)
+        elif re.match(TIME, raw):
+            minutes, seconds = re.match(TIME, raw).groups()
+            frame = self.frame_of_seconds(float(minutes or 0) * 60 + float(seconds or 0))
         else:
-            match = TIME.match(raw)
-            if not match or not (match["minutes"] or match["seconds"]):
-                raise ValueError(f"expected {HINT}, got {raw!r}")
-            frame = self.frame_of_seconds(float(match["minutes"] or 0) * 60 + float(match["seconds"] or 0))
+            raise ValueError(f"expected {HINT}, got {raw!r}")
         if frame < 0:
             raise ValueError(f"{raw!r} is before the first frame")
         return frame

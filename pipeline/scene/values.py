@@ -6,7 +6,7 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, PlainSerializer, Strict, WithJsonSchema
 
 from .keyframes import EASES, Track
 from .timing import MOMENT_PATTERN, timing_from
@@ -61,6 +61,7 @@ def keyframes_schema(value: dict) -> dict:
         "type": "object", "title": "keyframes", "minProperties": 1, "additionalProperties": False,
         "patternProperties": {MOMENT_PATTERN: value},
         "properties": {"ease": {"enum": list(EASES)}},
+        "if": {"required": ["ease"]}, "then": {"minProperties": 2},  # ease alone has no keys to ease between
     }
 
 
@@ -111,7 +112,7 @@ def keyframed(*, ge=None, gt=None, le=None, vector: int = 0):
     return Annotated[Track, BeforeValidator(parse), PlainSerializer(Track.plain), WithJsonSchema(schema)]
 
 
-_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s?)?\s*$")
+_DURATION = re.compile(r"^\s*(?=[0-9])(?:([0-9]+(?:\.[0-9]+)?)\s*m)?\s*(?:([0-9]+(?:\.[0-9]+)?)\s*s?)?\s*$")
 
 
 def _parse_duration(raw: Any) -> float:
@@ -179,6 +180,7 @@ def _parse_classes(raw: Any) -> dict[str, float]:
 
 _WEIGHT = _number_schema(-MAX_WEIGHT, None, MAX_WEIGHT)
 _NAMES = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+_CLASS = {"anyOf": [{"type": "string"}, {"type": "integer", "minimum": 0, "maximum": 999}]}
 
 Duration = Annotated[float, BeforeValidator(_parse_duration), WithJsonSchema({"anyOf": [
     {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS},
@@ -193,6 +195,11 @@ ChannelWeights = Annotated[dict[str, float], BeforeValidator(_parse_channels), W
     "additionalProperties": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1},
 })]
 ClassWeights = Annotated[dict[str, float], BeforeValidator(_parse_classes), WithJsonSchema({"anyOf": [
-    {"type": ["string", "integer"]}, {"type": "array", "items": {"type": ["string", "integer"]}, "minItems": 1},
+    _CLASS, {"type": "array", "items": _CLASS, "minItems": 1},
     {"type": "object", "additionalProperties": _WEIGHT, "minProperties": 1},
 ]})]
+
+# Numbers and switches as written: no "30" for 30, no true for 1, no 1 for true (YAML's `yes` is true).
+Int = Annotated[int, Strict()]
+Number = Annotated[float, Strict()]
+Flag = Annotated[bool, Strict()]

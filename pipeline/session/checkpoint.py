@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 import yaml
 
+from ..scene.formats import work_dir
+
 CHECKPOINT = "checkpoint.pt"
 MARKER = "dreamzoom-work"  # in every work folder a render made: only those are ever cleared
 
@@ -33,10 +35,6 @@ class CheckpointError(OSError):
 def first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-
-
-def work_dir(output: Path) -> Path:
-    return output.with_name(f".{output.name}.work")
 
 
 def is_ours(work: Path) -> bool:

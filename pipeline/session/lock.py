@@ -15,13 +15,11 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from ..scene.formats import lock_path
+
 
 class OutputBusy(Exception):
     """Another render holds this output; retrying later is the fix (exit 75, as in sysexits)."""
-
-
-def lock_path(output: Path) -> Path:
-    return output.with_name(f".{output.name}.lock")
 
 
 class OutputLock:

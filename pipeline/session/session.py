@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from ..dream.engine import DreamEngine, resolve_precision
 from ..models.network import DreamNet, load_model
-from ..output.encoder import EncodeError, partial_path
+from ..output.encoder import EncodeError
 from ..output.handoff import BackgroundWriter
 from ..output.pieces import Pieces
 from ..output.sidecar import sidecar_data, write_sidecar
@@ -33,6 +33,7 @@ from ..output.sinks import Audio, Sink, VideoSettings, sink_for
 from ..output.verify import Damaged
 from ..plan import Plan
 from ..scene import Scene, clash_with_inputs
+from ..scene.formats import partial_path, sidecar_path
 from .lock import OutputLock
 from .checkpoint import (CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear, differences, fingerprint, is_ours,
                          file_hash, make_work_dir, work_dir)
@@ -177,6 +178,11 @@ class RenderSession:
                     " choose another output folder")
         if self.output.exists() and not self.overwrite:
             return f"{self.output} exists: add --overwrite to replace it"
+        sidecar = sidecar_path(self.output)
+        if sidecar.is_dir():
+            return f"{sidecar} is a folder where the output's sidecar goes: move it away or choose another output"
+        if sidecar.exists() and not self.output.exists() and not self.overwrite:
+            return f"{sidecar} exists and is not this render's: add --overwrite to replace it"
         partial = partial_path(self.output)
         if partial.exists() and not resuming and not self.work.exists() and not self.overwrite:
             return f"{partial} exists and is not this render's: add --overwrite to replace it"
