@@ -1,5 +1,6 @@
 """The Python API: scenes from data, a render in one call, and caches that stay bounded."""
 
+import re
 import subprocess
 import sys
 
@@ -101,3 +102,60 @@ def test_caches_stay_bounded_when_the_weights_change_every_frame(make_scene, inc
     assert all(torch.equal(a, b) for a, b in zip(roomy, tight)), "evicting an entry must not change a frame"
     assert len({spec.index for spec in plan.frames if spec.terms}) == 24
     assert not np.allclose(roomy[3].numpy(), roomy[23].numpy())
+
+
+def test_a_render_never_replaces_an_input_under_any_of_its_names(make_scene, tmp_path):
+    """The partial video, the sidecar, the work folder and the lock are the render's names too."""
+    from PIL import Image
+
+    for name, out in (("x.part.gif", "x.gif"), ("x.gif.yaml", "x.gif"), (".x.gif.lock", "x.gif")):
+        Image.open(tmp_path / "logo.png").save(tmp_path / name, format="PNG")
+        before = (tmp_path / name).read_bytes()
+        scene = make_scene({**TINY, "start": name})
+        with pytest.raises(pipeline.SceneError, match=f"would replace .*{re.escape(name)}, which this render reads"):
+            pipeline.render(scene, out=tmp_path / out, device="cpu", overwrite=True)
+        assert (tmp_path / name).read_bytes() == before and not (tmp_path / out).exists()
+
+
+def test_a_sidecar_that_is_not_the_renders_is_kept(make_scene, tmp_path):
+    from pipeline.session.session import RenderRefused
+
+    scene = make_scene(TINY)
+    (tmp_path / "x.mp4.yaml").write_text("my notes\n")
+    with pytest.raises(RenderRefused, match="x.mp4.yaml exists and is not this render's: add --overwrite"):
+        pipeline.render(scene, out=tmp_path / "x.mp4", device="cpu")
+    assert (tmp_path / "x.mp4.yaml").read_text() == "my notes\n"
+    (tmp_path / "y.mp4.yaml").mkdir()
+    with pytest.raises(RenderRefused, match="is a folder where the output's sidecar goes"):
+        pipeline.render(scene, out=tmp_path / "y.mp4", device="cpu", overwrite=True)
+
+
+@pytest.mark.parametrize("name", ["../escape", "/abs/x", "a/b", "", ".", "..", "new\nline"])
+def test_a_scene_name_is_a_plain_file_name(name, tmp_path):
+    with pytest.raises(ValueError, match="plain file name"):
+        pipeline.Scene.from_data(TINY, base_dir=tmp_path, name=name)
+
+
+@pytest.mark.parametrize("arguments, error", [
+    ({"out": 5}, "out takes a path"), ({"device": None}, "device takes"), ({"progress": "yes"}, "progress takes"),
+    ({"frames": [0, 1]}, "frames takes a range"), ({"checkpoint_every": 0}, "checkpoint_every takes"),
+    ({"max_vram": -1}, "max_vram takes"), ({"frames": range(0, 3, 2)}, "consecutive frames"),
+])
+def test_unusable_arguments_are_refused_before_anything_starts(arguments, error, make_scene, tmp_path):
+    with pytest.raises((TypeError, ValueError), match=error):
+        pipeline.render(make_scene(TINY), **{"out": tmp_path / "x.mp4", "device": "cpu", **arguments})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["logo.png"]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"frames": True}, "frames: Input should be a valid integer"),
+    ({"fps": "30"}, "fps: Input should be a valid number"),
+    ({"seed": True}, "seed: Input should be a valid integer"),
+    ({"dream_start": "yes"}, "dream_start: Input should be a valid boolean"),
+    ({"encode": {"crf": True}}, "encode.crf: Input should be a valid integer"),
+    ({"fade": {"fade_in": 1}}, "unknown key 'fade_in'"),
+    ({"audio": "logo.png"}, "has no sound track"),
+])
+def test_values_are_taken_as_written(change, message, make_scene):
+    with pytest.raises(pipeline.SceneError, match=message):
+        make_scene({**TINY, **change})

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from ..scene import Scene
+from ..scene.keyframes import Track
 from ..scene.schema import DreamConfig, MotionConfig
 from ..dream.objectives import Objective
 from .frames import Plan, segment_terms
@@ -26,6 +29,8 @@ def describe(scene: Scene, plan: Plan) -> str:
     if scene.color.strength.points != ((0, 0.0),):
         out.append(f"color    match {scene.color.reference}, strength {scene.color.strength.describe()}")
     out += [f"note     {note}" for note in plan.notes]
+    out += [f"time     {path}: " + ", ".join(f"{key} -> frame {frame}" for key, frame in landed)
+            for path, landed in _landed_keys(scene)]
     weights = segment_terms(scene)
     for index, segment in enumerate(scene.segments):
         first, end = segment.frames
@@ -50,3 +55,17 @@ def _columns(settings, config) -> str:
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     return ", ".join(f"{name} {show(getattr(settings, name))}" for name in config.model_fields)
+
+
+def _landed_keys(scene: BaseModel, path: str = ""):
+    """(key path, [(written, frame)]) for every keyframed value with keys written as times or beats."""
+    for name, value in scene:
+        where = f"{path}{name}"
+        if isinstance(value, Track) and value.landed:
+            yield where, value.landed
+        elif isinstance(value, BaseModel):
+            yield from _landed_keys(value, where + ".")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from _landed_keys(item, f"{where}.{index}.")
