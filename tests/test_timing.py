@@ -87,3 +87,38 @@ def test_dry_run_shows_where_each_time_landed(write_scene, capsys):
     out = capsys.readouterr().out
     assert "time     motion.zoom: 5s -> frame 150, 16b -> frame 240" in out
     assert "segment 0: frames 0-119" in out and "segment 1: frames 120-299" in out
+
+
+def test_dry_run_json_is_the_plan_frame_by_frame(write_scene, capsys):
+    import json
+
+    from pipeline.scene import load_scene
+
+    text = ("size: [200, 120]\nduration: 2s\nbpm: 120\nmotion:\n  zoom: {0: 1.0, 1s: 1.1}\n  translate: [4, -2]\n"
+            "color: {strength: 0.2}\nsegments:\n  - at: 0\n    layers: edges\n  - at: 2b\n    layers: circles\n"
+            "    transition: 5\n")
+    path = write_scene(text)
+    for flags, preview in ((["--full"], False), (["--preview"], True)):
+        assert cli.main([str(path), "--dry-run", "--json", "--device", "cpu", *flags]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        plan = make_plan(load_scene(path), preview=preview)
+        assert len(lines) == 60
+        for line, spec in zip(lines, plan.frames):
+            record = json.loads(line)
+            assert record["frame"] == spec.index and record["time"] == pytest.approx(spec.index / 30, abs=1e-6)
+            assert record["segment"] == spec.segment and record["zoom"] == pytest.approx(spec.motion.zoom)
+            assert record["translate"] == pytest.approx(list(spec.motion.translate))
+            assert record["iterations"] == spec.dream.iterations and record["jitter"] == spec.dream.jitter
+            assert record["color_strength"] == pytest.approx(0.2)
+            assert record["layers"] == {term.label: w for term, w in spec.terms.items()}
+    assert json.loads(lines[31])["layers"] == pytest.approx({"conv_4": 4 / 6, "mixed_1": 2 / 6})  # mid-crossfade
+
+
+def test_dry_run_json_of_several_scenes_names_each_and_keeps_stdout_clean(write_scene, capsys):
+    import json
+
+    text = "size: [96, 96]\nframes: 3\nsegments:\n  - at: 0\n    layers: edges\n"
+    paths = [write_scene(text, "a.yaml"), write_scene(text, "b.yaml")]
+    assert cli.main([*map(str, paths), "--dry-run", "--json", "--device", "cpu"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["scene"], r["frame"]) for r in records] == [(str(p.resolve()), n) for p in paths for n in range(3)]

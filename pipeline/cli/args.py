@@ -32,6 +32,9 @@ OPTIONS = (
            group="quality"),
     Option("--full", dict(action="store_true", help="full size and settings even on the CPU"), group="quality"),
     Option("--dry-run", dict(action="store_true", help="print the resolved plan and exit")),
+    Option("--json", dict(action="store_true", help="with --dry-run: the plan as JSON Lines on stdout, one object "
+                                                    "per frame (frame, time, segment, motion, dream, colour, "
+                                                    "layers)")),
     Option("--storyboard", dict(action="store_true", help="render segment starts, midpoints and the last frame, "
                                                           "small and fast, into NAME.storyboard.png")),
     Option("--precision", dict(default="auto", choices=["auto", "fp32", "bf16"],
@@ -80,6 +83,8 @@ def parse_args(argv, prog: str = "render.py") -> argparse.Namespace:
         parser.error("--checkpoint-every must be at least 1")
     if args.max_vram is not None and args.max_vram <= 0:
         parser.error("--max-vram must be a positive number of GiB, e.g. 12")
+    if args.json and not args.dry_run:
+        parser.error("--json prints the plan: use it with --dry-run")
     return args
 
 

@@ -173,9 +173,9 @@ def run_batch(args) -> tuple[int, list[Outcome]]:
             print(error.render(), file=sys.stderr)
             outcomes[path] = Outcome(path, "invalid", EXIT_BAD_INPUT)
     print(f"{len(valid)} of {len(paths)} scenes are valid; rendering them.", file=sys.stderr)
-    if args.ray:
+    if args.ray and not args.dry_run:
         results = run_on_ray(valid, args)
-    elif args.jobs > 1:
+    elif args.jobs > 1 and not args.dry_run:  # a plan is printed at once: in order, here
         results = run_parallel(valid, args)
     else:
         from ..session.devices import pick_device
@@ -193,6 +193,7 @@ def run_batch(args) -> tuple[int, list[Outcome]]:
     outcomes.update({o.scene: o for o in results})
     stopped = next((o.code for o in results if o.status == "interrupted"), EXIT_INTERRUPTED)
     ordered = [outcomes.get(path, Outcome(path, "skipped", stopped)) for path in paths]
-    print()
-    print(summary(ordered))
+    table = sys.stderr if args.json else sys.stdout  # stdout holds only the JSON Lines
+    print(file=table)
+    print(summary(ordered), file=table)
     return exit_code(ordered), ordered

@@ -5,10 +5,12 @@ Nothing heavy is imported (torch included) until the scene and the options are k
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
-from ..plan import describe, make_plan
+from ..plan import describe, frame_records, make_plan
 from ..scene import SceneError, clash_with_inputs, load_scene, output_issues
 from .args import parse_frames
 from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome
@@ -40,7 +42,7 @@ def render_scene(path: Path, args) -> Outcome:
     preview = args.preview or (device.type == "cpu" and not args.full)
     plan = make_plan(scene, preview=preview, output=output)
     if args.dry_run:
-        print(describe(scene, plan))
+        print_plan(scene, plan, args)
         return Outcome(path, "planned", EXIT_OK, output=output)
     if args.storyboard:
         return Outcome(path, "storyboard", storyboard_command(scene, output, device, not args.quiet), output=output)
@@ -48,6 +50,20 @@ def render_scene(path: Path, args) -> Outcome:
     outcome = run_render(path, scene, plan, output, frames, device, args)
     outcome.warnings = warnings
     return outcome
+
+
+def print_plan(scene, plan, args) -> None:
+    """--dry-run: the plan as a table, or with --json as JSON Lines (naming the scene in a batch)."""
+    if not args.json:
+        print(describe(scene, plan))
+        return
+    named = {"scene": str(scene.file)} if len(args.scenes) > 1 else {}
+    try:
+        for record in frame_records(plan):
+            print(json.dumps({**named, **record}))
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader has what it wanted (`| head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def checked_options(scene, output: Path, args) -> range | None:

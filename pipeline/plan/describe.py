@@ -69,3 +69,19 @@ def _landed_keys(scene: BaseModel, path: str = ""):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     yield from _landed_keys(item, f"{where}.{index}.")
+
+
+def frame_records(plan: Plan):
+    """One flat dict per frame with the values the render uses, for `--dry-run --json`."""
+    for spec in plan.frames:
+        record = {"frame": spec.index, "time": round(spec.index / plan.fps, 6), "segment": spec.segment}
+        for settings, config in ((spec.motion, MotionConfig), (spec.dream, DreamConfig)):
+            record.update({name: _json_value(getattr(settings, name)) for name in config.model_fields})
+        amount, radius = spec.sharpen
+        record.update({"color_strength": spec.color_strength, "sharpen": amount, "sharpen_radius": radius,
+                       "layers": {term.label: weight for term, weight in spec.terms.items()}})
+        yield record
+
+
+def _json_value(value):
+    return list(value) if isinstance(value, tuple) else value
