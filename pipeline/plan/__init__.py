@@ -3,4 +3,5 @@
 from .describe import describe, describe_terms, frame_records
 from .frames import FrameSpec, MotionSettings, Picture, Plan, make_plan, segment_terms
 
-__all__ = ["FrameSpec", "MotionSettings", "Picture", "Plan", "describe", "describe_terms", "frame_records", "make_plan", "segment_terms"]
+__all__ = ["FrameSpec", "MotionSettings", "Picture", "Plan", "describe", "describe_terms", "frame_records",
+           "make_plan", "segment_terms"]
