@@ -45,7 +45,8 @@ def test_the_reference_has_every_public_key_and_no_internal_one():
 
 
 def test_the_shipped_schema_is_the_generated_one(capsys):
-    assert SCHEMA_FILE.read_text() == schema_text(), "run `python -m pipeline schema > pipeline/scene/scene.schema.json`"
+    assert SCHEMA_FILE.read_text() == schema_text(), \
+        "run `python -m pipeline schema > pipeline/scene/scene.schema.json`"
     assert cli.main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out) == json_schema()
 
@@ -88,7 +89,8 @@ def test_the_schema_accepts_every_way_of_writing_a_value():
 
 
 def test_messages_list_only_public_keys(tmp_path):
-    (tmp_path / "s.yaml").write_text("size: [64, 64]\nframes: 1\nsegments: [{frames: [0, 0], layers: edges}]\nrenderd: 1\n")
+    (tmp_path / "s.yaml").write_text("size: [64, 64]\nframes: 1\nsegments: [{frames: [0, 0], layers: edges}]\n"
+                                     "renderd: 1\n")
     with pytest.raises(SceneError) as caught:
         load_scene(tmp_path / "s.yaml")
     message = caught.value.render()

@@ -66,7 +66,8 @@ def _bounds_issues(segment: Segment, index: int, expected: int, last: int) -> li
         return [SceneIssue(where, f"starts at {first} but ends at {end}: write [{end}, {first}]?")]
     issues = []
     if first > expected:
-        issues.append(SceneIssue(where, f"starts at {first}, leaving frames {expected}-{first - 1} without a segment (gap)"))
+        issues.append(SceneIssue(where, f"starts at {first}, leaving frames {expected}-{first - 1} without a "
+                                        "segment (gap)"))
     elif first < expected:
         issues.append(SceneIssue(where, f"starts at {first}, overlapping frames {first}-{expected - 1} of the "
                                         "segment before"))
