@@ -204,7 +204,7 @@ class DreamEngine:
         generator: torch.Generator,
     ) -> torch.Tensor:
         """DeepDream `image` (1, 3, H, W) toward {objective: weight}; returns a new tensor."""
-        if settings.iterations <= 0 or settings.step <= 0:
+        if settings.iterations <= 0 or settings.step <= 0 or not terms:
             return image
         objective, order = self._objective(terms)
         height, width = image.shape[2:]

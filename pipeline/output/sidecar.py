@@ -95,7 +95,7 @@ def write_sidecar(scene: Scene, output: Path, details: dict) -> Path:
         "versions": versions(),
     }
     text = "# Written by dreamzoom: the scene exactly as rendered. Render it again with\n"
-    text += f"#   python render.py {path}\n"
+    text += f"#   python render.py {shlex.quote(str(path))}\n"
     text += yaml.safe_dump(sidecar_data(scene, output, details), sort_keys=False, allow_unicode=True)
     temp = path.with_name(path.name + ".part")
     temp.write_text(text)

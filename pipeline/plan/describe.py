@@ -8,11 +8,14 @@ from ..scene import Scene
 from ..scene.keyframes import Track
 from ..scene.schema import DreamConfig, MotionConfig
 from ..dream.objectives import Objective
-from .frames import Plan, segment_terms
+from .frames import Plan, TermWeight, segment_terms
 
 
-def describe_terms(terms: dict[Objective, float]) -> str:
-    return ", ".join(f"{term.label} {weight:.3g}" for term, weight in terms.items())
+def describe_terms(terms: dict[Objective, float | TermWeight]) -> str:
+    def shown(weight):
+        return weight.describe() if isinstance(weight, TermWeight) else f"{weight:.3g}"
+
+    return ", ".join(f"{term.label} {shown(weight)}" for term, weight in terms.items())
 
 
 def describe(scene: Scene, plan: Plan) -> str:
@@ -26,7 +29,7 @@ def describe(scene: Scene, plan: Plan) -> str:
         + ("  (dreamed)" if scene.dream_start else "")
         + f"    seed {scene.seed}    crf {scene.encode.crf}",
     ]
-    if scene.color.strength.points != ((0, 0.0),):
+    if scene.color.strength != Track.constant(0.0):
         out.append(f"color    match {scene.color.reference}, strength {scene.color.strength.describe()}")
     out += [f"note     {note}" for note in plan.notes]
     out += [f"time     {path}: " + ", ".join(f"{key} -> frame {frame}" for key, frame in landed)

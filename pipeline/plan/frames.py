@@ -16,6 +16,7 @@ from pathlib import Path
 from ..dream.objectives import ChannelL2, ClassLogit, Guide, LayerL2, Objective
 from ..dream.settings import DreamSettings
 from ..scene.formats import format_of
+from ..scene.expressions import Formula
 from ..scene.keyframes import mix
 from ..scene.schema import COLOR, DREAM_DEFAULTS, MOTION_DEFAULTS, Scene
 from ..models.zoo import ZOO
@@ -89,17 +90,39 @@ def _even(n: float) -> int:
     return max(2, math.ceil(round(n, 6) / 2) * 2)
 
 
-def segment_terms(scene: Scene) -> list[dict[Objective, float]]:
+def _value_at(value: float | Formula, frame: int) -> float:
+    return value.at(frame) if isinstance(value, Formula) else value
+
+
+@dataclass(frozen=True)
+class TermWeight:
+    """A term's weight in a segment: the sum of products of its parts, each a number or a
+    formula of time (a guide's weight times its layer's, an alias and its layer named twice)."""
+
+    parts: tuple[tuple[float | Formula, float | Formula], ...]
+
+    def at(self, frame: int) -> float:
+        return sum(_value_at(a, frame) * _value_at(b, frame) for a, b in self.parts)
+
+    def describe(self) -> str:
+        if not any(isinstance(v, Formula) for part in self.parts for v in part):
+            return f"{self.at(0):.3g}"
+        return " + ".join("*".join(v.describe() if isinstance(v, Formula) else f"{v:g}" for v in part if v != 1.0)
+                          or "1" for part in self.parts)
+
+
+def segment_terms(scene: Scene) -> list[dict[Objective, TermWeight]]:
     """Each segment's objective as {term: weight}, aliases and class names resolved."""
     from ..models.imagenet import class_index, class_names
 
     spec = ZOO[scene.model]
     resolved = []
     for segment in scene.segments:
-        terms: dict[Objective, float] = {}
+        terms: dict[Objective, TermWeight] = {}
 
-        def add(term, weight):
-            terms[term] = terms.get(term, 0.0) + weight
+        def add(term, weight, factor=1.0):
+            before = terms[term].parts if term in terms else ()
+            terms[term] = TermWeight(before + ((weight, factor),))
 
         for name, weight in (segment.layers or {}).items():
             add(LayerL2(spec.resolve(name)), weight)
@@ -113,7 +136,7 @@ def segment_terms(scene: Scene) -> list[dict[Objective, float]]:
             guide_layers = segment.guide.layers or segment.layers or {"parts": 1.0}
             source = picture(scene, segment.guide.image)
             for name, weight in guide_layers.items():
-                add(Guide(spec.resolve(name), source, segment.guide.image), segment.guide.weight * weight)
+                add(Guide(spec.resolve(name), source, segment.guide.image), segment.guide.weight, weight)
         resolved.append(terms)
     return resolved
 
@@ -205,11 +228,11 @@ def _frame_spec(scene: Scene, index: int, n: int, weights: list, scale: float, m
     """Frame n of segment `index`: keyframes, overrides and the crossfade from the segment before applied."""
     segment = scene.segments[index]
     first = segment.frames[0]
-    layers = weights[index]
+    layers = {term: weight.at(n) for term, weight in weights[index].items()}
     fading = segment.transition and n - first < segment.transition
     alpha = (n - first + 1) / (segment.transition + 1) if fading else 1.0
     if fading:
-        layers = _crossfade(weights[index - 1], layers, alpha)
+        layers = _crossfade({term: weight.at(n) for term, weight in weights[index - 1].items()}, layers, alpha)
 
     def dream_value(name):
         return _setting(name, segment.dream, scene.dream, DREAM_DEFAULTS, n)

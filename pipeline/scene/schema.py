@@ -13,11 +13,10 @@ from typing import Annotated, Any, Callable, ClassVar, Literal, Optional, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, model_validator
 
 from ..models.zoo import ZOO
-from .timing import MOMENT_SCHEMA, timing_from
-from .values import MAX_WEIGHT, ChannelWeights, ClassWeights, Duration, Flag, Int, LayerWeights, Number, keyframed
+from .timing import MAX_FRAMES, MOMENT_SCHEMA, timing_from
+from .values import ChannelWeights, ClassWeights, Duration, Flag, Int, LayerWeights, Number, Weight, keyframed
 
 
-MAX_FRAMES = 1_000_000  # over 9 hours at 30 fps; bounds every frame count before anything is allocated
 STRICT = dict(extra="forbid", frozen=True, allow_inf_nan=False)  # NaN and infinity are refused everywhere
 
 
@@ -55,10 +54,10 @@ def defaults_of(model: type[BaseModel]) -> BaseModel:
 class DreamConfig(_Strict):
     """How hard and at which scales each frame is dreamed. Unset keys inherit."""
 
-    octaves: Optional[keyframed(ge=1, le=8)] = inherited(
+    octaves: Optional[keyframed(ge=1, le=8, formulas=False)] = inherited(
         2, "image pyramid levels (never below the model's minimum size)")
-    octave_scale: Optional[keyframed(gt=1.0, le=4.0)] = inherited(1.4, "size ratio between pyramid levels")
-    iterations: Optional[keyframed(ge=0, le=500)] = inherited(8, "gradient steps per octave")
+    octave_scale: Optional[keyframed(gt=1.0, le=4.0, formulas=False)] = inherited(1.4, "size ratio between pyramid levels")
+    iterations: Optional[keyframed(ge=0, le=500, formulas=False)] = inherited(8, "gradient steps per octave")
     step: Optional[keyframed(ge=0.0, le=1.0)] = inherited(
         0.002, "step size: mean pixel change per step, in [0, 1] units")
     jitter: Optional[keyframed(ge=0, le=512)] = inherited(16, "random shift per step, pixels")
@@ -142,7 +141,7 @@ class GuideConfig(_Strict):
         description="the guide image (relative to the scene file)")
     layers: Optional[LayerWeights] = Field(None, description="whose features to match; default: the segment's "
                                                              "layers, else parts")
-    weight: Number = Field(1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT, description="the guide's share of the objective")
+    weight: Weight = Field(1.0, description="the guide's share of the objective, within ±1000")
 
 
 def _moment(raw: Any, info) -> int:

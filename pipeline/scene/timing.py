@@ -19,6 +19,31 @@ MOMENT_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 0},
 HINT = "a frame (150), a time ('5s', '2.5s', '1m30s') or a beat ('16b', with bpm set)"
 
 
+MAX_FRAMES = 1_000_000  # over 9 hours at 30 fps; bounds every frame count before anything is allocated
+MAX_SECONDS = 1e6  # a duration's sanity bound; frame counts are bounded more tightly by the scene
+DURATION = re.compile(r"^\s*(?=[0-9])(?:([0-9]+(?:\.[0-9]+)?)\s*m)?\s*(?:([0-9]+(?:\.[0-9]+)?)\s*s?)?\s*$")
+
+
+def parse_duration(raw: Any) -> float:
+    """'10s', '1m30s', '2m', 12.5 -> seconds."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        try:
+            seconds = float(raw)
+        except OverflowError:  # an integer too large for a float
+            seconds = math.inf
+    else:
+        match = DURATION.match(raw) if isinstance(raw, str) else None
+        if not match or not any(match.groups()):
+            raise ValueError(f"duration must look like '10s', '1m30s' or 12.5, got {raw!r}")
+        minutes, secs = match.groups()
+        seconds = float(minutes or 0) * 60 + float(secs or 0)
+    if not math.isfinite(seconds):
+        raise ValueError(f"duration must be a finite number, got {raw!r}")
+    if not 0 < seconds <= MAX_SECONDS:
+        raise ValueError(f"duration must be positive and at most {MAX_SECONDS:g} s, got {raw!r}")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Timing:
     """What turns times and beats into frames: the scene's fps, bpm and beat_offset."""
@@ -26,6 +51,7 @@ class Timing:
     fps: float = 30.0
     bpm: float | None = None
     beat_offset: float = 0.0  # seconds
+    frame_count: int | None = None  # unknown while frames or duration are missing or wrong
 
     @classmethod
     def of(cls, data: Any) -> Timing:
@@ -36,7 +62,8 @@ class Timing:
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low < value <= high
             return float(value) if ok else default
 
-        return cls(number("fps", 30.0, 0, 240), number("bpm", None, 0, 1000), number("beat_offset", 0.0, -1, 1e6))
+        fps = number("fps", 30.0, 0, 240)
+        return cls(fps, number("bpm", None, 0, 1000), number("beat_offset", 0.0, -1, 1e6), _frame_count(data, fps))
 
     def frame_of_seconds(self, seconds: float) -> int:
         return math.floor(seconds * self.fps + 0.5)  # the nearest frame; a half rounds up
@@ -59,6 +86,18 @@ class Timing:
         if frame < 0:
             raise ValueError(f"{raw!r} is before the first frame")
         return frame
+
+
+def _frame_count(data: Any, fps: float) -> int | None:
+    """The video's length in frames as the scene's frames or duration say, if they say it well."""
+    frames = data.get("frames") if isinstance(data, dict) else None
+    if isinstance(frames, int) and not isinstance(frames, bool) and 1 <= frames <= MAX_FRAMES:
+        return frames
+    try:
+        count = max(1, round(parse_duration(data.get("duration")) * fps)) if isinstance(data, dict) else None
+    except ValueError:
+        return None
+    return count if count is not None and count <= MAX_FRAMES else None
 
 
 def timing_from(info) -> Timing:

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, Strict, WithJsonSchema
 
+from .expressions import Formula, formula
 from .keyframes import EASES, Track
-from .timing import MOMENT_PATTERN, timing_from
+from .timing import DURATION, MAX_SECONDS, MOMENT_PATTERN, parse_duration, timing_from
 
 
 def _number(raw: Any, what: str) -> float:
@@ -24,11 +25,15 @@ def _number(raw: Any, what: str) -> float:
     return value
 
 
-MAX_SECONDS = 1e6  # a duration's sanity bound; frame counts are bounded more tightly by the scene
 MAX_WEIGHT = 1000.0  # objective weights beyond this only overflow the network's arithmetic
 
 
-def _weight(raw: Any, what: str) -> float:
+def _weight(raw: Any, what: str, info=None) -> float | Formula:
+    """An objective weight: a number within ±MAX_WEIGHT, or an expression of time within it."""
+    if isinstance(raw, Formula):
+        return raw
+    if isinstance(raw, str):
+        return formula((raw,), False, timing_from(info), {"ge": -MAX_WEIGHT, "le": MAX_WEIGHT})
     value = _number(raw, what)
     if abs(value) > MAX_WEIGHT:
         raise ValueError(f"{what} must be between -{MAX_WEIGHT:g} and {MAX_WEIGHT:g}, got {value:g}")
@@ -50,6 +55,10 @@ def _check_bounds(value: float, ge=None, gt=None, le=None) -> None:
         raise ValueError(f"must be at most {le:g}, got {value:g}")
 
 
+FORMULA_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 500,
+                  "description": "an expression of t, frame, beat and fps, e.g. '1 + 0.02 * sin(2 * pi * t)'"}
+
+
 def _number_schema(ge=None, gt=None, le=None) -> dict:
     bounds = {"minimum": ge, "exclusiveMinimum": gt, "maximum": le}
     return {"type": "number", **{k: v for k, v in bounds.items() if v is not None}}
@@ -65,11 +74,32 @@ def keyframes_schema(value: dict) -> dict:
     }
 
 
-def keyframed(*, ge=None, gt=None, le=None, vector: int = 0):
-    """A field type: a constant, or keyframes {frame: value, ..., ease: smooth}."""
+def keyframed(*, ge=None, gt=None, le=None, vector: int = 0, formulas: bool = True):
+    """A field type: a constant, keyframes {moment: value, ..., ease: smooth}, or (where `formulas`)
+    an expression of time, per component for a vector (expressions.py)."""
+    number_schema = _number_schema(ge, gt, le)
+    if formulas:
+        number_schema = {"anyOf": [number_schema, FORMULA_SCHEMA]}
     value_schema = _number_schema(ge, gt, le)
     if vector:
         value_schema = {"type": "array", "items": value_schema, "minItems": vector, "maxItems": vector}
+        number_schema = {"type": "array", "items": number_schema, "minItems": vector, "maxItems": vector}
+    bounds = {"ge": ge, "gt": gt, "le": le}
+
+    def parse_formula(raw, info) -> Formula | None:
+        """A Formula when `raw` holds an expression, else None."""
+        components = tuple(raw) if vector and isinstance(raw, (list, tuple)) else (raw,)
+        if not any(isinstance(c, str) for c in components):
+            return None
+        if not formulas:
+            raise ValueError("this value shapes the captured dream, so it takes a constant or keyframes, "
+                             f"not an expression (got {raw!r})")
+        if vector and len(components) != vector:
+            raise ValueError(f"expected a list of {vector} values like [0, 0], got {raw!r}")
+        for c in components:
+            if not isinstance(c, str):
+                _number(c, "each component")
+        return formula(components, bool(vector), timing_from(info), bounds)
 
     def parse_value(raw):
         value = _vector(raw, vector) if vector else _number(raw, "the value")
@@ -78,10 +108,10 @@ def keyframed(*, ge=None, gt=None, le=None, vector: int = 0):
         return value
 
     def parse(raw, info):
-        if isinstance(raw, Track):
+        if isinstance(raw, (Track, Formula)):
             return raw
         if not isinstance(raw, dict):
-            return Track.constant(parse_value(raw))
+            return parse_formula(raw, info) or Track.constant(parse_value(raw))
         timing = timing_from(info)
         ease = "linear"
         points, landed = {}, []
@@ -108,29 +138,12 @@ def keyframed(*, ge=None, gt=None, le=None, vector: int = 0):
             raise ValueError("keyframes need at least one {frame: value} entry")
         return Track(tuple(sorted(points.items())), ease, tuple(landed))
 
-    schema = {"anyOf": [value_schema, keyframes_schema(value_schema)]}
-    return Annotated[Track, BeforeValidator(parse), PlainSerializer(Track.plain), WithJsonSchema(schema)]
+    schema = {"anyOf": [number_schema if formulas else value_schema, keyframes_schema(value_schema)]}
+    return Annotated[Track | Formula, BeforeValidator(parse), PlainSerializer(lambda value: value.plain()),
+                     WithJsonSchema(schema)]
 
 
-_DURATION = re.compile(r"^\s*(?=[0-9])(?:([0-9]+(?:\.[0-9]+)?)\s*m)?\s*(?:([0-9]+(?:\.[0-9]+)?)\s*s?)?\s*$")
-
-
-def _parse_duration(raw: Any) -> float:
-    """'10s', '1m30s', '2m', 12.5 -> seconds."""
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        seconds = _number(raw, "duration")
-    else:
-        match = _DURATION.match(str(raw)) if isinstance(raw, str) else None
-        if not match or not any(match.groups()):
-            raise ValueError(f"duration must look like '10s', '1m30s' or 12.5, got {raw!r}")
-        minutes, secs = match.groups()
-        seconds = float(minutes or 0) * 60 + float(secs or 0)
-    if not 0 < seconds <= MAX_SECONDS:
-        raise ValueError(f"duration must be positive and at most {MAX_SECONDS:g} s, got {raw!r}")
-    return seconds
-
-
-def _parse_layers(raw: Any) -> dict[str, float]:
+def _parse_layers(raw: Any, info) -> dict[str, float | Formula]:
     """'circles' | ['mixed_3', 'mixed_4'] | {'mixed_3': 0.7, 'parts': 0.3}."""
     hint = "layers takes a name ('circles'), a list of names, or {name: weight}"
     if isinstance(raw, str):
@@ -142,14 +155,14 @@ def _parse_layers(raw: Any) -> dict[str, float]:
         for name, weight in raw.items():
             if not isinstance(name, str):
                 raise ValueError(f"{hint}; {name!r} is not a name")
-            weights[name] = _weight(weight, f"the weight of {name!r}")
-        if not any(weights.values()):
+            weights[name] = _weight(weight, f"the weight of {name!r}", info)
+        if not any(isinstance(w, Formula) or w for w in weights.values()):
             raise ValueError("at least one layer weight must be non-zero")
         return weights
     raise ValueError(f"{hint}, got {raw!r}")
 
 
-def _parse_channels(raw: Any) -> dict[str, float]:
+def _parse_channels(raw: Any, info) -> dict[str, float | Formula]:
     """{'mixed_4': [12, 40]} or {'mixed_4:12': 1.0} -> {'mixed_4:12': 1.0, ...}."""
     hint = "channels takes {layer: [channel, ...]} or {'layer:channel': weight}"
     if not isinstance(raw, dict) or not raw:
@@ -161,40 +174,46 @@ def _parse_channels(raw: Any) -> dict[str, float]:
                 raise ValueError(f"{hint}; {key}: expected channel numbers like [12, 40]")
             weights.update({f"{key}:{channel}": 1.0 for channel in value})
         elif isinstance(key, str) and re.fullmatch(r"[^:]+:\d+", key):
-            weights[key] = _weight(value, f"the weight of {key!r}")
+            weights[key] = _weight(value, f"the weight of {key!r}", info)
         else:
             raise ValueError(f"{hint}; got {key!r}: {value!r}")
     return weights
 
 
-def _parse_classes(raw: Any) -> dict[str, float]:
+def _parse_classes(raw: Any, info) -> dict[str, float | Formula]:
     """'tabby' | 281 | ['tabby', 'daisy'] | {'tabby': 1.0} -> {'tabby': 1.0}."""
     if isinstance(raw, (str, int)) and not isinstance(raw, bool):
         return {str(raw): 1.0}
     if isinstance(raw, list) and raw and all(isinstance(c, (str, int)) for c in raw):
         return {str(c): 1.0 for c in raw}
     if isinstance(raw, dict) and raw:
-        return {str(k): _weight(v, f"the weight of {k!r}") for k, v in raw.items()}
+        return {str(k): _weight(v, f"the weight of {k!r}", info) for k, v in raw.items()}
     raise ValueError(f"class takes an ImageNet class name or number, a list, or {{class: weight}}, got {raw!r}")
 
 
-_WEIGHT = _number_schema(-MAX_WEIGHT, None, MAX_WEIGHT)
+_WEIGHT = {"anyOf": [_number_schema(-MAX_WEIGHT, None, MAX_WEIGHT), FORMULA_SCHEMA]}
 _NAMES = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 _CLASS = {"anyOf": [{"type": "string"}, {"type": "integer", "minimum": 0, "maximum": 999}]}
 
-Duration = Annotated[float, BeforeValidator(_parse_duration), WithJsonSchema({"anyOf": [
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema({"anyOf": [
     {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS},
-    {"type": "string", "pattern": _DURATION.pattern, "examples": ["10s", "1m30s"]},
+    {"type": "string", "pattern": DURATION.pattern, "examples": ["10s", "1m30s"]},
 ]})]
-LayerWeights = Annotated[dict[str, float], BeforeValidator(_parse_layers), WithJsonSchema({"anyOf": [
+def _plain_weights(weights: dict) -> dict:
+    return {key: value.plain() if isinstance(value, Formula) else value for key, value in weights.items()}
+
+
+LayerWeights = Annotated[dict[str, Any], BeforeValidator(_parse_layers), PlainSerializer(_plain_weights), WithJsonSchema({"anyOf": [
     {"type": "string"}, _NAMES, {"type": "object", "additionalProperties": _WEIGHT, "minProperties": 1},
 ]})]
-ChannelWeights = Annotated[dict[str, float], BeforeValidator(_parse_channels), WithJsonSchema({
+ChannelWeights = Annotated[dict[str, Any], BeforeValidator(_parse_channels), PlainSerializer(_plain_weights),
+                          WithJsonSchema({
     "type": "object", "minProperties": 1,
     "patternProperties": {r"^[^:]+:[0-9]+$": _WEIGHT},
     "additionalProperties": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1},
 })]
-ClassWeights = Annotated[dict[str, float], BeforeValidator(_parse_classes), WithJsonSchema({"anyOf": [
+ClassWeights = Annotated[dict[str, Any], BeforeValidator(_parse_classes), PlainSerializer(_plain_weights),
+                        WithJsonSchema({"anyOf": [
     _CLASS, {"type": "array", "items": _CLASS, "minItems": 1},
     {"type": "object", "additionalProperties": _WEIGHT, "minProperties": 1},
 ]})]
@@ -203,3 +222,6 @@ ClassWeights = Annotated[dict[str, float], BeforeValidator(_parse_classes), With
 Int = Annotated[int, Strict()]
 Number = Annotated[float, Strict()]
 Flag = Annotated[bool, Strict()]
+Weight = Annotated[Any, BeforeValidator(lambda raw, info: _weight(raw, "the weight", info)),
+                   PlainSerializer(lambda value: value.plain() if isinstance(value, Formula) else value),
+                   WithJsonSchema(_WEIGHT)]
