@@ -81,10 +81,12 @@ def test_the_schema_accepts_every_way_of_writing_a_value():
     data = as_an_editor_sees(SCENES[0].read_text())
     data.update(duration="1m30s", audio={"file": "a.mp3", "fade_in": 1}, fade={"in": 1})
     data.pop("frames")
-    data["motion"].update(translate={0: [0, 0], 10: [2, -1], "ease": "hold"})
+    data["motion"].update(translate={0: [0, 0], "1s": [2, -1], "ease": "hold"}, rotate="2 * sin(t)")
+    data["dream"] = {"step": "0.002 * (1 + tri(t))"}
     data["segments"][0].update(layers={"edges": 0.5, "mixed_3": 1}, channels={"mixed_4": [1, 2], "mixed_3:4": 2.0},
                                guide={"image": "logo.png", "layers": ["parts"]})
-    data["segments"][1].update(**{"class": [281, "tabby"], "start": "#fff", "blend": 2})
+    data["segments"][1].update(**{"class": [281, "tabby"], "start": "#fff", "blend": 2, "frames": ["5s", "299"]})
+    data["segments"][0]["layers"]["edges"] = "0.5 + 0.5 * sin(t)"
     validator().validate(as_an_editor_sees(json.dumps(data)))
 
 
