@@ -60,6 +60,8 @@ def test_weights_may_be_formulas_and_crossfade(make_scene):
     ("clamp(t)", "clamp() missing 2 required positional arguments"),
     ("t" + " + t" * 200, "characters long; at most 500"),
     ("sin", "sin is a function: write sin(...)"),
+    ("9" * 400, "a number too large for arithmetic"),
+    ("t < 1", "compare is not allowed"),
 ])
 def test_each_kind_of_expression_error_is_refused_before_work(value, message, write_scene):
     path = write_scene(f"size: [96, 96]\nfps: 10\nframes: 40\nmotion:\n  zoom: \"{value}\"\n"

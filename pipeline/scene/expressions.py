@@ -96,6 +96,8 @@ def check_syntax(source: str, names: tuple[str, ...]) -> None:
         if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or
                                                not isinstance(node.value, (int, float))):
             raise ValueError(f"expression {source!r}: only numbers, not {node.value!r}")
+        if isinstance(node, ast.Constant) and not math.isfinite(_as_float(node.value)):
+            raise ValueError(f"expression {source!r}: a number too large for arithmetic")
         if isinstance(node, ast.Call):
             name = getattr(node.func, "id", None)
             if name not in FUNCTIONS or node.keywords:
@@ -109,6 +111,13 @@ def check_syntax(source: str, names: tuple[str, ...]) -> None:
                              + (f"; did you mean '{close[0]}'?" if close else "") + f" Names: {', '.join(known)}")
         elif isinstance(node, ast.Name) and node.id in FUNCTIONS and not _called(tree, node):
             raise ValueError(f"expression {source!r}: {node.id} is a function: write {node.id}(...)")
+
+
+def _as_float(number: int | float) -> float:
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf
 
 
 def _called(tree: ast.AST, name: ast.Name) -> bool:
