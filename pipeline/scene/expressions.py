@@ -147,9 +147,9 @@ class Formula:
     vector: bool = False
     values: Any = field(default=None, compare=False, repr=False)  # (frames, components) float64
 
-    is_constant = False
-    frames: tuple = ()
-    landed: tuple = ()
+    is_constant = False  # read like a Track's: no keys, nothing landed
+    frames = ()
+    landed = ()
 
     def at(self, frame: float):
         row = self.values[min(int(frame), len(self.values) - 1)]

@@ -56,7 +56,8 @@ class DreamConfig(_Strict):
 
     octaves: Optional[keyframed(ge=1, le=8, formulas=False)] = inherited(
         2, "image pyramid levels (never below the model's minimum size)")
-    octave_scale: Optional[keyframed(gt=1.0, le=4.0, formulas=False)] = inherited(1.4, "size ratio between pyramid levels")
+    octave_scale: Optional[keyframed(gt=1.0, le=4.0, formulas=False)] = inherited(
+        1.4, "size ratio between pyramid levels")
     iterations: Optional[keyframed(ge=0, le=500, formulas=False)] = inherited(8, "gradient steps per octave")
     step: Optional[keyframed(ge=0.0, le=1.0)] = inherited(
         0.002, "step size: mean pixel change per step, in [0, 1] units")

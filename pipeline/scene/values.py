@@ -203,7 +203,8 @@ def _plain_weights(weights: dict) -> dict:
     return {key: value.plain() if isinstance(value, Formula) else value for key, value in weights.items()}
 
 
-LayerWeights = Annotated[dict[str, Any], BeforeValidator(_parse_layers), PlainSerializer(_plain_weights), WithJsonSchema({"anyOf": [
+LayerWeights = Annotated[dict[str, Any], BeforeValidator(_parse_layers), PlainSerializer(_plain_weights),
+                         WithJsonSchema({"anyOf": [
     {"type": "string"}, _NAMES, {"type": "object", "additionalProperties": _WEIGHT, "minProperties": 1},
 ]})]
 ChannelWeights = Annotated[dict[str, Any], BeforeValidator(_parse_channels), PlainSerializer(_plain_weights),
