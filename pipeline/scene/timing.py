@@ -74,12 +74,12 @@ class Timing:
             raise ValueError(f"expected {HINT}, got {raw!r}")
         if isinstance(raw, int) or re.match(FRAME, raw):
             frame = int(raw)
-        elif re.match(BEAT, raw):
+        elif beats := re.match(BEAT, raw):
             if self.bpm is None:
                 raise ValueError(f"{raw!r} is in beats: set bpm (beats per minute) at the top of the scene")
-            frame = self.frame_of_seconds(self.beat_offset + float(re.match(BEAT, raw)[1]) * 60.0 / self.bpm)
-        elif re.match(TIME, raw):
-            minutes, seconds = re.match(TIME, raw).groups()
+            frame = self.frame_of_seconds(self.beat_offset + float(beats[1]) * 60.0 / self.bpm)
+        elif time := re.match(TIME, raw):
+            minutes, seconds = time.groups()
             frame = self.frame_of_seconds(float(minutes or 0) * 60 + float(seconds or 0))
         else:
             raise ValueError(f"expected {HINT}, got {raw!r}")

@@ -44,6 +44,7 @@ class Dreamer:
         self.engine.guide_target = self.guide_target
         self.generator = torch.Generator().manual_seed(plan.seed)
         self.pictures: Recent[torch.Tensor] = Recent(PICTURES_KEPT)
+        self.guide_features: Recent[torch.Tensor] = Recent(PICTURES_KEPT)
         self.frame = self.picture(plan.start)
         self.color_reference = lab_stats(self.frame) if plan.color_reference == "start" else None
         self.next_frame = 0
@@ -54,10 +55,14 @@ class Dreamer:
 
     def guide_target(self, guide: Guide) -> torch.Tensor:
         """The guide picture's mean feature at the guide's layer, (C,): what the engine's guide
-        objective moves the frame's features toward (it keeps the objective, so this runs once)."""
-        with torch.no_grad():
-            acts = self.net(self.picture(guide.source), [guide.layer])[guide.layer]
-        return acts.mean(dim=(0, 2, 3))
+        objective moves the frame's features toward. Kept per guide, as every objective that
+        holds the guide (a crossfade makes several) asks for it."""
+        def features():
+            with torch.no_grad():
+                acts = self.net(self.picture(guide.source), [guide.layer])[guide.layer]
+            return acts.mean(dim=(0, 2, 3))
+
+        return self.guide_features.get(guide, features)
 
     def step(self, spec: FrameSpec) -> torch.Tensor:
         """Make frame `spec.index` from the current one."""
