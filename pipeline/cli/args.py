@@ -62,7 +62,8 @@ def build_parser(prog: str = "render.py") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Render a DeepDream zoom video from a YAML scene file.",
-        epilog=f"Also: {prog} layers [MODEL] (layer table), {prog} atlas IMAGE (what each layer dreams).",
+        epilog=f"Also: {prog} layers [MODEL] (layer table), {prog} atlas IMAGE (what each layer dreams), "
+               f"{prog} check VIDEO (how a finished video looks), {prog} schema (the scene format).",
     )
     parser.add_argument("scenes", type=Path, nargs="+", metavar="SCENE", help="scene files, e.g. scenes/*.yaml")
     groups: dict[str, argparse._MutuallyExclusiveGroup] = {}

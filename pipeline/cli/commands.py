@@ -1,4 +1,4 @@
-"""The command: render scenes (one, or a batch), or `layers` / `atlas` / `schema`."""
+"""The command: render scenes (one, or a batch), or `layers` / `atlas` / `schema` / `check`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ def main(argv=None) -> int:
         return atlas_command(argv[1:])
     if argv and argv[0] == "schema":
         return schema_command(argv[1:])
+    if argv and argv[0] == "check":
+        from .check import check_command
+
+        return check_command(argv[1:])
     args = parse_args(argv, invoked_as())
     if len(args.scenes) > 1 and args.out is not None:
         print("--out names one file: use it with one scene (each scene has its own output)", file=sys.stderr)

@@ -1,0 +1,85 @@
+"""`check VIDEO`: how a finished video looks, per sixth, with a warning for each figure out of bounds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..output.sidecar import invoked_as
+from .outcome import EXIT_BAD_INPUT, EXIT_OK
+
+
+def sidecar_motion(video: Path):
+    """(motion of video frame i, where it came from) from the sidecar beside `video`, or (None, why not).
+    The sidecar is the scene as rendered: its plan gives every frame's zoom, turn and pan."""
+    from ..plan import make_plan
+    from ..scene import SceneError, load_scene
+    from ..scene.formats import sidecar_path
+
+    sidecar = sidecar_path(video)
+    if not sidecar.is_file():
+        return None, "no sidecar"
+    try:
+        scene = load_scene(sidecar)
+        rendered = scene.rendered or {}
+        plan = make_plan(scene, preview=bool(rendered.get("preview")), output=video)
+        first = int((rendered.get("frames") or [0])[0])
+    except (SceneError, OSError, ValueError, TypeError, KeyError) as error:
+        reason = error.render().splitlines()[0] if isinstance(error, SceneError) else str(error)
+        return None, f"the sidecar could not be read ({reason})"
+
+    def motion(index: int):
+        timeline = first + index
+        if not 0 <= timeline < plan.frame_count or not plan.frames[timeline].warped:
+            return None
+        m = plan.frames[timeline].motion
+        return m.zoom, m.rotate, tuple(m.translate), tuple(m.center)
+
+    return motion, f"camera motion from {sidecar.name}"
+
+
+def check_command(argv) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"{invoked_as()} check",
+        description="Measure a finished video per sixth: clipped pixels, detail, hue spread, flicker and colour "
+                    "drift, each with a warning in plain words when it is out of bounds.",
+    )
+    parser.add_argument("video", type=Path, help="a rendered video (.mp4, .mov, .mkv, .gif, .webp) or PNG folder")
+    parser.add_argument("--zoom", type=float, metavar="Z",
+                        help="the zoom per frame, to compensate before measuring flicker (default: from the video's "
+                             "sidecar, else none)")
+    parser.add_argument("--json", action="store_true", help="the figures and warnings as one JSON object")
+    args = parser.parse_args(argv)
+    video = args.video
+    if args.zoom is not None and not 0.5 <= args.zoom <= 2.0:
+        parser.error("--zoom is the scale from one frame to the next, e.g. 1.02 (between 0.5 and 2)")
+    if not video.exists():
+        print(f"{video}: no such file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    from ..output.quality import measure, read_frames, table
+
+    if args.zoom is not None:
+        zoom = args.zoom
+        motion, source = (lambda index: (zoom, 0.0, (0.0, 0.0), (0.5, 0.5))), f"zoom {zoom:g} from --zoom"
+    else:
+        motion, source = sidecar_motion(video)
+        source = source if motion else f"{source}: flicker is the plain difference (give --zoom Z to compensate)"
+    try:
+        report = measure(read_frames(video), motion)
+    except Exception as error:  # any decoder failure is one line: the file is not a video we can read
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        print(f"{video}: cannot read it as a video: {reason}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps({"video": str(video), "flicker_motion": source, **report.as_dict()}))
+        return EXIT_OK
+    print(f"{video}: {report.frames} frames, {report.width}x{report.height}; {source}")
+    print(table(report))
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    if not report.warnings:
+        print("ok: no figure out of bounds")
+    return EXIT_OK
