@@ -33,7 +33,8 @@ def render(scene: Scene, out: str | Path | None = None, *, device: str = "auto",
     frames to do) after each frame. preview: a small, quick version. frames: write only
     this range of the timeline. The other options are the command line's flags.
 
-    Raises SceneError (a bad `out`, or one that would replace a file the scene reads),
+    Raises SceneError (a bad `out`, one that would replace a file the scene reads, a sound
+    track whose analysis fails or gives values out of bounds),
     ValueError (an unusable device or frame range), RenderRefused (something is in the
     way; the message names the option that allows it), OutputBusy (another render writes
     `out`), RenderInterrupted (Ctrl-C or SIGTERM: the partial video and the checkpoint
@@ -50,11 +51,14 @@ def render(scene: Scene, out: str | Path | None = None, *, device: str = "auto",
     if frames is not None and (frames.step != 1 or not 0 <= frames.start < frames.stop <= scene.frame_count):
         raise ValueError(f"frames {frames} is not a range of consecutive frames within the scene's "
                          f"0-{scene.frame_count - 1}")
+    if frames is not None and scene.loop and len(frames) != scene.frame_count:
+        raise ValueError("a loop's end is blended into its start, so it is rendered whole: leave frames out")
 
-    from .plan import make_plan
+    from .plan import analysed, make_plan
     from .session.devices import pick_device
     from .session.session import render as render_session
 
+    scene = analysed(scene, output)
     chosen = pick_device(device)
     plan = make_plan(scene, preview=preview, output=output)
     return render_session(scene, plan, output, chosen, progress=progress, frames=frames, resume=resume,

@@ -35,6 +35,7 @@ class Audio:
     path: Path
     fade_in: float = 0.0  # seconds
     fade_out: float = 0.0
+    loop: float = 0.0  # seconds of a loop's seam: the track starts that late, its start blended into its end
 
 
 @dataclass(frozen=True)
@@ -56,16 +57,27 @@ class VideoSettings:
     audio: Audio | None = None
 
 
-def audio_filter(audio: Audio, fps: float, first_frame: int, frame_count: int, total_frames: int) -> list[str]:
-    """Pad or cut the sound to exactly the video's length, with fades on the scene's timeline."""
+def audio_args(audio: Audio, fps: float, first_frame: int, frame_count: int, total_frames: int) -> list[str]:
+    """ffmpeg's arguments that map the sound (input 1) in, padded or cut to exactly the video's
+    length, with fades on the scene's timeline. A loop's sound starts `audio.loop` seconds in
+    (where the video starts) and its first seconds are crossfaded into the end, as the picture is."""
     offset, seconds, total = first_frame / fps, frame_count / fps, total_frames / fps
-    filters = ["apad"]
+    fades = []
     if audio.fade_in > 0:
-        filters.append(f"afade=t=in:st=0:d={audio.fade_in:.3f}")
+        fades.append(f"afade=t=in:st=0:d={audio.fade_in:.3f}")
     if audio.fade_out > 0:
-        filters.append(f"afade=t=out:st={max(0.0, total - audio.fade_out):.3f}:d={audio.fade_out:.3f}")
-    filters.append(f"atrim=start={offset:.6f},asetpts=PTS-STARTPTS")  # this file's part of the timeline
-    return ["-af", ",".join(filters), "-t", f"{seconds:.6f}"]
+        fades.append(f"afade=t=out:st={max(0.0, total - audio.fade_out):.3f}:d={audio.fade_out:.3f}")
+    trim = f"atrim=start={offset:.6f},asetpts=PTS-STARTPTS"  # this file's part of the timeline
+    if not audio.loop:
+        return ["-map", "1:a:0", "-af", ",".join(["apad", *fades, trim]), "-t", f"{seconds:.6f}"]
+    seam, body = audio.loop, total - audio.loop
+    graph = (f"[1:a:0]apad,asplit=2[track][start];"
+             f"[track]atrim=start={seam:.6f}:duration={total:.6f},asetpts=PTS-STARTPTS,"
+             f"afade=t=out:st={body:.6f}:d={seam:.6f}:curve=qsin[body];"
+             f"[start]atrim=start=0:duration={seam:.6f},asetpts=PTS-STARTPTS,afade=t=in:st=0:d={seam:.6f}:"
+             f"curve=qsin,adelay=delays={body * 1000:.3f}:all=1[seam];"
+             f"[body][seam]amix=inputs=2:duration=first:normalize=0,{','.join([*fades, trim])}[sound]")
+    return ["-filter_complex", graph, "-map", "[sound]", "-t", f"{seconds:.6f}"]
 
 
 class Sink:
@@ -116,9 +128,8 @@ class VideoSink(Sink):
         listing.write_text("".join(f"file '{piece.name}'\n" for piece in pieces))
         command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "concat", "-i", ffmpeg_path(listing)]
         if v.audio is not None:
-            command += ["-i", ffmpeg_path(v.audio.path), "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac",
-                        "-b:a", "192k"]
-            command += audio_filter(v.audio, v.fps, v.first_frame, v.frame_count, v.total_frames)
+            command += ["-i", ffmpeg_path(v.audio.path), "-map", "0:v:0", "-c:a", "aac", "-b:a", "192k"]
+            command += audio_args(v.audio, v.fps, v.first_frame, v.frame_count, v.total_frames)
         muxer = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "gif": "gif", "webp": "webp"}
         command += self.output_params() + ["-f", muxer[format_of(self.output).name], ffmpeg_path(target)]
         result = subprocess.run(command, capture_output=True, text=True)

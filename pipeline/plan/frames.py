@@ -31,6 +31,7 @@ class MotionSettings:
     rotate: float  # degrees per frame, counter-clockwise
     translate: tuple[float, float]  # pixels per frame, +x right, +y down
     resample: str = "bicubic"
+    center: tuple[float, float] = (0.5, 0.5)  # the pivot, in fractions of the frame
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,12 @@ class Plan:
     color_mode: str = "lab"  # lab: match statistics; luma: the dream changes only lightness
     model: str = "inception_v3"
     weights: str | Path = "pretrained"
+    loop: int = 0  # frames dreamed past the end, blended into the video's last ones so it loops
 
     @property
     def frame_count(self) -> int:
-        return len(self.frames)
+        """The video's frames (the timeline of `frames` holds a loop's frames past the end too)."""
+        return len(self.frames) - self.loop
 
 
 def picture(scene: Scene, start: str) -> Picture:
@@ -193,13 +196,15 @@ def make_plan(
     `max_iterations` (longer ones, so each frame dreams as much). `output`
     (default: the scene's) decides whether sides must be even.
     """
+    if scene.awaits_analysis:
+        raise ValueError("the scene reads its sound track: plan.analysed(scene) first")
     even_sides = format_of(output or scene.output_path).even_sides
     width, height, scale, notes = plan_size(scene, preview, even_sides, long_side, max_iterations)
     frames = FrameSpecs(scene, segment_terms(scene), scale, max_iterations if preview else None)
     return Plan(
         width, height, scene.fps, frames, preview, notes, seed=scene.seed, start=picture(scene, scene.start),
         color_reference=scene.color.reference, color_mode=scene.color.mode, model=scene.model,
-        weights=scene.weights_source,
+        weights=scene.weights_source, loop=scene.loop_frames,
     )
 
 
@@ -212,7 +217,7 @@ class FrameSpecs(Sequence):
         self.starts = [segment.frames[0] for segment in scene.segments]
 
     def __len__(self) -> int:
-        return self.scene.frame_count
+        return self.scene.frame_count + self.scene.loop_frames
 
     def __getitem__(self, n):
         if isinstance(n, slice):
@@ -261,6 +266,7 @@ def _frame_spec(scene: Scene, index: int, n: int, weights: list, scale: float, m
         rotate=motion_value("rotate"),
         translate=(dx * scale, dy * scale),
         resample=segment.motion.resample or scene.motion.resample or MOTION_DEFAULTS.resample,
+        center=motion_value("center"),
     )
     cut = None
     if segment.start is not None and n - first < max(1, segment.blend):

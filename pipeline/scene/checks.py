@@ -268,13 +268,17 @@ def clash_with_inputs(scene: Scene, output: Path) -> Optional[str]:
     return None
 
 
-def check_scene(scene: Scene) -> list[SceneIssue]:
-    """What types cannot say: coverage, layer names, files."""
+def check_scene(scene: Scene, timeline: bool = True) -> list[SceneIssue]:
+    """What types cannot say: coverage, layer names, files. Without `timeline` (beats on a stand-in
+    tempo until bpm: auto is analysed) where segments and keyframes land is left for later."""
     issues = []
+    if scene.bpm == "auto" and scene.audio is None:
+        issues.append(SceneIssue(("bpm",), "bpm: auto finds the tempo in the sound track: set audio (a sound file), "
+                                           "or write the tempo, e.g. bpm: 120"))
     if (scene.frames is None) == (scene.duration is None):
         issues.append(SceneIssue(("frames",), "give either frames: N or duration: '10s' (exactly one)"))
         return issues
     if scene.frame_count > MAX_FRAMES:
         return [SceneIssue(("duration",), f"{scene.duration:g} s at {scene.fps:g} fps is {scene.frame_count} frames; "
                                           f"a scene has at most {MAX_FRAMES} (split a longer video into scenes)")]
-    return issues + _check_segments(scene) + _check_model_and_layers(scene) + _check_files(scene)
+    return issues + (_check_segments(scene) if timeline else []) + _check_model_and_layers(scene) + _check_files(scene)

@@ -4,7 +4,9 @@ such as `rotate: "2 * sin(2 * pi * t / 4)"` or `zoom: "1.01 + 0.02 * square(beat
 A formula is evaluated by simpleeval (a safe evaluator: never Python's eval) over every
 frame of the video at once, as numpy arrays, while the scene is validated: a syntax error,
 an unknown name, a call that is not allowed, or a value that is not finite or out of bounds
-at any frame is reported with the field's line before any work starts. Its syntax is
+at any frame is reported with the field's line before any work starts. Audio features
+(`zoom: "1 + 0.05 * onset"`) are names too: a formula that reads them is evaluated once the
+sound track has been analysed, which validates the scene again. Its syntax is
 limited to arithmetic, names and calls of the functions below; long expressions and huge
 exponents are refused, not computed.
 """
@@ -64,6 +66,7 @@ FUNCTIONS = {
 }
 CONSTANTS = {"pi": math.pi}
 TIME_NAMES = ("t", "frame", "beat", "fps")  # seconds since the start, frame number, beats since beat_offset
+AUDIO_NAMES = ("loudness", "onset", "bass", "mid", "treble")  # the sound track's features, 0..1 (plan/audio.py)
 
 
 def _power(base, exponent):
@@ -152,6 +155,8 @@ class Formula:
     landed = ()
 
     def at(self, frame: float):
+        if self.values is None:
+            raise RuntimeError("this formula waits for the sound track's analysis: plan.audio.analysed(scene)")
         row = self.values[min(int(frame), len(self.values) - 1)]
         return tuple(float(v) for v in row) if self.vector else float(row[0])
 
@@ -163,19 +168,33 @@ class Formula:
 
 
 def formula(components: tuple[str | float, ...], vector: bool, timing, bounds: dict) -> Formula:
-    """Check and evaluate a formula over the scene's frames; ValueError naming the first bad frame."""
+    """Check and evaluate a formula over the scene's frames; ValueError naming the first bad frame.
+    One that reads the sound track (or beats of bpm: auto) before its analysis is checked but left
+    unevaluated, its names noted in `timing.awaiting`: the analysis validates the scene again."""
+    sources = [c for c in components if isinstance(c, str)]
+    for source in sources:
+        check_syntax(source, TIME_NAMES + AUDIO_NAMES)
+    used = set().union(*(_names(source) for source in sources))
+    audio = sorted(used & set(AUDIO_NAMES))
+    if audio and not timing.has_audio:
+        raise ValueError(f"'{audio[0]}' is a feature of the sound track: set audio (a sound file) at the top "
+                         "of the scene")
+    if "beat" in used and timing.bpm is None:
+        raise ValueError("this expression counts beats: set bpm (beats per minute) at the top of the scene")
+    waiting = set(audio) if timing.features is None else set()
+    if "beat" in used and timing.provisional:
+        waiting.add("beat")
+    if waiting:
+        timing.awaiting.update(waiting)
+        return Formula(tuple(components), vector)
     count = max(1, timing.frame_count or 1)
     frame = np.arange(count, dtype=float)
     t = frame / timing.fps
-    variables = {"t": t, "frame": frame, "fps": timing.fps}
-    uses_beat = any(isinstance(c, str) and "beat" in _names(c) for c in components)
-    if uses_beat and timing.bpm is None:
-        raise ValueError("this expression counts beats: set bpm (beats per minute) at the top of the scene")
-    variables["beat"] = (t - timing.beat_offset) * (timing.bpm or 0) / 60.0
+    variables = {"t": t, "frame": frame, "fps": timing.fps, **{name: timing.features[name] for name in audio},
+                 "beat": (t - timing.beat_offset) * (timing.bpm or 0) / 60.0}
     columns = []
     for component in components:
         if isinstance(component, str):
-            check_syntax(component, TIME_NAMES)
             values = evaluate(component, variables, count)
         else:
             values = np.full(count, float(component))

@@ -6,6 +6,7 @@ A path without a suffix is a folder that receives a PNG sequence.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,3 +63,17 @@ def own_paths(output: Path) -> dict[str, Path]:
     return {"the output": output, "the output's sidecar": sidecar_path(output),
             "the partial video": partial_path(output), "the work folder": work_dir(output),
             "the lock": lock, "the lock's holder note": lock.with_name(lock.name + ".holder")}
+
+
+def cache_dir(output: Path) -> Path:
+    """Where analyses worth keeping between renders (a sound track's) are cached, beside the output."""
+    return output.with_name(".dreamzoom-cache")
+
+
+def file_hash(path: Path) -> str:
+    """The SHA-256 of a file's bytes: what checkpoints and caches know an input by."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

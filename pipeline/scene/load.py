@@ -161,18 +161,34 @@ def load_scene(file: str | Path) -> Scene:
     return _validated(data, file, lines)
 
 
-def _validated(data: Any, file: Path, lines: dict) -> Scene:
-    """The Scene `data` describes, read as if from `file`; SceneError lists every problem."""
+def _validated(data: Any, file: Path, lines: dict, timing: Timing | None = None) -> Scene:
+    """The Scene `data` describes, read as if from `file`; SceneError lists every problem.
+    `timing` (with the sound track's tempo and features) is given once the audio is analysed."""
+    timing = timing or Timing.of(data)
     try:
-        scene = Scene.model_validate(data, context={"timing": Timing.of(data)})
+        scene = Scene.model_validate(data, context={"timing": timing})
     except ValidationError as error:
         issues = [_pydantic_issue(e) for e in error.errors()]
         raise SceneError(file, [(_line_of(lines, i.path), _dotted(i.path), i.message) for i in issues]) from None
-    scene._file = file
-    issues = check_scene(scene)
+    scene._file, scene._source, scene._timing = file, (data, lines), timing
+    issues = check_scene(scene, timeline=not timing.provisional)
     if issues:
         raise SceneError(file, [(_line_of(lines, i.path), _dotted(i.path), i.message) for i in issues])
     return scene
+
+
+def revalidated(scene: Scene, timing: Timing) -> Scene:
+    """The scene validated again with the sound track's tempo and features (plan/audio.py):
+    beats land where the music has them and audio formulas get their values, every problem
+    still reported with its line."""
+    data, lines = scene._source
+    return _validated(data, scene.file, lines, timing)
+
+
+def scene_error(scene: Scene, path: tuple, message: str) -> SceneError:
+    """A problem with `scene` found after loading, reported at the line of `path`."""
+    _, lines = scene._source
+    return SceneError(scene.file, [(_line_of(lines, path), _dotted(path), message)])
 
 
 def scene_from_data(data: dict, base_dir: str | Path = ".", name: str = "scene") -> Scene:

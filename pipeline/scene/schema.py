@@ -72,6 +72,8 @@ class MotionConfig(_Strict):
     rotate: Optional[keyframed(ge=-90.0, le=90.0)] = inherited(0.0, "degrees per frame, counter-clockwise")
     translate: Optional[keyframed(ge=-1000.0, le=1000.0, vector=2)] = inherited(
         [0, 0], "pixels per frame, [x, y]: +x right, +y down")
+    center: Optional[keyframed(ge=0.0, le=1.0, vector=2)] = inherited(
+        [0.5, 0.5], "the pivot of zoom and rotation, [x, y] in fractions of the frame: [0, 0] is the top left")
     resample: Optional[Literal["bicubic", "bilinear"]] = inherited(
         "bicubic", "the warp's interpolation; bilinear is softer")
 
@@ -195,9 +197,12 @@ class Scene(_Strict):
     fps: Number = Field(30, gt=0, le=240, description="frames per second; may be fractional (29.97)")
     frames: Optional[Int] = Field(None, ge=1, le=MAX_FRAMES, description="length in frames (or duration)")
     duration: Optional[Duration] = Field(None, description="length in seconds: 12.5, '10s', '1m30s' (or frames)")
-    bpm: Optional[Number] = Field(None, gt=0, le=1000, description="the music's tempo: times may be written "
-                                                                  "in beats ('16b')")
-    beat_offset: Number = Field(0.0, ge=0, le=1e6, description="seconds from the start to beat 0")
+    bpm: Optional[Union[Literal["auto"], Annotated[Number, Field(gt=0, le=1000)]]] = Field(
+        None, description="the music's tempo, so times may be written in beats ('16b'); auto: found in the audio")
+    beat_offset: Optional[Number] = Field(None, ge=0, le=1e6, description="seconds from the start to beat 0; "
+                                                                          "default 0, or the first beat with bpm: auto")
+    loop: Flag = Field(False, description="true: the last frame flows into the first (and the sound loops), for "
+                                          "clips played on repeat")
     seed: Int = Field(0, ge=0, le=2**63 - 1, description="same seed, same video (on the CPU, bit for bit)")
     start: Annotated[str, Input("picture", f"start takes {PICTURE}")] = Field(
         "noise", description="the first picture: an image (cover-fit to size), a color '#ffffff', or noise")
@@ -221,6 +226,37 @@ class Scene(_Strict):
                                      description="a sidecar's record of how its video was made; ignored here")
 
     _file: Path = PrivateAttr(default=Path("scene.yaml"))
+    _source: tuple = PrivateAttr(default=({}, {}))  # the data and key lines it was read from
+    _timing: Any = PrivateAttr(default=None)  # the Timing it was validated with
+
+    @property
+    def awaits_analysis(self) -> bool:
+        """Whether the sound track must be analysed (plan/audio.py) before the frames can be planned:
+        bpm: auto, or formulas of audio features."""
+        analysed = self._timing is not None and self._timing.features is not None
+        return not analysed and (self.bpm == "auto" or bool(self.audio_features))
+
+    @property
+    def audio_features(self) -> list[str]:
+        """The audio features the scene's formulas read."""
+        from .expressions import AUDIO_NAMES
+
+        awaiting = self._timing.awaiting if self._timing is not None else ()
+        return [name for name in AUDIO_NAMES if name in awaiting]
+
+    @property
+    def tempo(self) -> tuple[Optional[float], float]:
+        """(bpm, beat_offset) as beats land: written, or found in the sound track with bpm: auto."""
+        if self._timing is not None and not self._timing.provisional:
+            return self._timing.bpm, self._timing.beat_offset
+        return (None if self.bpm == "auto" else self.bpm), self.beat_offset or 0.0
+
+    @property
+    def loop_frames(self) -> int:
+        """Frames dreamed past the end and blended into the start (loop: true), else 0."""
+        from .timing import loop_frames
+
+        return loop_frames(self.frame_count, self.fps) if self.loop else 0
 
     @model_validator(mode="after")
     def _segments_from_starts(self) -> "Scene":

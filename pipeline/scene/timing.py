@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
 
 _AMOUNT = r"[0-9]+(?:\.[0-9]+)?"
 FRAME = r"^[0-9]+$"
@@ -51,19 +51,31 @@ class Timing:
     fps: float = 30.0
     bpm: float | None = None
     beat_offset: float = 0.0  # seconds
-    frame_count: int | None = None  # unknown while frames or duration are missing or wrong
+    frame_count: int | None = None  # frames on the timeline (a loop's included); unknown while invalid
+    has_audio: bool = False  # the scene has a sound track, so audio features may be used
+    features: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)  # name -> per-frame values
+    provisional: bool = False  # bpm: auto before the analysis: beats land on a stand-in tempo
+    awaiting: set = field(default_factory=set, compare=False, repr=False)  # names formulas use before the analysis
 
     @classmethod
     def of(cls, data: Any) -> Timing:
         """The timing raw scene data asks for; values the scene's own validation will refuse
-        (a bad fps, say) fall back to the defaults here, so each problem is reported once."""
+        (a bad fps, say) fall back to the defaults here, so each problem is reported once.
+        With bpm: auto the tempo is a stand-in until the sound track is analysed (analysed())."""
         def number(key, default, low, high):
             value = data.get(key, default) if isinstance(data, dict) else default
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low < value <= high
             return float(value) if ok else default
 
         fps = number("fps", 30.0, 0, 240)
-        return cls(fps, number("bpm", None, 0, 1000), number("beat_offset", 0.0, -1, 1e6), _frame_count(data, fps))
+        auto = isinstance(data, dict) and data.get("bpm") == AUTO
+        return cls(fps, STAND_IN_BPM if auto else number("bpm", None, 0, 1000),
+                   number("beat_offset", 0.0, -1, 1e6), timeline_frames(data, fps),
+                   has_audio=isinstance(data, dict) and data.get("audio") is not None, provisional=auto)
+
+    def analysed(self, bpm: float, beat_offset: float, features: Mapping[str, Any]) -> Timing:
+        """This timing once the sound track is known: its tempo and first beat, its features."""
+        return replace(self, bpm=bpm, beat_offset=beat_offset, features=features, provisional=False)
 
     def frame_of_seconds(self, seconds: float) -> int:
         return math.floor(seconds * self.fps + 0.5)  # the nearest frame; a half rounds up
@@ -86,6 +98,23 @@ class Timing:
         if frame < 0:
             raise ValueError(f"{raw!r} is before the first frame")
         return frame
+
+
+AUTO = "auto"  # bpm: auto, the tempo found in the sound track
+STAND_IN_BPM = 120.0  # where beats land while an automatic tempo is not yet known
+
+
+def loop_frames(frame_count: int, fps: float) -> int:
+    """How many frames a loop's end blends into its start: a second, at most a third of the video."""
+    return max(1, min(round(fps), frame_count // 3))
+
+
+def timeline_frames(data: Any, fps: float) -> int | None:
+    """The frames the timeline holds: the video's, and with loop: true the blend dreamed past its end."""
+    count = _frame_count(data, fps)
+    if count is not None and isinstance(data, dict) and data.get("loop") is True:
+        count += loop_frames(count, fps)
+    return count
 
 
 def _frame_count(data: Any, fps: float) -> int | None:

@@ -56,7 +56,8 @@ def _check_bounds(value: float, ge=None, gt=None, le=None) -> None:
 
 
 FORMULA_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 500,
-                  "description": "an expression of t, frame, beat and fps, e.g. '1 + 0.02 * sin(2 * pi * t)'"}
+                  "description": "an expression of t, frame, beat, fps and (with audio) loudness, onset, bass, "
+                                 "mid and treble, e.g. '1 + 0.02 * sin(2 * pi * t)' or '1 + 0.05 * onset'"}
 
 
 def _number_schema(ge=None, gt=None, le=None) -> dict:

@@ -48,14 +48,6 @@ def make_work_dir(work: Path) -> None:
     (work / MARKER).write_text("A dreamzoom render's pieces and checkpoint; removed when the render finishes.\n")
 
 
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fingerprint(facts: dict) -> str:
     """Changes when anything that shapes the frames changes."""
     return hashlib.sha256(yaml.safe_dump(facts, sort_keys=True).encode()).hexdigest()[:16]

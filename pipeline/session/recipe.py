@@ -69,7 +69,7 @@ class Dreamer:
         frame = self.frame
         if spec.warped:
             m = spec.motion
-            frame = warp(frame, m.zoom, m.rotate, m.translate, m.resample)
+            frame = warp(frame, m.zoom, m.rotate, m.translate, m.resample, m.center)
         if spec.cut is not None:
             picture, weight = spec.cut
             frame = torch.lerp(frame, self.picture(picture), weight)
@@ -93,7 +93,7 @@ class Dreamer:
 
     def frames(self, stop: int | None = None) -> Iterator[tuple[FrameSpec, torch.Tensor]]:
         """Yields (spec, frame) from the next frame up to `stop`; frames are (1, 3, H, W) on the device."""
-        for index in range(self.next_frame, self.plan.frame_count if stop is None else stop):
+        for index in range(self.next_frame, len(self.plan.frames) if stop is None else stop):
             spec = self.plan.frames[index]
             yield spec, self.step(spec)
 

@@ -33,10 +33,11 @@ from ..output.sinks import Audio, Sink, VideoSettings, sink_for
 from ..output.verify import Damaged
 from ..plan import Plan
 from ..scene import Scene, clash_with_inputs
-from ..scene.formats import partial_path, sidecar_path
+from ..scene.formats import file_hash, partial_path, sidecar_path
 from .lock import OutputLock
 from .checkpoint import (CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear, differences, fingerprint, is_ours,
-                         file_hash, make_work_dir, work_dir)
+                         make_work_dir, work_dir)
+from .loop_seam import LoopSeam
 from .recipe import Dreamer
 from .signals import StopRequest
 
@@ -85,8 +86,9 @@ def foreign_files(folder: Path) -> list[str]:
 
 
 def scene_sink(scene: Scene, plan: Plan, output: Path, frames: range) -> Sink:
-    """The sink for `output`, with the scene's encoding, fades and sound."""
-    audio = None if scene.audio is None else Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out)
+    """The sink for `output`, with the scene's encoding, fades and sound (a loop's, looped too)."""
+    audio = None if scene.audio is None else Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out,
+                                                   loop=plan.loop / plan.fps)
     video = VideoSettings(
         plan.width, plan.height, plan.fps, crf=scene.encode.crf, preset=scene.encode.preset,
         codec=scene.encode.codec or "h264", fade=(scene.fade.fade_in, scene.fade.fade_out),
@@ -117,6 +119,10 @@ class RenderSession:
         self.frames = frames or range(plan.frame_count)
         self.checkpoint_every, self.precision, self.max_vram = checkpoint_every, precision, max_vram
         self.work = work_dir(self.output)
+        if plan.loop and len(self.frames) != plan.frame_count:
+            raise ValueError("a loop's end is blended into its start, so it is rendered whole")
+        self.seam = LoopSeam(self.work, plan.frame_count, plan.loop)
+        self.timeline_stop = self.frames.stop + plan.loop  # a loop dreams past the video's end
         self.facts = render_facts(scene, plan, self.output, self.frames, checkpoint_every, precision, device)
         self.stamp = fingerprint(self.facts)
         self.resumed = False
@@ -207,7 +213,7 @@ class RenderSession:
         # A finished piece is closed (ffmpeg drains its look-ahead) and checkpointed on a
         # thread while the loop dreams on; pieces close in order, one at a time.
         self.closer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="piece closer")
-        self.bar = tqdm(total=self.frames.stop, initial=self.dreamer.next_frame, unit="frame",
+        self.bar = tqdm(total=self.timeline_stop, initial=self.dreamer.next_frame, unit="frame",
                         desc=self.scene.file.stem, disable=self.progress is not True, dynamic_ncols=True)
         self.stop = StopRequest()
         self.stop.install()
@@ -217,7 +223,7 @@ class RenderSession:
         """Continue where the checkpoint left off; a piece found damaged or missing is made again by
         dreaming from frame 0 (the frames come out the same) and writing from that piece on."""
         self.pieces = Pieces(self.work, sink, checkpoint.pieces)
-        self.pieces.remove_leftovers(keep={CHECKPOINT, MARKER})
+        self.pieces.remove_leftovers(keep={CHECKPOINT, MARKER} | self.seam.names())
         self.resumed = True
         try:
             self.pieces.verify(checkpoint.next_frame)
@@ -225,20 +231,27 @@ class RenderSession:
             self.write_from = self.pieces.drop_from(damaged.piece)
             print(f"{self.output}: {damaged}; dreaming again from frame 0 to make it anew", file=sys.stderr)
             return
+        if not self.seam.has_kept(checkpoint.loop_state["next_frame"]):
+            self.write_from = checkpoint.next_frame
+            print(f"{self.output}: the loop's first frames are missing from {self.work}; dreaming again from "
+                  "frame 0 to make them anew", file=sys.stderr)
+            return
         self.dreamer.restore(checkpoint.loop_state)
 
     # ------------------------------------------------------------ per frame
 
     def render_frames(self) -> None:
-        for spec, frame in self.dreamer.frames(self.frames.stop):
-            if spec.index >= self.write_from:
-                self.to_sink(spec.index, frame)
+        for spec, frame in self.dreamer.frames(self.timeline_stop):
+            shown = self.seam.shown(spec.index, frame)
+            if shown is not None and shown[0] >= self.write_from:
+                self.to_sink(*shown)
             self.bar.update()
             if callable(self.progress):
-                self.progress(spec.index + 1, self.frames.stop)
-            boundary = (spec.index + 1) % self.checkpoint_every == 0 or spec.index + 1 == self.frames.stop
-            if boundary and (spec.index >= self.write_from or not self.pieces.finished):
-                self.checkpoint(spec.index + 1)  # not while dreaming again up to a piece made anew
+                self.progress(spec.index + 1, self.timeline_stop)
+            written = self.seam.video_frames_before(spec.index + 1)
+            boundary = (spec.index + 1) % self.checkpoint_every == 0 or spec.index + 1 == self.timeline_stop
+            if boundary and (written > self.write_from or not self.pieces.finished):
+                self.checkpoint(written)  # not while dreaming again up to a piece made anew
             self.stop.check()
 
     def to_sink(self, index: int, frame: torch.Tensor) -> None:
@@ -247,7 +260,8 @@ class RenderSession:
         self.writer.write(frame)
 
     def checkpoint(self, next_frame: int) -> None:
-        """End the current piece; it is closed and the checkpoint saved on the closer thread."""
+        """End the current piece (the video's frames end before `next_frame`); it is closed and the
+        checkpoint saved on the closer thread."""
         self.wait_for_closer()
         self.closing = self.closer.submit(self._close_piece, self.writer, next_frame, self.dreamer.state())
         self.writer = None
