@@ -195,3 +195,27 @@ def test_frames_cannot_cut_a_loop(make_scene):
                         "segments": [{"frames": [0, 11], "layers": "edges"}]})
     with pytest.raises(ValueError, match="rendered whole"):
         render(scene, frames=range(0, 6))
+
+
+def test_dry_run_names_the_tempo_and_plots_the_timing(audio_scene, command, tmp_path):
+    import yaml
+    from PIL import Image
+
+    scene = audio_scene(bpm="auto", loop=True, motion={"zoom": "1 + 0.05 * onset", "center": [0.3, 0.5]},
+                        segments=[{"at": 0, "layers": "edges"}, {"at": "6b", "layers": "circles"}])
+    scene_file = tmp_path / "music.yaml"
+    data = {k: v for k, v in scene._source[0].items()}
+    scene_file.write_text(yaml.safe_dump(data))
+    plot = tmp_path / "curves.png"
+    done = command(scene_file, "--dry-run", "--plot", plot)
+    assert done.returncode == 0, done.stderr
+    assert "bpm found in clicks.m4a, beat 0 at 0.2" in done.stdout
+    assert "audio    onset of clicks.m4a" in done.stdout
+    assert "loop     frames 180-209 are dreamed past the end" in done.stdout
+    with Image.open(plot) as image:
+        assert image.size[0] >= 1000 and image.size[1] >= 300
+    again = command(scene_file, "--dry-run", "--plot", plot)
+    assert again.returncode == 2 and "exists: add --overwrite" in again.stderr
+    assert command(scene_file, "--plot", plot).returncode == 2  # only with --dry-run
+    bad = command(scene_file, "--dry-run", "--plot", tmp_path / "clicks.m4a")
+    assert bad.returncode == 2 and "the plot is a PNG image" in bad.stderr

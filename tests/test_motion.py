@@ -56,3 +56,25 @@ def test_no_black_borders_when_zooming_out_or_rotating():
 def test_identity_motion_returns_the_frame_untouched():
     image = torch.rand(1, 3, 40, 60)
     assert torch.equal(warp(image), image)
+
+
+def test_center_is_the_pivot_of_zoom_and_rotation():
+    pivot = (0.25, 0.3)  # (50, 30) in a 200x100 frame
+    x, y = centroid(warp(dot(50, 30), zoom=1.5, center=pivot))
+    assert abs(x - 50) < 0.3 and abs(y - 30) < 0.3  # the pivot stays put
+    x, y = centroid(warp(dot(80, 40), zoom=1.5, center=pivot))
+    assert abs((x - 50) / 30 - 1.5) < 0.1 and abs((y - 30) / 10 - 1.5) < 0.2  # the rest moves away from it
+    x, y = centroid(warp(dot(70, 30), rotate=30, center=pivot))  # 20 px right of the pivot, turned 30 degrees
+    assert abs(x - (50 + 20 * 0.866)) < 0.5 and abs(y - (30 - 20 * 0.5)) < 0.5  # about the pivot, not the centre
+
+
+def test_center_is_keyframable_and_takes_expressions(make_scene):
+    from pipeline.plan import make_plan
+
+    scene = make_scene({"size": [96, 76], "frames": 20, "motion": {
+        "zoom": 1.02, "center": {"0": [0.5, 0.5], "10": [0.2, 0.8]}},
+        "segments": [{"frames": [0, 9], "layers": "edges"},
+                     {"frames": [10, 19], "layers": "edges", "motion": {"center": ["0.5 + 0.1 * sin(t)", 0.5]}}]})
+    plan = make_plan(scene)
+    assert plan.frames[5].motion.center == (0.35, 0.65)
+    assert plan.frames[10].motion.center == (0.5 + 0.1 * __import__("math").sin(10 / 30), 0.5)

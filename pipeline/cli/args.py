@@ -35,6 +35,10 @@ OPTIONS = (
     Option("--json", dict(action="store_true", help="with --dry-run: the plan as JSON Lines on stdout, one object "
                                                     "per frame (frame, time, segment, motion, dream, colour, "
                                                     "layers)")),
+    Option("--plot", dict(type=Path, metavar="FILE.png", help="with --dry-run: draw every value that changes over "
+                                                              "time over the sound's waveform and onsets, with "
+                                                              "segment starts and beats (needs matplotlib)"),
+           per_scene=False),
     Option("--storyboard", dict(action="store_true", help="render segment starts, midpoints and the last frame, "
                                                           "small and fast, into NAME.storyboard.png")),
     Option("--precision", dict(default="auto", choices=["auto", "fp32", "bf16"],
@@ -84,6 +88,10 @@ def parse_args(argv, prog: str = "render.py") -> argparse.Namespace:
         parser.error("--checkpoint-every must be at least 1")
     if args.max_vram is not None and args.max_vram <= 0:
         parser.error("--max-vram must be a positive number of GiB, e.g. 12")
+    if args.plot is not None and not args.dry_run:
+        parser.error("--plot draws the plan: use it with --dry-run")
+    if args.plot is not None and len(args.scenes) > 1:
+        parser.error("--plot names one file: use it with one scene")
     if args.json and not args.dry_run:
         parser.error("--json prints the plan: use it with --dry-run")
     return args

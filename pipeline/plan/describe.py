@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ..scene import Scene
+from ..scene.formats import format_of
 from ..scene.keyframes import Track
 from ..scene.schema import DreamConfig, MotionConfig
 from ..dream.objectives import Objective
@@ -27,8 +28,10 @@ def describe(scene: Scene, plan: Plan) -> str:
         f"({plan.frame_count / plan.fps:.1f} s)",
         f"model    {scene.model} ({scene.weights} weights)    start {scene.start}"
         + ("  (dreamed)" if scene.dream_start else "")
-        + f"    seed {scene.seed}    crf {scene.encode.crf}",
+        + f"    seed {scene.seed}"
+        + (f"    crf {scene.encode.crf}" if format_of(scene.output_path).name in ("mp4", "webp") else ""),
     ]
+    out += _music(scene, plan)
     if scene.color.strength != Track.constant(0.0):
         out.append(f"color    match {scene.color.reference}, strength {scene.color.strength.describe()}")
     out += [f"note     {note}" for note in plan.notes]
@@ -48,6 +51,23 @@ def describe(scene: Scene, plan: Plan) -> str:
             dream, motion = _columns(spec.dream, DreamConfig), _columns(spec.motion, MotionConfig)
             out.append(f"  frame {spec.index:>5}: {dream} | {motion}")
     return "\n".join(out)
+
+
+def _music(scene: Scene, plan: Plan) -> list[str]:
+    """The tempo (found, with bpm: auto), the audio features formulas read, and a loop's seam."""
+    lines = []
+    bpm, offset = scene.tempo
+    if scene.bpm == "auto" and bpm is not None:
+        lines.append(f"tempo    {bpm:g} bpm found in {scene.audio.file}, beat 0 at {offset:.3f} s")
+    elif bpm is not None:
+        lines.append(f"tempo    {bpm:g} bpm, beat 0 at {offset:.3f} s")
+    if scene.audio_features:
+        lines.append(f"audio    {', '.join(scene.audio_features)} of {scene.audio.file}, 0..1 per frame")
+    if plan.loop:
+        end = plan.frame_count
+        lines.append(f"loop     frames {end}-{end + plan.loop - 1} are dreamed past the end and blended into the "
+                     f"video's last {plan.loop}; it starts at dreamed frame {plan.loop}")
+    return lines
 
 
 def _columns(settings, config) -> str:
@@ -74,10 +94,12 @@ def _landed_keys(scene: BaseModel, path: str = ""):
                     yield from _landed_keys(item, f"{where}.{index}.")
 
 
-def frame_records(plan: Plan):
-    """One flat dict per frame with the values the render uses, for `--dry-run --json`."""
-    for spec in plan.frames:
+def frame_records(plan: Plan, step: int = 1):
+    """One flat dict per frame (every `step`-th) with the values the render uses, for `--dry-run --json`."""
+    for spec in plan.frames[::step]:
         record = {"frame": spec.index, "time": round(spec.index / plan.fps, 6), "segment": spec.segment}
+        if plan.loop:  # the video frame each dreamed frame shows in (or is blended into, at the seam)
+            record["video_frame"] = (spec.index - plan.loop) % plan.frame_count
         for settings, config in ((spec.motion, MotionConfig), (spec.dream, DreamConfig)):
             record.update({name: _json_value(getattr(settings, name)) for name in config.model_fields})
         amount, radius = spec.sharpen
