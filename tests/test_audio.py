@@ -170,7 +170,7 @@ def test_a_loop_seam_is_as_small_as_its_steps(make_scene, reuse_inception, tmp_p
 
 
 def test_a_looped_render_with_sound_resumes_to_the_same_video(audio_scene, reuse_inception, tmp_path):
-    scene = audio_scene(duration="2s", loop=True, fade={"in": 0.2, "out": 0.2},
+    scene = audio_scene(duration="2s", loop=True, fade={"in": 0.2, "out": 0.2}, bpm="auto",
                         segments=[{"frames": [0, 59], "layers": "edges"}], motion={"zoom": "1.02 + 0.03 * onset"})
     reference = render(scene, tmp_path / "reference.mp4", device="cpu", checkpoint_every=20).path
 
@@ -188,6 +188,10 @@ def test_a_looped_render_with_sound_resumes_to_the_same_video(audio_scene, reuse
     probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(reference)], capture_output=True, text=True)
     assert "Audio: aac" in probe.stderr
     assert "Duration: 00:00:02.0" in probe.stderr
+    import yaml
+
+    rendered = yaml.safe_load((tmp_path / "reference.mp4.yaml").read_text())["rendered"]
+    assert rendered["bpm_found"] == pytest.approx(120, abs=0.5)
 
 
 def test_frames_cannot_cut_a_loop(make_scene):
@@ -219,3 +223,30 @@ def test_dry_run_names_the_tempo_and_plots_the_timing(audio_scene, command, tmp_
     assert command(scene_file, "--plot", plot).returncode == 2  # only with --dry-run
     bad = command(scene_file, "--dry-run", "--plot", tmp_path / "clicks.m4a")
     assert bad.returncode == 2 and "the plot is a PNG image" in bad.stderr
+
+
+def mixed_sound(tone, loop_seconds: float, seconds: float = 2.0) -> np.ndarray:
+    """The sound a render of `seconds` at 30 fps muxes from `tone` (a loop's: looped), decoded."""
+    from pipeline.output.sinks import Audio, audio_args
+
+    out = tone.with_name(f"mixed-{loop_seconds}.mkv")
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    repeat = ["-stream_loop", "-1"] if loop_seconds else []
+    subprocess.run([ffmpeg, "-y", "-v", "error", "-f", "lavfi", "-i", f"color=c=black:s=16x16:r=30:d={seconds}",
+                    *repeat, "-i", str(tone), "-map", "0:v:0", "-c:v", "ffv1", "-c:a", "pcm_s16le",
+                    *audio_args(Audio(tone, loop=loop_seconds), 30, 0, round(seconds * 30), round(seconds * 30)),
+                    str(out)], check=True)
+    raw = subprocess.run([ffmpeg, "-v", "error", "-i", str(out), "-map", "0:a:0", "-f", "s16le", "-ac", "1",
+                          "-ar", str(RATE), "-"], capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype=np.int16).astype(float) / 32767
+
+
+def test_a_loops_sound_wraps_without_a_click(tmp_path):
+    tone = tmp_path / "tone.wav"  # 3 s of a tone whose phase at 2 s is far from its phase at 0
+    write_audio(tone, 0.5 * np.cos(2 * np.pi * 440.25 * np.arange(3 * RATE) / RATE).astype(np.float32))
+    looped = mixed_sound(tone, 20 / 30)
+    plain = mixed_sound(tone, 0.0)
+    assert len(looped) == len(plain) == 2 * RATE
+    largest_step = np.abs(np.diff(looped)).max()
+    assert abs(looped[-1] - looped[0]) <= 1.05 * largest_step  # played on repeat: no click at the wrap
+    assert abs(plain[-1] - plain[0]) > 5 * np.abs(np.diff(plain)).max()  # without loop: a click

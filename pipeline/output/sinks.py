@@ -59,8 +59,9 @@ class VideoSettings:
 
 def audio_args(audio: Audio, fps: float, first_frame: int, frame_count: int, total_frames: int) -> list[str]:
     """ffmpeg's arguments that map the sound (input 1) in, padded or cut to exactly the video's
-    length, with fades on the scene's timeline. A loop's sound starts `audio.loop` seconds in
-    (where the video starts) and its first seconds are crossfaded into the end, as the picture is."""
+    length, with fades on the scene's timeline. A loop's sound (input 1 on repeat) starts
+    `audio.loop` seconds in, where the video starts, and its first seconds are crossfaded into
+    the end, as the picture is: a track as long as the video loops without a seam."""
     offset, seconds, total = first_frame / fps, frame_count / fps, total_frames / fps
     fades = []
     if audio.fade_in > 0:
@@ -73,9 +74,9 @@ def audio_args(audio: Audio, fps: float, first_frame: int, frame_count: int, tot
     seam, body = audio.loop, total - audio.loop
     graph = (f"[1:a:0]apad,asplit=2[track][start];"
              f"[track]atrim=start={seam:.6f}:duration={total:.6f},asetpts=PTS-STARTPTS,"
-             f"afade=t=out:st={body:.6f}:d={seam:.6f}:curve=qsin[body];"
-             f"[start]atrim=start=0:duration={seam:.6f},asetpts=PTS-STARTPTS,afade=t=in:st=0:d={seam:.6f}:"
-             f"curve=qsin,adelay=delays={body * 1000:.3f}:all=1[seam];"
+             f"afade=t=out:st={body:.6f}:d={seam:.6f}[body];"
+             f"[start]atrim=start=0:duration={seam:.6f},asetpts=PTS-STARTPTS,afade=t=in:st=0:d={seam:.6f},"
+             f"adelay=delays={body * 1000:.3f}:all=1[seam];"
              f"[body][seam]amix=inputs=2:duration=first:normalize=0,{','.join([*fades, trim])}[sound]")
     return ["-filter_complex", graph, "-map", "[sound]", "-t", f"{seconds:.6f}"]
 
@@ -128,7 +129,8 @@ class VideoSink(Sink):
         listing.write_text("".join(f"file '{piece.name}'\n" for piece in pieces))
         command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "concat", "-i", ffmpeg_path(listing)]
         if v.audio is not None:
-            command += ["-i", ffmpeg_path(v.audio.path), "-map", "0:v:0", "-c:a", "aac", "-b:a", "192k"]
+            repeat = ["-stream_loop", "-1"] if v.audio.loop else []  # a loop's sound starts again at its end
+            command += [*repeat, "-i", ffmpeg_path(v.audio.path), "-map", "0:v:0", "-c:a", "aac", "-b:a", "192k"]
             command += audio_args(v.audio, v.fps, v.first_frame, v.frame_count, v.total_frames)
         muxer = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "gif": "gif", "webp": "webp"}
         command += self.output_params() + ["-f", muxer[format_of(self.output).name], ffmpeg_path(target)]

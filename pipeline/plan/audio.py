@@ -64,11 +64,13 @@ class Analysis:
         return values
 
 
-def decode(path: Path, seconds: float) -> np.ndarray:
-    """The first `seconds` of the track as mono float32 samples at SAMPLE_RATE."""
+def decode(path: Path, seconds: float, repeat: bool = False) -> np.ndarray:
+    """The first `seconds` of the track as mono float32 samples at SAMPLE_RATE; with `repeat`
+    the track starts again at its end (a loop's sound does), else it simply ends."""
     import imageio_ffmpeg
 
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(Path(path).resolve()),
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", *(["-stream_loop", "-1"] if repeat else []),
+               "-i", str(Path(path).resolve()),
                "-t", f"{seconds:.3f}", "-map", "0:a:0", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"]
     try:
         result = subprocess.run(command, capture_output=True, timeout=600)
@@ -89,8 +91,7 @@ def analyse(samples: np.ndarray) -> Analysis:
     spectrum = np.abs(librosa.stft(samples, n_fft=N_FFT, hop_length=HOP))
     frequencies = librosa.fft_frequencies(sr=SAMPLE_RATE, n_fft=N_FFT)
     curves = {"loudness": librosa.feature.rms(S=spectrum, frame_length=N_FFT)[0],
-              "onset": librosa.onset.onset_strength(S=librosa.amplitude_to_db(spectrum, ref=np.max),
-                                                    sr=SAMPLE_RATE, hop_length=HOP)}
+              "onset": librosa.onset.onset_strength(y=samples, sr=SAMPLE_RATE, hop_length=HOP, n_fft=N_FFT)}
     for name, (low, high) in BANDS.items():
         band = (frequencies >= low) & (frequencies < high)
         curves[name] = np.sqrt((spectrum[band] ** 2).mean(axis=0))
@@ -125,12 +126,13 @@ def _tempo(onset: np.ndarray) -> tuple[float | None, float]:
     period, first = np.polyfit(np.arange(len(times)), times, 1)
     if not period > 0:
         return None, 0.0
-    return round(60.0 / period, 2), float(first % period)
+    return round(60.0 / float(period), 2), float(first % period)
 
 
-def cached_analysis(path: Path, seconds: float, cache: Path | None) -> Analysis:
-    """The analysis of the track's first `seconds`, from `cache` (a folder) when made before."""
-    name = f"audio-{file_hash(path)[:24]}-{seconds:.3f}s-v{VERSION}.npz"
+def cached_analysis(path: Path, seconds: float, cache: Path | None, repeat: bool = False) -> Analysis:
+    """The analysis of the track's first `seconds` (played on repeat with `repeat`), from `cache`
+    (a folder) when made before."""
+    name = f"audio-{file_hash(path)[:24]}-{seconds:.3f}s{'-repeated' if repeat else ''}-v{VERSION}.npz"
     if cache is not None and (cache / name).is_file():
         try:
             with np.load(cache / name, allow_pickle=False) as stored:
@@ -139,7 +141,7 @@ def cached_analysis(path: Path, seconds: float, cache: Path | None) -> Analysis:
                                 float(stored["first_beat"]), stored["onsets"], stored["envelope"])
         except (OSError, KeyError, ValueError):
             pass  # damaged or foreign: made again below
-    analysis = analyse(decode(path, seconds))
+    analysis = analyse(decode(path, seconds, repeat))
     if cache is not None:
         _store(cache / name, analysis)
     return analysis
@@ -159,11 +161,12 @@ def _store(path: Path, analysis: Analysis) -> None:
 
 
 def analysis_of(scene: Scene, output: Path | None = None) -> Analysis:
-    """The analysis of the part of the scene's sound track its timeline plays (cached beside `output`)."""
+    """The analysis of the part of the scene's sound track its timeline plays (cached beside `output`);
+    a loop's timeline runs past the video's end, where its sound starts again."""
     timing = scene._timing
     try:
         return cached_analysis(scene.audio_path, timing.frame_count / timing.fps,
-                               cache_dir(output or scene.output_path))
+                               cache_dir(output or scene.output_path), repeat=scene.loop)
     except AudioError as error:
         raise scene_error(scene, ("audio",), str(error)) from None
 
