@@ -54,7 +54,7 @@ def test_a_bad_scene_or_output_is_an_exception_before_any_work(make_scene, tmp_p
     with pytest.raises(pipeline.SceneError) as caught:
         pipeline.Scene.from_data({**TINY, "fps": "fast", "zoom": 2}, base_dir=tmp_path)
     message = caught.value.render()
-    assert "fps: Input should be a valid number" in message and "unknown key 'zoom'" in message
+    assert "fps: write a number (got 'fast')" in message and "unknown key 'zoom'" in message
     assert ":1:" not in message  # data has no lines to point at
     scene = make_scene(TINY)
     with pytest.raises(pipeline.SceneError, match="unsupported suffix"):
@@ -148,11 +148,11 @@ def test_unusable_arguments_are_refused_before_anything_starts(arguments, error,
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"frames": True}, "frames: Input should be a valid integer"),
-    ({"fps": "30"}, "fps: Input should be a valid number"),
-    ({"seed": True}, "seed: Input should be a valid integer"),
-    ({"dream_start": "yes"}, "dream_start: Input should be a valid boolean"),
-    ({"encode": {"crf": True}}, "encode.crf: Input should be a valid integer"),
+    ({"frames": True}, "frames: write a whole number"),
+    ({"fps": "30"}, "fps: write a number"),
+    ({"seed": True}, "seed: write a whole number"),
+    ({"dream_start": "yes"}, "dream_start: write true or false"),
+    ({"encode": {"crf": True}}, "encode.crf: write a whole number"),
     ({"fade": {"fade_in": 1}}, "unknown key 'fade_in'"),
     ({"audio": "logo.png"}, "has no sound track"),
 ])

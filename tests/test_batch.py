@@ -61,7 +61,7 @@ def test_ray_batch_on_a_local_instance(write_scene):
     bad = write_scene(GOOD.replace("fps: 8", "fps: fast"), "ray_bad.yaml")
     result = batch(good, bad, flags=["--ray"])
     assert result.returncode == 2, result.stderr
-    assert "fps: Input should be a valid number" in result.stderr
+    assert "fps: write a number (got 'fast')" in result.stderr
     rows = result.stdout.splitlines()[-2:]
     assert rows[0].split()[1:3] == ["done", "3"] and rows[1].split()[1] == "invalid"
     assert iio.imread(good.parent / "renders" / "ray_a.mp4").shape[0] == 3

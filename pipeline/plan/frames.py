@@ -176,10 +176,9 @@ def plan_size(scene: Scene, preview: bool, even_sides: bool, long_side: int, max
             f"size {scene.size[0]}x{scene.size[1]} rounded to {width}x{height}: this video format needs even sides"
         )
     if preview:
-        notes.append(
-            f"preview: {width}x{height} instead of {scene.size[0]}x{scene.size[1]}, "
-            f"at most {max_iterations} (longer) steps per octave"
-        )
+        same = (width, height) == tuple(scene.size)  # a size that did not change is not news
+        resized = "" if same else f"{width}x{height} instead of {scene.size[0]}x{scene.size[1]}, "
+        notes.append(f"preview: {resized}at most {max_iterations} (longer) steps per octave")
     return width, height, scale, notes
 
 

@@ -108,13 +108,31 @@ def _pydantic_issue(error: dict) -> SceneIssue:
             f"unknown key '{path[-1]}'{did_you_mean(path[-1], allowed)}"
             + (f" Allowed here: {', '.join(allowed)}" if allowed else ""),
         )
+    given, limits = error.get("input"), error.get("ctx") or {}
+    if kind == "missing" and path and isinstance(path[-1], int):  # a list one value short: `size: [360]`
+        return SceneIssue(path[:-1], f"write {path[-1] + 1} values in [brackets], got {len(given)}")
     if kind == "missing":
         return SceneIssue(path, "this key is required")
-    message = error["msg"]
+    if kind in ("tuple_type", "list_type"):  # `size: 360x240` -> write [360, 240]
+        import re
+
+        numbers = re.findall(r"-?\d+(?:\.\d+)?", given) if isinstance(given, str) else []
+        if len(numbers) > 1:
+            return SceneIssue(path, f"write [{', '.join(numbers)}]")
+        return SceneIssue(path, f"write a list in [brackets] (got {given!r})")
+    if kind == "too_long" and "max_length" in limits:
+        return SceneIssue(path, f"write at most {limits['max_length']} values, got {limits.get('actual_length')}")
+    whole, number, boolean = "write a whole number", "write a number", "write true or false"
+    words = {"int_type": whole, "int_parsing": whole, "int_from_float": whole, "float_type": number,
+             "float_parsing": number, "bool_type": boolean, "bool_parsing": boolean,
+             "greater_than_equal": f"write {limits.get('ge')} or more",
+             "less_than_equal": f"write {limits.get('le')} or less",
+             "greater_than": f"write more than {limits.get('gt')}", "less_than": f"write less than {limits.get('lt')}"}
+    message = words.get(kind) or error["msg"].replace("Input should be ", "write ", 1)
     if kind == "value_error":
         message = message.removeprefix("Value error, ")
-    elif "input" in error and not isinstance(error["input"], (dict, list)):
-        message += f" (got {error['input']!r})"
+    elif "input" in error and not isinstance(given, (dict, list)):
+        message += f" (got {given!r})"
     return SceneIssue(path, message)
 
 
