@@ -186,6 +186,6 @@ def test_storyboard_shows_segment_starts_midpoints_and_the_end(write_scene, tmp_
     board = scene_file.parent / "renders" / "scene.storyboard.png"
     assert f"Storyboard: {board}" in result.stdout
     with Image.open(board) as sheet:
-        # frames 0, 2, 5, 7, 9: five tiles of 160x96 in rows of four
-        assert sheet.size == (4 * 160, 2 * 96)
+        # frames 0, 2, 5, 7, 9: five tiles of 160x96, three above two
+        assert sheet.size == (3 * 160, 2 * 96)
     assert not (scene_file.parent / "renders" / "scene.mp4").exists()

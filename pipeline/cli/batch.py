@@ -79,7 +79,7 @@ class Children:
         with self.lock:
             if self.signum is not None:
                 return None
-            child = subprocess.Popen(command, env=env)
+            child = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)  # nobody answers a child
             self.running.add(child)
         try:
             return child.wait()

@@ -5,6 +5,7 @@ Nothing heavy is imported (torch included) until the scene and the options are k
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -13,7 +14,8 @@ from pathlib import Path
 from ..plan import describe, frame_records, make_plan
 from ..scene import SceneError, clash_with_inputs, load_scene, output_issues
 from .args import parse_frames
-from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome
+from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome, status_of
+from .replace import may_replace
 
 
 def say(message: str) -> None:
@@ -31,14 +33,23 @@ def render_scene(path: Path, args) -> Outcome:
     frames = checked_options(scene, output, args)
     if frames is None:
         return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
+    if not args.dry_run:  # what is in the way is settled before anything else is said or done
+        from ..output.sheets import storyboard_path
 
-    from ..session.devices import pick_device
+        refused, overwrite = may_replace(storyboard_path(output) if args.storyboard else output, args.overwrite)
+        if refused is not None:
+            return Outcome(path, status_of(refused), refused, output=output)
+        args = argparse.Namespace(**{**vars(args), "overwrite": overwrite})  # this scene's answer only
+
+    from ..session.devices import CUDA_WITHOUT_GPU, cuda_build_without_gpu, pick_device
 
     try:
         device = pick_device(args.device)
     except ValueError as error:
         say(str(error))
         return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
+    if not args.dry_run and cuda_build_without_gpu():
+        say(f"note: {CUDA_WITHOUT_GPU}")
     preview = args.preview or (device.type == "cpu" and not args.full)
     plan = make_plan(scene, preview=preview, output=output)
     if args.dry_run:
@@ -46,7 +57,7 @@ def render_scene(path: Path, args) -> Outcome:
         return Outcome(path, "planned", EXIT_OK, output=output)
     if args.storyboard:
         return Outcome(path, "storyboard", storyboard_command(scene, output, device, not args.quiet), output=output)
-    warnings = announce(path, scene, plan, frames, device, args)
+    warnings = announce(path, scene, plan, frames, device, args, output)
     outcome = run_render(path, scene, plan, output, frames, device, args)
     outcome.warnings = warnings
     return outcome
@@ -85,7 +96,7 @@ def checked_options(scene, output: Path, args) -> range | None:
     return None if problems else frames
 
 
-def announce(path: Path, scene, plan, frames: range, device, args) -> list[str]:
+def announce(path: Path, scene, plan, frames: range, device, args, output: Path) -> list[str]:
     """Say what is about to happen; returns the warnings among it."""
     if plan.preview and not args.preview:
         say("No GPU in use: rendering a PREVIEW so it finishes in minutes "
@@ -96,8 +107,18 @@ def announce(path: Path, scene, plan, frames: range, device, args) -> list[str]:
         say(f"note: {note}")
     part = f" (writing frames {frames.start}-{frames.stop - 1})" if len(frames) != plan.frame_count else ""
     say(f"Rendering {path}: {plan.frame_count} frames{part}, {plan.width}x{plan.height} "
-        f"at {plan.fps:g} fps, model {scene.model}, on {device}")
+        f"at {frame_rate(plan.fps, output)}, model {scene.model}, on {device}")
     return notes
+
+
+def frame_rate(fps: float, output: Path) -> str:
+    """The rate the output plays at: a GIF holds only whole hundredths of a second per frame."""
+    from ..output.encoder import gif_fps
+    from ..scene.formats import format_of
+
+    if format_of(output).name != "gif" or abs(gif_fps(fps) - fps) < 1e-6:
+        return f"{fps:g} fps"
+    return f"{gif_fps(fps):.3g} fps (a GIF's frame times are whole hundredths of a second: the nearest to {fps:g})"
 
 
 def run_render(path: Path, scene, plan, output: Path, frames: range, device, args) -> Outcome:
@@ -150,8 +171,8 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
 
 
 def storyboard_command(scene, output: Path, device, progress: bool) -> int:
-    from ..output.sheets import save_atomically
-    from ..session.storyboard import make_storyboard, storyboard_path
+    from ..output.sheets import save_atomically, storyboard_path
+    from ..session.storyboard import make_storyboard
     from ..models.weights import ModelUnavailable
 
     try:

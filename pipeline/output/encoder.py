@@ -8,6 +8,7 @@ H.264/H.265 MP4 with +faststart, ProRes 422 MOV, FFV1 MKV, GIF, WebP or PNG fram
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from pathlib import Path
@@ -34,6 +35,15 @@ def ffmpeg_path(path: Path) -> str:
     return str(Path(path).resolve())
 
 
+GIF_MIN_DELAY = 2  # hundredths of a second: browsers play a delay of 1 as 10, far slower
+
+
+def gif_fps(fps: float) -> float:
+    """The frame rate a GIF can hold closest to `fps`: its frame delays are whole hundredths of a
+    second (30 fps -> 33.3, 24 -> 25, 15 -> 14.3). The encoder writes GIFs at this rate."""
+    return 100 / max(GIF_MIN_DELAY, math.floor(100 / fps + 0.5))
+
+
 def codec_params(path: Path, codec: str, crf: int, preset: str, first_frame: int = 0) -> tuple[str, str, list[str]]:
     """(ffmpeg codec, output pixel format, extra output parameters) for a format."""
     kind = format_of(path).name
@@ -46,8 +56,12 @@ def codec_params(path: Path, codec: str, crf: int, preset: str, first_frame: int
     if kind == "mkv":
         return "ffv1", "bgr0", ["-level", "3"]
     if kind == "gif":
+        # Every frame gets the same whole-hundredths delay (gif_fps), instead of 3, 3, 4, 3, 3, 4 ... for 30 fps:
+        # retimed to that rate, then held there, from the input's own rate (FR), which the pieces keep.
+        delay = f"max({GIF_MIN_DELAY}\\,floor(100/FR+0.5))"
+        retime = f"setpts=N*{delay}/(100*TB),fps=fps=100/{delay.replace('FR', 'source_fps')}:eof_action=pass"
         palette = "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=sierra2_4a"
-        return "gif", "rgb8", ["-vf", palette, "-loop", "0"]
+        return "gif", "rgb8", ["-vf", f"{retime},{palette}", "-loop", "0"]
     if kind == "webp":
         return "libwebp", "yuv420p", ["-loop", "0", "-quality", str(max(0, 100 - 2 * crf)), "-f", "webp"]
     return "png", "rgb24", ["-f", "image2", "-start_number", str(first_frame)]

@@ -8,18 +8,40 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 
-def contact_sheet(tiles: list[tuple[str, Image.Image]], columns: int) -> Image.Image:
-    """Tiles of equal size in a grid, each labelled in its top-left corner."""
+def grid(count: int) -> tuple[int, int]:
+    """(columns, rows) for `count` tiles: as few empty cells as can be, at least as wide as tall and
+    no wider than max(3, twice as tall) (tiles and screens are wide), then the squarest.
+    1..9 tiles: 1x1, 2x1, 3x1, 2x2, 3x2 (3 + 2), 3x2, 4x2 (4 + 3), 4x2, 3x3."""
+    def fits(columns: int) -> bool:
+        rows = -(-count // columns)
+        return rows <= columns <= max(3, 2 * rows)
+
+    columns = min((c for c in range(1, count + 1) if fits(c)), key=lambda c: (c * -(-count // c) - count, c))
+    return columns, -(-count // columns)
+
+
+def contact_sheet(tiles: list[tuple[str, Image.Image]], columns: int | None = None) -> Image.Image:
+    """Tiles of equal size in a grid (by default one that fits their number), each labelled in its
+    top-left corner; a last row that is not full is centred."""
     width, height = tiles[0][1].size
+    columns = columns or grid(len(tiles))[0]
     rows = (len(tiles) + columns - 1) // columns
     sheet = Image.new("RGB", (width * columns, height * rows), (0, 0, 0))
     font = ImageFont.load_default(size=max(12, height // 12))
     draw = ImageDraw.Draw(sheet)
+    last_row = len(tiles) - (rows - 1) * columns
     for index, (label, tile) in enumerate(tiles):
-        x, y = (index % columns) * width, (index // columns) * height
+        row, column = divmod(index, columns)
+        indent = (columns - last_row) * width // 2 if row == rows - 1 else 0
+        x, y = indent + column * width, row * height
         sheet.paste(tile, (x, y))
-        draw.text((x + 6, y + 4), label, font=font, fill="white", stroke_width=2, stroke_fill="black")
+        draw.multiline_text((x + 6, y + 4), label, font=font, fill="white", stroke_width=2, stroke_fill="black")
     return sheet
+
+
+def storyboard_path(output: Path) -> Path:
+    """Where `--storyboard` puts the sheet for a render to `output`: beside it."""
+    return output.with_name(output.stem + ".storyboard.png")
 
 
 def save_atomically(image: Image.Image, path: Path) -> Path:

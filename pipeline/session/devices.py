@@ -5,6 +5,14 @@ from __future__ import annotations
 import torch
 
 
+CUDA_WITHOUT_GPU = "CUDA build of PyTorch without a GPU: the CPU build is smaller; see README"
+
+
+def cuda_build_without_gpu() -> bool:
+    """torch was built for CUDA (gigabytes of GPU libraries) but no GPU is visible: the CPU build would do."""
+    return torch.version.cuda is not None and not torch.cuda.is_available()
+
+
 def pick_device(requested: str) -> torch.device:
     """Resolve --device (auto, cpu, cuda, cuda:N); raises ValueError with a hint when it cannot work."""
     if requested == "auto":

@@ -32,10 +32,6 @@ def storyboard_frames(scene: Scene) -> list[int]:
     return sorted(picks)
 
 
-def storyboard_path(output: Path) -> Path:
-    return output.with_name(output.stem + ".storyboard.png")
-
-
 def make_storyboard(scene: Scene, device: torch.device, progress: bool = True) -> Image.Image:
     plan = make_plan(
         scene, preview=True, long_side=STORYBOARD_LONG_SIDE, max_iterations=STORYBOARD_ITERATIONS,
@@ -48,6 +44,13 @@ def make_storyboard(scene: Scene, device: torch.device, progress: bool = True) -
     frames = frames_of(plan, net, device, stop=last)
     for spec, frame in tqdm(frames, total=last, desc="storyboard", unit="frame", disable=not progress):
         if spec.index in picks:
-            label = f"{spec.index}: {describe_terms(spec.terms)}"
-            tiles.append((label, Image.fromarray(to_pixels(frame))))
-    return contact_sheet(tiles, columns=min(4, len(tiles)))
+            tiles.append((tile_label(scene, spec), Image.fromarray(to_pixels(frame))))
+    return contact_sheet(tiles)  # a grid that fits the number of tiles
+
+
+def tile_label(scene: Scene, spec) -> str:
+    """Where a tile is on the timeline and what it dreams, in the scene's words: its layer aliases
+    (or, for a segment without layers, its objectives)."""
+    layers = scene.segments[spec.segment].layers
+    words = ", ".join(layers) if layers else describe_terms(spec.terms)
+    return f"frame {spec.index}  {spec.index / scene.fps:.2f} s\nsegment {spec.segment}: {words}"
