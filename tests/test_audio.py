@@ -93,7 +93,7 @@ def test_audio_features_need_audio_and_are_checked_against_bounds_after_the_anal
     with pytest.raises(SceneError, match="'onset' is a feature of the sound track: set audio"):
         make_scene({"size": [96, 76], "frames": 10, "motion": {"zoom": "1 + onset"},
                     "segments": [{"frames": [0, 9], "layers": "edges"}]})
-    with pytest.raises(SceneError, match="bpm: auto finds the tempo in the sound track: set audio"):
+    with pytest.raises(SceneError, match="auto finds the tempo in the sound track: set audio"):
         make_scene({"size": [96, 76], "frames": 10, "bpm": "auto", "segments": [{"frames": [0, 9], "layers": "edges"}]})
     (tmp_path / "clicks.m4a").write_bytes(click_track.read_bytes())
     path = write_scene("""
@@ -117,7 +117,7 @@ def test_no_beat_in_silence(make_scene, tmp_path):
     write_audio(tmp_path / "silence.wav", np.zeros(RATE * 3, dtype=np.float32))
     scene = make_scene({"size": [96, 76], "frames": 60, "bpm": "auto", "audio": "silence.wav",
                         "segments": [{"frames": [0, 59], "layers": "edges"}]})
-    with pytest.raises(SceneError, match="found no steady beat in 'silence.wav': write the tempo"):
+    with pytest.raises(SceneError, match="found no steady beat in the 2 s of .silence.wav. the video plays: write the tempo"):
         analysed(scene)
 
 

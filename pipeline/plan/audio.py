@@ -182,8 +182,9 @@ def analysed(scene: Scene, output: Path | None = None) -> Scene:
     bpm, offset = scene.tempo
     if scene.bpm == "auto":
         if analysis.bpm is None:
-            raise scene_error(scene, ("bpm",), f"bpm: auto found no steady beat in '{scene.audio.file}': "
-                                               "write the tempo, e.g. bpm: 120")
+            played = timing.frame_count / timing.fps
+            raise scene_error(scene, ("bpm",), f"auto found no steady beat in the {played:g} s of "
+                                               f"'{scene.audio.file}' the video plays: write the tempo, e.g. bpm: 120")
         bpm = analysis.bpm
         offset = scene.beat_offset if scene.beat_offset is not None else analysis.first_beat
     features = {name: analysis.per_frame(name, timing.fps, timing.frame_count) for name in AUDIO_NAMES}

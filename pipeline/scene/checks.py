@@ -273,7 +273,7 @@ def check_scene(scene: Scene, timeline: bool = True) -> list[SceneIssue]:
     tempo until bpm: auto is analysed) where segments and keyframes land is left for later."""
     issues = []
     if scene.bpm == "auto" and scene.audio is None:
-        issues.append(SceneIssue(("bpm",), "bpm: auto finds the tempo in the sound track: set audio (a sound file), "
+        issues.append(SceneIssue(("bpm",), "auto finds the tempo in the sound track: set audio (a sound file), "
                                            "or write the tempo, e.g. bpm: 120"))
     if (scene.frames is None) == (scene.duration is None):
         issues.append(SceneIssue(("frames",), "give either frames: N or duration: '10s' (exactly one)"))

@@ -147,6 +147,22 @@ class GuideConfig(_Strict):
     weight: Weight = Field(1.0, description="the guide's share of the objective, within ±1000")
 
 
+MAX_BPM = 1000
+
+
+def _tempo(raw: Any) -> Any:
+    if raw == "auto":
+        return raw
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 0 < raw <= MAX_BPM:
+        raise ValueError(f"write the beats per minute (a number above 0, at most {MAX_BPM}, e.g. 120) or auto "
+                         f"(found in the sound track), got {raw!r}")
+    return float(raw)
+
+
+Tempo = Annotated[Union[Literal["auto"], float], BeforeValidator(_tempo), WithJsonSchema({"anyOf": [
+    {"enum": ["auto"]}, {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_BPM}]})]
+
+
 def _moment(raw: Any, info) -> int:
     return timing_from(info).frame(raw)
 
@@ -197,7 +213,7 @@ class Scene(_Strict):
     fps: Number = Field(30, gt=0, le=240, description="frames per second; may be fractional (29.97)")
     frames: Optional[Int] = Field(None, ge=1, le=MAX_FRAMES, description="length in frames (or duration)")
     duration: Optional[Duration] = Field(None, description="length in seconds: 12.5, '10s', '1m30s' (or frames)")
-    bpm: Optional[Union[Literal["auto"], Annotated[Number, Field(gt=0, le=1000)]]] = Field(
+    bpm: Optional[Tempo] = Field(
         None, description="the music's tempo, so times may be written in beats ('16b'); auto: found in the audio")
     beat_offset: Optional[Number] = Field(None, ge=0, le=1e6, description="seconds from the start to beat 0; "
                                                                           "default 0, or the first beat with bpm: auto")
