@@ -14,7 +14,7 @@ from .outcome import EXIT_BAD_INPUT, EXIT_OK
 def sidecar_motion(video: Path):
     """(motion of video frame i, where it came from) from the sidecar beside `video`, or (None, why not).
     The sidecar is the scene as rendered: its plan gives every frame's zoom, turn and pan."""
-    from ..plan import make_plan
+    from ..plan import analysed, make_plan
     from ..scene import SceneError, load_scene
     from ..scene.formats import sidecar_path
 
@@ -22,7 +22,7 @@ def sidecar_motion(video: Path):
     if not sidecar.is_file():
         return None, "no sidecar"
     try:
-        scene = load_scene(sidecar)
+        scene = analysed(load_scene(sidecar), video)  # motion may follow the sound track
         rendered = scene.rendered or {}
         plan = make_plan(scene, preview=bool(rendered.get("preview")), output=video)
         first = int((rendered.get("frames") or [0])[0])
@@ -31,7 +31,7 @@ def sidecar_motion(video: Path):
         return None, f"the sidecar could not be read ({reason})"
 
     def motion(index: int):
-        timeline = first + index
+        timeline = first + index + plan.loop  # a loop's video starts `loop` frames into the dream
         if not 0 <= timeline < plan.frame_count or not plan.frames[timeline].warped:
             return None
         m = plan.frames[timeline].motion
