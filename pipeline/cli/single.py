@@ -11,9 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-from ..plan import describe, frame_records, make_plan
+from ..plan import analysed, describe, frame_records, make_plan
 from ..scene import SceneError, clash_with_inputs, load_scene, output_issues
 from .args import parse_frames
+from .plot import plot_command, plot_issue
 from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome, status_of
 from .replace import may_replace
 
@@ -40,6 +41,15 @@ def render_scene(path: Path, args) -> Outcome:
         if refused is not None:
             return Outcome(path, status_of(refused), refused, output=output)
         args = argparse.Namespace(**{**vars(args), "overwrite": overwrite})  # this scene's answer only
+    issue = plot_issue(scene, args.plot, args.overwrite) if args.plot is not None else None
+    if issue:
+        say(issue)
+        return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
+    try:
+        scene = analysed(scene, output)  # the sound track, where formulas or bpm: auto read it
+    except SceneError as error:
+        say(error.render())
+        return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
 
     from ..session.devices import CUDA_WITHOUT_GPU, cuda_build_without_gpu, pick_device
 
@@ -54,7 +64,8 @@ def render_scene(path: Path, args) -> Outcome:
     plan = make_plan(scene, preview=preview, output=output)
     if args.dry_run:
         print_plan(scene, plan, args)
-        return Outcome(path, "planned", EXIT_OK, output=output)
+        code = EXIT_OK if args.plot is None else plot_command(scene, plan, output, args.plot)
+        return Outcome(path, "planned" if code == EXIT_OK else "invalid", code, output=output)
     if args.storyboard:
         return Outcome(path, "storyboard", storyboard_command(scene, output, device, not args.quiet), output=output)
     warnings = announce(path, scene, plan, frames, device, args, output)
@@ -91,6 +102,9 @@ def checked_options(scene, output: Path, args) -> range | None:
         frames = parse_frames(args.frames, scene.frame_count)
     except ValueError as error:
         problems.append(f"--frames: {error}")
+    if args.frames is not None and scene.loop:
+        problems.append("--frames: a loop's end is blended into its start, so it is rendered whole: "
+                        "leave --frames out")
     for problem in problems:
         say(problem)
     return None if problems else frames
