@@ -1,4 +1,6 @@
-"""Draw scenes/logo.png, the default scene's start image: python scenes/make_logo.py"""
+"""Draw scenes/logo.png, the default scene's start image, and scenes/badge.png, the wordmark
+on a transparent background that scenes/brand.yaml keeps over its zoom:
+python scenes/make_logo.py"""
 
 from pathlib import Path
 
@@ -32,7 +34,25 @@ def draw_logo() -> Image.Image:
     return image
 
 
+def draw_badge() -> Image.Image:
+    """The wordmark, white with a dark outline and a soft shadow, on transparency."""
+    font = ImageFont.load_default(size=120)
+    text = "dreamzoom"
+    left, top, right, bottom = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), text, font=font)
+    pad = 30
+    size = (right - left + 2 * pad, bottom - top + 2 * pad)
+    origin = (pad - left, pad - top)
+    shadow = Image.new("L", size, 0)
+    ImageDraw.Draw(shadow).text(origin, text, font=font, fill=200, stroke_width=6)
+    badge = Image.new("RGBA", size, (10, 10, 30, 0))
+    badge.putalpha(shadow.filter(ImageFilter.GaussianBlur(8)))
+    ImageDraw.Draw(badge).text(origin, text, font=font, fill=(255, 255, 255, 255), stroke_width=4,
+                               stroke_fill=(20, 20, 40, 255))
+    return badge
+
+
 if __name__ == "__main__":
-    target = Path(__file__).with_name("logo.png")
-    draw_logo().save(target, optimize=True)
-    print(f"wrote {target}")
+    for name, draw in (("logo.png", draw_logo), ("badge.png", draw_badge)):
+        target = Path(__file__).with_name(name)
+        draw().save(target, optimize=True)
+        print(f"wrote {target}")

@@ -21,6 +21,27 @@ def cover_fit(path: Path, width: int, height: int) -> np.ndarray:
         return np.array(fitted, dtype=np.uint8)
 
 
+def cover_fit_gray(path: Path, width: int, height: int, alpha: bool = False) -> np.ndarray:
+    """An image's lightness (or with `alpha` its opacity; opaque without an alpha channel), scaled
+    and cropped exactly as cover_fit does, so it lines up with the start image: (H, W) uint8."""
+    with Image.open(path) as image:
+        image = ImageOps.exif_transpose(image)
+        if alpha:
+            image = image.convert("RGBA").getchannel("A")
+        else:
+            image = image.convert("L") if image.mode not in ("RGBA", "LA", "P") else \
+                Image.alpha_composite(Image.new("RGBA", image.size, (255,) * 4), image.convert("RGBA")).convert("L")
+        return np.array(ImageOps.fit(image, (width, height), Image.Resampling.LANCZOS), dtype=np.uint8)
+
+
+def rgba_at_width(path: Path, width: int) -> np.ndarray:
+    """An image with its transparency, scaled (Lanczos, once) to `width` pixels: (h, width, 4) uint8."""
+    with Image.open(path) as image:
+        image = ImageOps.exif_transpose(image).convert("RGBA")
+        height = max(1, round(image.height * width / image.width))
+        return np.array(image.resize((width, height), Image.Resampling.LANCZOS), dtype=np.uint8)
+
+
 def solid_color(hex_color: str, width: int, height: int) -> np.ndarray:
     digits = hex_color[1:]
     if len(digits) == 3:

@@ -32,6 +32,14 @@ def describe(scene: Scene, plan: Plan) -> str:
         + (f"    crf {scene.encode.crf}" if format_of(scene.output_path).name in ("mp4", "webp") else ""),
     ]
     out += _music(scene, plan)
+    for overlay in plan.overlays:
+        out.append(f"overlay  {overlay.image.name} at [{overlay.position[0]:g}, {overlay.position[1]:g}] "
+                   f"({overlay.anchor}), {overlay.width:g} of the width, frames {overlay.first}-{overlay.last}, "
+                   f"opacity {overlay.opacity.describe()}")
+    for where, mask in [("scene", scene.mask)] + [(f"segment {i}", s.mask) for i, s in enumerate(scene.segments)]:
+        if mask is not None:
+            out.append(f"mask     {where}: {mask.image}" + (" inverted" if mask.invert else "")
+                       + f", feather {mask.feather:g} px, follows the {mask.follows}, strength {mask.strength.describe()}")
     if scene.color.strength != Track.constant(0.0):
         out.append(f"color    match {scene.color.reference}, strength {scene.color.strength.describe()}")
     out += [f"note     {note}" for note in plan.notes]

@@ -12,13 +12,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ..dream.objectives import ChannelL2, ClassLogit, Guide, LayerL2, Objective
 from ..dream.settings import DreamSettings
 from ..scene.formats import format_of
 from ..scene.expressions import Formula
 from ..scene.keyframes import mix
-from ..scene.schema import COLOR, DREAM_DEFAULTS, MOTION_DEFAULTS, Scene
+from ..scene.schema import COLOR, DREAM_DEFAULTS, MOTION_DEFAULTS, Input, Scene
 from ..models.zoo import ZOO
 
 PREVIEW_LONG_SIDE = 384
@@ -44,6 +45,43 @@ class Picture:
 
 
 @dataclass(frozen=True)
+class MaskSpec:
+    """Where a frame may change: a greyscale image, or the start image's opacity (`alpha`)."""
+
+    image: Path
+    alpha: bool = False  # the start image's transparency: transparent parts change, opaque ones are kept
+    feather: float = 0.0  # pixels, at the plan's size
+    invert: bool = False
+    follows: str = "screen"  # or "camera": moved by each frame's motion like the picture
+
+
+@dataclass(frozen=True)
+class OverlaySpec:
+    """A picture laid over the video's frames first..last, fading in and out."""
+
+    image: Path
+    position: tuple[float, float]
+    anchor: str
+    width: float  # a fraction of the frame's width
+    opacity: Any  # Track | Formula over the video's frames
+    first: int
+    last: int
+    fade_in: int = 0  # frames
+    fade_out: int = 0
+
+    def opacity_at(self, n: int) -> float:
+        """Its opacity on video frame n: 0 outside first..last, ramped over the fades."""
+        if not self.first <= n <= self.last:
+            return 0.0
+        level = self.opacity.at(n)
+        if self.fade_in:
+            level *= min(1.0, (n - self.first + 1) / (self.fade_in + 1))
+        if self.fade_out:
+            level *= min(1.0, (self.last - n + 1) / (self.fade_out + 1))
+        return level
+
+
+@dataclass(frozen=True)
 class FrameSpec:
     index: int
     segment: int
@@ -55,6 +93,7 @@ class FrameSpec:
     cut: tuple[Picture, float] | None = None  # (segment start, weight): blend the frame into it
     dreamed: bool = True  # frame 0 is the plain start picture unless the scene dreams it too
     warped: bool = True  # frame 0 has no frame before it to move
+    mask: tuple[MaskSpec, float] | None = None  # (where the frame may change, strength)
 
 
 @dataclass(frozen=True)
@@ -72,6 +111,7 @@ class Plan:
     model: str = "inception_v3"
     weights: str | Path = "pretrained"
     loop: int = 0  # frames dreamed past the end, blended into the video's last ones so it loops
+    overlays: tuple[OverlaySpec, ...] = ()
 
     @property
     def frame_count(self) -> int:
@@ -203,8 +243,25 @@ def make_plan(
     return Plan(
         width, height, scene.fps, frames, preview, notes, seed=scene.seed, start=picture(scene, scene.start),
         color_reference=scene.color.reference, color_mode=scene.color.mode, model=scene.model,
-        weights=scene.weights_source, loop=scene.loop_frames,
+        weights=scene.weights_source, loop=scene.loop_frames, overlays=overlay_specs(scene),
     )
+
+
+def overlay_specs(scene: Scene) -> tuple[OverlaySpec, ...]:
+    """The scene's overlays, on the video's frames."""
+    last = scene.frame_count - 1
+    return tuple(OverlaySpec(
+        scene.input_path(Input("image", ""), o.image), tuple(o.position), o.anchor, o.width, o.opacity,
+        o.start or 0, last if o.end is None else o.end, round(o.fade_in * scene.fps), round(o.fade_out * scene.fps),
+    ) for o in scene.overlay)
+
+
+def mask_spec(scene: Scene, mask, scale: float) -> MaskSpec:
+    """A scene's or segment's mask, its feather at the plan's size."""
+    if mask.image == "start":
+        return MaskSpec(scene.start_image, True, mask.feather * scale, mask.invert, mask.follows)
+    return MaskSpec(scene.input_path(Input("mask", ""), mask.image), False, mask.feather * scale, mask.invert,
+                    mask.follows)
 
 
 class FrameSpecs(Sequence):
@@ -271,5 +328,7 @@ def _frame_spec(scene: Scene, index: int, n: int, weights: list, scale: float, m
     if segment.start is not None and n - first < max(1, segment.blend):
         cut = (picture(scene, segment.start), (n - first + 1) / max(1, segment.blend))
     sharpen = (scene.sharpen.amount.at(n), scene.sharpen.radius * scale)
+    mask = segment.mask or scene.mask
     return FrameSpec(n, index, dict(layers), dream, motion, scene.color.strength.at(n), sharpen, cut,
-                     dreamed=n > 0 or scene.dream_start, warped=n > 0)
+                     dreamed=n > 0 or scene.dream_start, warped=n > 0,
+                     mask=None if mask is None else (mask_spec(scene, mask, scale), mask.strength.at(n)))

@@ -212,7 +212,7 @@ def _audio_issue(audio: Path) -> Optional[str]:
 def _check_files(scene: Scene) -> list[SceneIssue]:
     issues = []
     for path, marker, file in scene.inputs():
-        if marker.kind == "picture":
+        if marker.kind in ("picture", "image", "mask"):
             problem = _image_issue(file, marker.takes)
         elif not file.is_file():
             problem = f"'{file}' not found; {marker.takes}"
@@ -281,4 +281,41 @@ def check_scene(scene: Scene, timeline: bool = True) -> list[SceneIssue]:
     if scene.frame_count > MAX_FRAMES:
         return [SceneIssue(("duration",), f"{scene.duration:g} s at {scene.fps:g} fps is {scene.frame_count} frames; "
                                           f"a scene has at most {MAX_FRAMES} (split a longer video into scenes)")]
-    return issues + (_check_segments(scene) if timeline else []) + _check_model_and_layers(scene) + _check_files(scene)
+    return (issues + (_check_segments(scene) if timeline else []) + _check_model_and_layers(scene)
+            + _check_files(scene) + _check_overlays_and_masks(scene, timeline))
+
+
+def _check_overlays_and_masks(scene: Scene, timeline: bool) -> list[SceneIssue]:
+    """Overlays within the video's frames; `mask: start` on a start image that has transparency."""
+    issues = []
+    last = scene.frame_count - 1
+    for index, overlay in enumerate(scene.overlay):
+        first, end = overlay.start or 0, last if overlay.end is None else overlay.end
+        if timeline and end > last:
+            issues.append(SceneIssue(("overlay", index, "end"), f"ends at {end}, past the last frame {last}"))
+        elif first > end:
+            issues.append(SceneIssue(("overlay", index, "start"), f"starts at {first}, after its end {end}"))
+    masks = [(("mask",), scene.mask)] + [(("segments", i, "mask"), s.mask) for i, s in enumerate(scene.segments)]
+    for path, mask in masks:
+        if mask is None or mask.image != "start":
+            continue
+        problem = _transparency_issue(scene)
+        if problem:
+            issues.append(SceneIssue(path + ("image",), problem))
+    return issues
+
+
+def _transparency_issue(scene: Scene) -> Optional[str]:
+    """Why the start image has no transparency for `mask: start` to read, or None."""
+    image = scene.start_image
+    if image is None:
+        return f"start uses the start image's transparency, but start is {scene.start!r}: give an image file"
+    if _image_issue(image, "") is not None:
+        return None  # reported at start
+    from PIL import Image
+
+    with Image.open(image) as opened:
+        if opened.mode in ("RGBA", "LA", "PA") or "transparency" in opened.info:
+            return None
+    return (f"start uses the start image's transparency, but '{image.name}' has none (mode {opened.mode}): "
+            "save it as a PNG with transparency, or give a mask image")

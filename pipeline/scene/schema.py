@@ -30,7 +30,8 @@ class Input:
     are checked before the render, hashed into its checkpoint, never overwritten by an output,
     and written relative to the sidecar.
 
-    kind: "picture" (an image, or a '#rrggbb' colour or 'noise', which name no file),
+    kind: "picture" (an image, or a '#rrggbb' colour or 'noise', which name no file), "image" (an
+    image file), "mask" (an image file, or 'start': the start image's transparency),
     "weights" (a .pth file, unless pretrained or random) or "audio" (a file with a sound track).
     """
 
@@ -171,6 +172,54 @@ Moment = Annotated[int, BeforeValidator(_moment), WithJsonSchema(MOMENT_SCHEMA),
 """A frame number, a time ('5s', '1m30s') or a beat ('16b'), landed on its frame."""
 
 
+ANCHORS = ("center", "top-left", "top", "top-right", "left", "right", "bottom-left", "bottom", "bottom-right")
+Fraction = Annotated[Number, Field(ge=0.0, le=1.0)]
+
+
+class OverlayConfig(_Strict):
+    """A picture composited onto every video frame after the dream and never fed back into it,
+    so it stays still and sharp while the world dreams and zooms behind it."""
+
+    image: Annotated[str, Input("image", "overlay.image takes an image, best a PNG with transparency "
+                                         "(relative to the scene file)")] = Field(
+        description="the picture: a PNG with transparency (relative to the scene file)")
+    position: tuple[Fraction, Fraction] = Field(
+        (0.5, 0.5), description="where its anchor goes, [x, y] in fractions of the frame: [0.5, 0.5] is the centre")
+    anchor: Literal[ANCHORS] = Field("center", description="the point of the overlay placed at position, so a "
+                                                           "corner logo sits well in 16:9 and 9:16 alike")
+    width: Number = Field(0.3, gt=0.0, le=1.0, description="its width, a fraction of the frame's; the height follows")
+    opacity: keyframed(ge=0.0, le=1.0) = Field(1.0, validate_default=True, description="0 (invisible) .. 1")
+    start: Optional[Moment] = Field(None, description="the first video frame it shows on (a frame, time or beat); "
+                                                      "default the first")
+    end: Optional[Moment] = Field(None, description="the last video frame it shows on; default the last")
+    fade_in: Number = Field(0.0, ge=0, le=3600, description="seconds to fade in from start")
+    fade_out: Number = Field(0.0, ge=0, le=3600, description="seconds to fade out until end")
+
+
+class MaskConfig(_Strict):
+    """Where the loop may change the picture: white lets the warp, the dream, colour matching and
+    sharpening act, black keeps the picture as it was, grey some of each."""
+
+    image: Annotated[str, Input("mask", "mask takes a greyscale image (relative to the scene file) or start "
+                                        "(the start image's transparency)")] = Field(
+        description="a greyscale image (cover-fit like start), or start: the start image's transparent parts "
+                    "dream, its opaque parts are kept")
+    feather: Number = Field(0.0, ge=0, le=500, description="softens the mask's edge, pixels")
+    invert: Flag = Field(False, description="true: black dreams, white is kept")
+    follows: Literal["screen", "camera"] = Field(
+        "screen", description="screen: fixed on screen (what it keeps stays still); camera: moves with the zoom, "
+                              "rotation and pan like the picture")
+    strength: keyframed(ge=0.0, le=1.0) = Field(1.0, validate_default=True,
+                                                description="how much it keeps: 0 (the mask is off) .. 1")
+
+
+def _parse_mask(raw: Any) -> Any:
+    return {"image": raw} if isinstance(raw, str) else raw
+
+
+_Mask = Annotated[MaskConfig, BeforeValidator(_parse_mask, json_schema_input_type=Union[str, MaskConfig])]
+
+
 class Segment(_Strict):
     """A frame range and what is dreamed in it; its dream and motion keys override the scene's."""
 
@@ -195,6 +244,7 @@ class Segment(_Strict):
                             description="frames to crossfade objective and motion from the segment before")
     dream: DreamConfig = Field(default_factory=DreamConfig, description="this segment's overrides")
     motion: MotionConfig = Field(default_factory=MotionConfig, description="this segment's overrides")
+    mask: Optional[_Mask] = Field(None, description="this segment's mask, instead of the scene's")
 
 
 class Scene(_Strict):
@@ -238,6 +288,11 @@ class Scene(_Strict):
     encode: EncodeConfig = Field(default_factory=EncodeConfig, description="compression")
     audio: Optional[_Audio] = Field(None, description="a sound file, or {file, fade_in, fade_out}")
     fade: FadeConfig = Field(default_factory=FadeConfig, description="the picture from and to black, {in: s, out: s}")
+    overlay: list[OverlayConfig] = Field(default_factory=list, description="pictures kept still and sharp on top "
+                                                                           "of every frame (a logo, a tagline)")
+    mask: Optional[_Mask] = Field(None, description="where the loop may change the picture: a greyscale image "
+                                                    "(white dreams, black is kept), start, or {image, feather, "
+                                                    "invert, follows, strength}")
     rendered: Optional[dict] = Field(None, exclude=True, json_schema_extra={"readOnly": True},
                                      description="a sidecar's record of how its video was made; ignored here")
 
@@ -335,6 +390,8 @@ class Scene(_Strict):
     def input_path(self, marker: Input, value: str) -> Optional[Path]:
         """The file an input key's value names, or None (a colour, noise, built-in weights)."""
         if marker.kind == "picture" and (value == "noise" or COLOR.match(value)):
+            return None
+        if marker.kind == "mask" and value == "start":
             return None
         if marker.kind == "weights" and value in ("pretrained", "random"):
             return None

@@ -17,10 +17,11 @@ from ..dream.caches import Recent
 from ..dream.objectives import Guide
 from ..image import pixels
 from ..image.color import keep_chroma, lab_stats, match_colors
+from ..image.layers import composite, masked, overlay_origin, soft_mask
 from ..image.motion import warp
 from ..image.sharpen import unsharp_mask
 from ..models.network import DreamNet
-from ..plan import FrameSpec, Picture, Plan
+from ..plan.frames import FrameSpec, MaskSpec, Picture, Plan
 
 
 PICTURES_KEPT = 8  # start, cut and guide pictures on the device
@@ -48,6 +49,8 @@ class Dreamer:
         self.frame = self.picture(plan.start)
         self.color_reference = lab_stats(self.frame) if plan.color_reference == "start" else None
         self.next_frame = 0
+        self.masks: Recent[torch.Tensor] = Recent(PICTURES_KEPT)
+        self.moving_mask: tuple[str, torch.Tensor] | None = None  # a camera-following mask as moved so far
 
     def picture(self, picture: Picture) -> torch.Tensor:
         return self.pictures.get(picture, lambda: pixels.to_tensor(
@@ -64,19 +67,48 @@ class Dreamer:
 
         return self.guide_features.get(guide, features)
 
+    def mask(self, mask: MaskSpec) -> torch.Tensor:
+        """A mask as drawn, (1, 1, H, W) on the device: 1 where the frame may change."""
+        def load():
+            gray = pixels.cover_fit_gray(mask.image, self.plan.width, self.plan.height, alpha=mask.alpha)
+            values = torch.from_numpy(gray).to(self.device).float().div_(255.0)[None, None]
+            return soft_mask(1.0 - values if mask.alpha else values, mask.feather, mask.invert)
+
+        return self.masks.get(mask, load)
+
+    def mask_now(self, spec: FrameSpec) -> torch.Tensor:
+        """This frame's mask: as drawn on screen, or (follows: camera) moved by every frame's motion
+        since it began, like the picture under it."""
+        mask, _ = spec.mask
+        if mask.follows != "camera":
+            return self.mask(mask)
+        key = repr(mask)
+        if self.moving_mask is None or self.moving_mask[0] != key:
+            self.moving_mask = (key, self.mask(mask))
+        elif spec.warped:
+            m = spec.motion
+            self.moving_mask = (key, warp(self.moving_mask[1], m.zoom, m.rotate, m.translate, "bilinear", m.center))
+        return self.moving_mask[1]
+
     def step(self, spec: FrameSpec) -> torch.Tensor:
-        """Make frame `spec.index` from the current one."""
-        frame = self.frame
+        """Make frame `spec.index` from the current one; a mask keeps what it covers as it was
+        (on screen, or moved with the camera)."""
+        frame = before = self.frame
         if spec.warped:
             m = spec.motion
             frame = warp(frame, m.zoom, m.rotate, m.translate, m.resample, m.center)
+        moved = frame
         if spec.cut is not None:
             picture, weight = spec.cut
             frame = torch.lerp(frame, self.picture(picture), weight)
         undreamed = frame
         if spec.dreamed:
             frame = self.engine.dream(frame, spec.terms, spec.dream, self.generator)
-        self.frame = self.post(frame, undreamed, spec)
+        frame = self.post(frame, undreamed, spec)
+        if spec.mask is not None:
+            mask, strength = spec.mask
+            frame = masked(moved if mask.follows == "camera" else before, frame, self.mask_now(spec), strength)
+        self.frame = frame
         self.next_frame = spec.index + 1
         return self.frame
 
@@ -99,8 +131,9 @@ class Dreamer:
 
     def state(self) -> dict:
         reference = None if self.color_reference is None else [t.cpu() for t in self.color_reference]
+        moving = None if self.moving_mask is None else [self.moving_mask[0], self.moving_mask[1].cpu()]
         return {"frame": self.frame.cpu(), "rng": self.generator.get_state(), "color_reference": reference,
-                "next_frame": self.next_frame}
+                "next_frame": self.next_frame, "moving_mask": moving}
 
     def restore(self, state: dict) -> None:
         self.frame = state["frame"].to(self.device)
@@ -108,6 +141,28 @@ class Dreamer:
         reference = state["color_reference"]
         self.color_reference = None if reference is None else tuple(t.to(self.device) for t in reference)
         self.next_frame = state["next_frame"]
+        moving = state.get("moving_mask")
+        self.moving_mask = None if moving is None else (moving[0], moving[1].to(self.device))
+
+
+class Overlays:
+    """The plan's overlays, drawn once at their size on the device, laid over finished video frames."""
+
+    def __init__(self, plan: Plan, device: torch.device):
+        self.plan = plan
+        self.drawn = []
+        for overlay in plan.overlays:
+            rgba = pixels.rgba_at_width(overlay.image, max(1, round(overlay.width * plan.width)))
+            tensor = torch.from_numpy(rgba).to(device).permute(2, 0, 1)[None].float().div_(255.0)
+            origin = overlay_origin((plan.width, plan.height), (rgba.shape[1], rgba.shape[0]), overlay.position,
+                                    overlay.anchor)
+            self.drawn.append((overlay, tensor, origin))
+
+    def over(self, index: int, frame: torch.Tensor) -> torch.Tensor:
+        """Video frame `index` with the overlays that show on it."""
+        for overlay, tensor, origin in self.drawn:
+            frame = composite(frame, tensor, origin, overlay.opacity_at(index))
+        return frame
 
 
 def frames_of(plan: Plan, net: DreamNet, device: torch.device, stop: int | None = None):

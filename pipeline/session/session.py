@@ -38,7 +38,7 @@ from .lock import OutputLock
 from .checkpoint import (CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear, differences, fingerprint, is_ours,
                          make_work_dir, work_dir)
 from .loop_seam import LoopSeam
-from .recipe import Dreamer
+from .recipe import Dreamer, Overlays
 from .signals import StopRequest
 
 
@@ -204,6 +204,7 @@ class RenderSession:
         net = self.net or load_model(self.plan.model, self.device, self.plan.weights, seed=self.plan.seed)
         engine = DreamEngine(net, self.device, self.precision, self.max_vram)
         self.dreamer = Dreamer(self.plan, net, self.device, engine)
+        self.overlays = Overlays(self.plan, self.device)
         sink = scene_sink(self.scene, self.plan, self.output, self.frames)
         if checkpoint is not None:
             self.resume_from(checkpoint, sink)
@@ -244,7 +245,7 @@ class RenderSession:
         for spec, frame in self.dreamer.frames(self.timeline_stop):
             shown = self.seam.shown(spec.index, frame)
             if shown is not None and shown[0] >= self.write_from:
-                self.to_sink(*shown)
+                self.to_sink(shown[0], self.overlays.over(*shown))
             self.bar.update()
             if callable(self.progress):
                 self.progress(spec.index + 1, self.timeline_stop)
