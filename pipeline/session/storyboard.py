@@ -18,7 +18,7 @@ from ..models.network import load_model
 from ..output.sheets import contact_sheet
 from ..plan import describe_terms, make_plan
 from ..scene import Scene
-from .recipe import frames_of
+from .recipe import Overlays, frames_of
 
 STORYBOARD_LONG_SIDE = 256
 STORYBOARD_ITERATIONS = 2
@@ -42,9 +42,10 @@ def make_storyboard(scene: Scene, device: torch.device, progress: bool = True) -
     tiles = []
     last = max(picks) + 1
     frames = frames_of(plan, net, device, stop=last)
+    overlays = Overlays(plan, device)  # as the video shows them
     for spec, frame in tqdm(frames, total=last, desc="storyboard", unit="frame", disable=not progress):
         if spec.index in picks:
-            tiles.append((tile_label(scene, spec), Image.fromarray(to_pixels(frame))))
+            tiles.append((tile_label(scene, spec), Image.fromarray(to_pixels(overlays.over(spec.index, frame)))))
     return contact_sheet(tiles)  # a grid that fits the number of tiles
 
 
