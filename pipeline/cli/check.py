@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from ..output.sidecar import invoked_as
-from .outcome import EXIT_BAD_INPUT, EXIT_OK
+from .outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 
 
 def sidecar_motion(video: Path):
@@ -69,17 +70,20 @@ def check_command(argv) -> int:
         source = source if motion else f"{source}: flicker is the plain difference (give --zoom Z to compensate)"
     try:
         report = measure(read_frames(video), motion)
+    except KeyboardInterrupt:
+        print("Interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as error:  # any decoder failure is one line: the file is not a video we can read
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
         print(f"{video}: cannot read it as a video: {reason}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.json:
-        print(json.dumps({"video": str(video), "flicker_motion": source, **report.as_dict()}))
-        return EXIT_OK
-    print(f"{video}: {report.frames} frames, {report.width}x{report.height}; {source}")
-    print(table(report))
-    for warning in report.warnings:
-        print(f"warning: {warning}")
-    if not report.warnings:
-        print("ok: no figure out of bounds")
+        lines = [json.dumps({"video": str(video), "flicker_motion": source, **report.as_dict()})]
+    else:
+        lines = [f"{video}: {report.frames} frames, {report.width}x{report.height}; {source}", table(report)]
+        lines += [f"warning: {warning}" for warning in report.warnings] or ["ok: no figure out of bounds"]
+    try:
+        print("\n".join(lines), flush=True)
+    except BrokenPipeError:  # the reader has what it wanted (`| head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK
