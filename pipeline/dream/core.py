@@ -188,7 +188,19 @@ def ascent_step(
     if kernel is not None:
         grad = separable_blur(grad, kernel)
     grad = grad / (grad.abs().mean() + 1e-8)
-    return (image + step * grad).clamp(0.0, 1.0)
+    return bounded_step(image, step * grad.clamp(-GRADIENT_TAIL, GRADIENT_TAIL))
+
+
+GRADIENT_TAIL = 4.0  # a normalized gradient's pixel moves at most this many times the mean step
+
+
+def bounded_step(image: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+    """image + delta, slowed by the room left toward black or white (full speed at mid grey), so
+    pixels approach the ends of the range instead of being cut off there. A plain step and clamp
+    crushes the few pixels with the largest gradient to 0 or 1 every step; in a feedback loop they
+    pile up into flat, clipped regions."""
+    room = torch.where(delta > 0, 1.0 - image, image)
+    return (image + 2.0 * delta * room).clamp(0.0, 1.0)
 
 
 def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -40,15 +40,25 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
 
 
 def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
-    """Inverse of rgb_to_lab, clamped to [0, 1]."""
-    fy = (lab[:, 0] + 16) / 116
+    """Inverse of rgb_to_lab. A colour outside sRGB keeps its luminance and hue and loses only as
+    much saturation as it must to fit (clamping each channel instead would flatten it into
+    pure red, blue, black or white: clipped pixels)."""
+    fy = (lab[:, 0].clamp(0.0, 100.0) + 16) / 116
     f = torch.stack([fy + lab[:, 1] / 500, fy, fy - lab[:, 2] / 200], 1)
     xyz = torch.where(f > _EPS, f**3, 3 * _EPS**2 * (f - 4 / 29))
     _, to_rgb, white = _constants(lab.device, lab.dtype)
     xyz = xyz * white
-    linear = _matrix(to_rgb, xyz).clamp(0.0, 1.0)
+    linear = _into_gamut(_matrix(to_rgb, xyz), xyz[:, 1:2].clamp(0.0, 1.0))
     rgb = torch.where(linear > 0.0031308, 1.055 * linear.clamp_min(1e-12) ** (1 / 2.4) - 0.055, 12.92 * linear)
     return rgb.clamp(0.0, 1.0)
+
+
+def _into_gamut(linear: torch.Tensor, grey: torch.Tensor) -> torch.Tensor:
+    """Linear RGB moved toward the grey of its own luminance just far enough to lie in [0, 1]."""
+    over = torch.where(linear > 1.0, (1.0 - grey) / (linear - grey).clamp_min(1e-12), torch.ones_like(linear))
+    under = torch.where(linear < 0.0, grey / (grey - linear).clamp_min(1e-12), torch.ones_like(linear))
+    keep = torch.minimum(over, under).amin(dim=1, keepdim=True).clamp(0.0, 1.0)
+    return (grey + keep * (linear - grey)).clamp(0.0, 1.0)
 
 
 def lab_stats(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
