@@ -80,7 +80,7 @@ def test_the_schema_accepts_every_way_of_writing_a_value():
     """Forms the loader takes are forms the editor takes."""
     data = as_an_editor_sees(SCENES[0].read_text())
     data.update(duration="1m30s", audio={"file": "a.mp3", "fade_in": 1}, fade={"in": 1})
-    data.pop("frames")
+    data.pop("frames", None)
     data["motion"].update(translate={0: [0, 0], "1s": [2, -1], "ease": "hold"}, rotate="2 * sin(t)")
     data["dream"] = {"step": "0.002 * (1 + tri(t))"}
     data["segments"][0].update(layers={"edges": 0.5, "mixed_3": 1}, channels={"mixed_4": [1, 2], "mixed_3:4": 2.0},
