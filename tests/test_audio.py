@@ -250,3 +250,16 @@ def test_a_loops_sound_wraps_without_a_click(tmp_path):
     largest_step = np.abs(np.diff(looped)).max()
     assert abs(looped[-1] - looped[0]) <= 1.05 * largest_step  # played on repeat: no click at the wrap
     assert abs(plain[-1] - plain[0]) > 5 * np.abs(np.diff(plain)).max()  # without loop: a click
+
+
+def test_a_track_without_samples_is_refused_and_features_reach_1_at_any_fps(make_scene, click_track, tmp_path):
+    import wave
+
+    with wave.open(str(tmp_path / "empty.wav"), "wb") as empty:
+        empty.setnchannels(1), empty.setsampwidth(2), empty.setframerate(22050)
+    with pytest.raises(SceneError, match="empty.wav' holds no sound"):
+        make_scene({"size": [96, 76], "frames": 3, "loop": True, "audio": "empty.wav",
+                    "segments": [{"at": 0, "layers": "edges"}]})
+    analysis = cached_analysis(click_track, 6.0, None)
+    for fps in (4, 30, 240):
+        assert analysis.per_frame("loudness", fps, round(6 * fps)).max() == pytest.approx(1.0)

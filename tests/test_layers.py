@@ -131,3 +131,17 @@ def test_bad_overlays_and_masks_are_refused_with_one_line(make_scene, tmp_path, 
     import re
 
     assert re.search(message, caught.value.render()), caught.value.render()
+
+
+def test_sixteen_bit_masks_keep_their_levels_and_a_huge_feather_is_the_softest_edge(tmp_path):
+    from pipeline.image.layers import soft_mask
+    from pipeline.image.pixels import cover_fit_gray
+
+    ramp = np.tile(np.linspace(0, 65535, 96).astype(np.uint16), (76, 1))
+    Image.fromarray(ramp).save(tmp_path / "ramp16.png")  # a 16-bit greyscale PNG
+    gray = cover_fit_gray(tmp_path / "ramp16.png", 96, 76)
+    assert gray[:, 0].max() <= 2 and gray[:, -1].min() >= 253 and 100 < gray[0, 48] < 155
+    half = torch.zeros(1, 1, 76, 96)
+    half[..., 48:] = 1.0
+    edge = soft_mask(half, 500.0, False)[0, 0, 38]
+    assert 0.1 < float(edge[40]) < float(edge[56]) < 0.9  # soft across the middle, not a hard step

@@ -50,5 +50,8 @@ def plot_command(scene, plan, output: Path, plot: Path) -> int:
     except PlotUnavailable as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"--plot {plot}: cannot write it: {error.strerror or error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     print(f"Plot: {plot}", file=sys.stderr)
     return EXIT_OK

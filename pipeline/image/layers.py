@@ -47,7 +47,10 @@ def soft_mask(gray: torch.Tensor, feather: float, invert: bool) -> torch.Tensor:
     """A mask (1, 1, H, W) from a greyscale picture: 1 where the frame may change; `feather`
     (pixels) blurs its edge, `invert` swaps what changes and what is kept."""
     mask = 1.0 - gray if invert else gray
-    return gaussian_blur(mask, feather / 2.0).clamp(0.0, 1.0) if feather > 0 else mask
+    if feather <= 0:
+        return mask
+    sigma = min(feather / 2.0, (min(mask.shape[2:]) - 1) / 3.0)  # the blur needs its radius inside the frame
+    return gaussian_blur(mask, sigma).clamp(0.0, 1.0)
 
 
 def masked(kept: torch.Tensor, changed: torch.Tensor, mask: torch.Tensor, strength: float) -> torch.Tensor:

@@ -28,6 +28,10 @@ def cover_fit_gray(path: Path, width: int, height: int, alpha: bool = False) -> 
         image = ImageOps.exif_transpose(image)
         if alpha:
             image = image.convert("RGBA").getchannel("A")
+        elif image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit or float grey: scaled, not cut off
+            values = np.asarray(image, dtype=np.float64)
+            scale = 1.0 if image.mode == "F" else (65535.0 if values.max(initial=0) > 255 else 255.0)
+            image = Image.fromarray(np.clip(values / scale * 255.0 + 0.5, 0, 255).astype(np.uint8))
         else:
             image = image.convert("L") if image.mode not in ("RGBA", "LA", "P") else \
                 Image.alpha_composite(Image.new("RGBA", image.size, (255,) * 4), image.convert("RGBA")).convert("L")

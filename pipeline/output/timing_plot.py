@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 MAX_POINTS = 4000  # frames drawn per curve: more than a plot's width in pixels
-MAX_ROWS = 12
+MAX_ROWS = 24  # more would be too thin to read; the chart says so
 
 
 class PlotUnavailable(Exception):
@@ -30,7 +30,8 @@ def changing_values(records: list[dict]) -> dict[str, np.ndarray]:
             if isinstance(value, dict):
                 flat.update({f"{key} {name}": weight for name, weight in value.items()})
             elif isinstance(value, list):
-                flat.update({f"{key} {'xyzw'[i]}": v for i, v in enumerate(value)})
+                names = "xy" if len(value) == 2 and key != "overlay_opacity" else range(len(value))
+                flat.update({f"{key} {name}": v for name, v in zip(names, value)})
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 flat[key] = value
         for key, value in flat.items():
@@ -85,13 +86,16 @@ def draw(path: Path, records: list[dict], fps: float, segment_starts: list[int],
     visible = beats[(beats >= 0) & (beats <= end)]
     if len(visible) <= 2000:
         sound.vlines(visible, 0, 0.12, transform=sound.get_xaxis_transform(), color="tab:purple", linewidth=1.2)
-    axes[-1].set_xlabel("seconds (dashed: segment starts; purple ticks: beats; red: onsets; orange: loop seam)")
+    left_out = f"; {len(curves) - len(names)} more values not drawn" if len(curves) > len(names) else ""
+    axes[-1].set_xlabel("seconds (dashed: segment starts; purple ticks: beats; red: onsets; orange: loop seam"
+                        f"{left_out})")
     axes[0].set_title(title)
     figure.tight_layout()
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".plot-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             figure.savefig(file, format="png", dpi=100)
+        os.chmod(temp, 0o644)  # as any file the render writes, not mkstemp's private 0600
         os.replace(temp, path)
     finally:
         plt.close(figure)

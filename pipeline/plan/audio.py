@@ -48,7 +48,8 @@ class Analysis:
 
     def per_frame(self, name: str, fps: float, count: int) -> np.ndarray:
         """The feature over each of `count` video frames (its time [n, n+1) / fps): the mean,
-        or the peak for onsets so no hit falls between frames; 0 past the track's end."""
+        or the peak for onsets so no hit falls between frames; 0 past the track's end. Scaled
+        so its largest frame is 1, at any fps."""
         curve = self.curves[name]
         edges = np.round(np.arange(count + 1) * self.rate / fps).astype(np.int64)
         starts, ends = edges[:-1], np.maximum(edges[1:], edges[:-1] + 1)
@@ -61,7 +62,7 @@ class Analysis:
             else:
                 sums = np.concatenate([[0.0], np.cumsum(curve)])
                 values[inside] = (sums[ends] - sums[starts]) / (ends - starts)
-        return values
+        return _normalised(values)
 
 
 def decode(path: Path, seconds: float, repeat: bool = False) -> np.ndarray:
@@ -155,15 +156,23 @@ def _store(path: Path, analysis: Analysis) -> None:
         with os.fdopen(handle, "wb") as file:
             np.savez(file, bpm=analysis.bpm or 0.0, first_beat=analysis.first_beat, onsets=analysis.onsets,
                      envelope=analysis.envelope, **analysis.curves)
+        os.chmod(temp, 0o644)  # as any file the render writes, not mkstemp's private 0600
         os.replace(temp, path)
     except OSError:
         pass
+
+
+MAX_SECONDS = 600  # analysed at most: the spectra of a longer timeline would take gigabytes of memory
 
 
 def analysis_of(scene: Scene, output: Path | None = None) -> Analysis:
     """The analysis of the part of the scene's sound track its timeline plays (cached beside `output`);
     a loop's timeline runs past the video's end, where its sound starts again."""
     timing = scene._timing
+    if timing.frame_count / timing.fps > MAX_SECONDS:
+        raise scene_error(scene, ("audio",), f"the sound track is analysed (for bpm: auto or audio features) over "
+                                             f"at most {MAX_SECONDS // 60} minutes of video; this one is "
+                                             f"{timing.frame_count / timing.fps / 60:.1f}: split it into scenes")
     try:
         return cached_analysis(scene.audio_path, timing.frame_count / timing.fps,
                                cache_dir(output or scene.output_path), repeat=scene.loop)

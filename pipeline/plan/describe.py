@@ -113,6 +113,11 @@ def frame_records(plan: Plan, step: int = 1):
         amount, radius = spec.sharpen
         record.update({"color_strength": spec.color_strength, "sharpen": amount, "sharpen_radius": radius,
                        "layers": {term.label: weight for term, weight in spec.terms.items()}})
+        if spec.mask is not None:
+            record["mask_strength"] = spec.mask[1]
+        if plan.overlays:
+            video = (spec.index - plan.loop) % plan.frame_count
+            record["overlay_opacity"] = [o.opacity_at(video, video + plan.loop) for o in plan.overlays]
         yield record
 
 

@@ -69,11 +69,12 @@ class OverlaySpec:
     fade_in: int = 0  # frames
     fade_out: int = 0
 
-    def opacity_at(self, n: int) -> float:
-        """Its opacity on video frame n: 0 outside first..last, ramped over the fades."""
+    def opacity_at(self, n: int, timeline: int | None = None) -> float:
+        """Its opacity on video frame n (showing `timeline` frame, by default n: a loop's video
+        starts later on the timeline, where its music is): 0 outside first..last, ramped over the fades."""
         if not self.first <= n <= self.last:
             return 0.0
-        level = self.opacity.at(n)
+        level = self.opacity.at(n if timeline is None else timeline)
         if self.fade_in:
             level *= min(1.0, (n - self.first + 1) / (self.fade_in + 1))
         if self.fade_out:

@@ -206,6 +206,14 @@ def _audio_issue(audio: Path) -> Optional[str]:
         return f"cannot read audio '{audio}' ({error})"
     if re.search(r"Stream #\S+: Audio:", probe.stderr) is None:
         return f"'{audio}' has no sound track ffmpeg can read; audio takes a sound file (mp3, m4a, wav, ...)"
+    try:  # a stream may list no length, or a wrong one: decode its first second to see sound is there
+        start = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(audio.resolve()),
+                                "-t", "1", "-map", "0:a:0", "-ac", "1", "-ar", "8000", "-f", "s16le", "-"],
+                               capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"cannot read audio '{audio}' ({error})"
+    if not start.stdout:
+        return f"'{audio}' holds no sound (no samples decode); audio takes a sound file (mp3, m4a, wav, ...)"
     return None
 
 

@@ -161,7 +161,7 @@ class Overlays:
     def over(self, index: int, frame: torch.Tensor) -> torch.Tensor:
         """Video frame `index` with the overlays that show on it."""
         for overlay, tensor, origin in self.drawn:
-            frame = composite(frame, tensor, origin, overlay.opacity_at(index))
+            frame = composite(frame, tensor, origin, overlay.opacity_at(index, index + self.plan.loop))
         return frame
 
 
