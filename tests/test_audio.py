@@ -117,7 +117,7 @@ def test_no_beat_in_silence(make_scene, tmp_path):
     write_audio(tmp_path / "silence.wav", np.zeros(RATE * 3, dtype=np.float32))
     scene = make_scene({"size": [96, 76], "frames": 60, "bpm": "auto", "audio": "silence.wav",
                         "segments": [{"frames": [0, 59], "layers": "edges"}]})
-    with pytest.raises(SceneError, match="found no steady beat in the 2 s of .silence.wav. the video plays: write the tempo"):
+    with pytest.raises(SceneError, match="no steady beat in the 2 s of .silence.wav. the video plays: write the tempo"):
         analysed(scene)
 
 

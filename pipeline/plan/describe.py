@@ -39,7 +39,8 @@ def describe(scene: Scene, plan: Plan) -> str:
     for where, mask in [("scene", scene.mask)] + [(f"segment {i}", s.mask) for i, s in enumerate(scene.segments)]:
         if mask is not None:
             out.append(f"mask     {where}: {mask.image}" + (" inverted" if mask.invert else "")
-                       + f", feather {mask.feather:g} px, follows the {mask.follows}, strength {mask.strength.describe()}")
+                       + f", feather {mask.feather:g} px, follows the {mask.follows}, "
+                       f"strength {mask.strength.describe()}")
     if scene.color.strength != Track.constant(0.0):
         out.append(f"color    match {scene.color.reference}, strength {scene.color.strength.describe()}")
     out += [f"note     {note}" for note in plan.notes]

@@ -301,8 +301,8 @@ class RenderSession:
                 kept = self.pieces.join(partial_path(self.output), unfinished=writer)
         except (EncodeError, OSError):
             kept = None  # interrupted mid-write: the checkpoint is what counts
-        return RenderInterrupted(kept, max(0, self.seam.video_frames_before(self.dreamer.next_frame) - self.frames.start),
-                                 signum)
+        written = self.seam.video_frames_before(self.dreamer.next_frame)  # a loop's kept frames are not yet shown
+        return RenderInterrupted(kept, max(0, written - self.frames.start), signum)
 
     def abandon(self) -> None:
         """A failure: let the closer finish (the error being raised is the one to report), drop the open piece."""
