@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 
 from ..plan import frame_records
-from ..scene import clash_with_inputs
 from .outcome import EXIT_BAD_INPUT, EXIT_OK
 
 
@@ -22,8 +21,6 @@ def plot_issue(scene, plot: Path, overwrite: bool) -> str | None:
         return f"--plot {plot}: is a folder"
     if plot.resolve() in {path.resolve() for path in scene.input_files()}:
         return f"--plot {plot}: the scene reads that file: choose another name"
-    if clash_with_inputs(scene, plot):
-        return f"--plot {plot}: {clash_with_inputs(scene, plot)}"
     if plot.exists() and not overwrite:
         return f"--plot {plot} exists: add --overwrite to replace it"
     return None

@@ -9,15 +9,18 @@ import torch
 from PIL import Image, ImageOps
 
 
+def _on_white(image: Image.Image) -> Image.Image:
+    """An image's transparent parts laid over white, as RGB."""
+    if image.mode in ("RGBA", "LA", "P"):
+        backdrop = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(backdrop, image.convert("RGBA"))
+    return image.convert("RGB")
+
+
 def cover_fit(path: Path, width: int, height: int) -> np.ndarray:
     """Load an image scaled to cover width x height and centre-cropped: (H, W, 3) uint8."""
     with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image)
-        if image.mode in ("RGBA", "LA", "P"):
-            image = image.convert("RGBA")
-            backdrop = Image.new("RGBA", image.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(backdrop, image)
-        fitted = ImageOps.fit(image.convert("RGB"), (width, height), Image.Resampling.LANCZOS)
+        fitted = ImageOps.fit(_on_white(ImageOps.exif_transpose(image)), (width, height), Image.Resampling.LANCZOS)
         return np.array(fitted, dtype=np.uint8)
 
 
@@ -33,8 +36,7 @@ def cover_fit_gray(path: Path, width: int, height: int, alpha: bool = False) -> 
             scale = 1.0 if image.mode == "F" else (65535.0 if values.max(initial=0) > 255 else 255.0)
             image = Image.fromarray(np.clip(values / scale * 255.0 + 0.5, 0, 255).astype(np.uint8))
         else:
-            image = image.convert("L") if image.mode not in ("RGBA", "LA", "P") else \
-                Image.alpha_composite(Image.new("RGBA", image.size, (255,) * 4), image.convert("RGBA")).convert("L")
+            image = _on_white(image).convert("L")
         return np.array(ImageOps.fit(image, (width, height), Image.Resampling.LANCZOS), dtype=np.uint8)
 
 

@@ -165,17 +165,21 @@ def _store(path: Path, analysis: Analysis) -> None:
 MAX_SECONDS = 600  # analysed at most: the spectra of a longer timeline would take gigabytes of memory
 
 
+def played_seconds(scene: Scene) -> float:
+    """How much of the sound track the scene's timeline plays (a loop's runs past the video's end)."""
+    return scene._timing.frame_count / scene._timing.fps
+
+
 def analysis_of(scene: Scene, output: Path | None = None) -> Analysis:
     """The analysis of the part of the scene's sound track its timeline plays (cached beside `output`);
     a loop's timeline runs past the video's end, where its sound starts again."""
-    timing = scene._timing
-    if timing.frame_count / timing.fps > MAX_SECONDS:
+    seconds = played_seconds(scene)
+    if seconds > MAX_SECONDS:
         raise scene_error(scene, ("audio",), f"the sound track is analysed (for bpm: auto or audio features) over "
                                              f"at most {MAX_SECONDS // 60} minutes of video; this one is "
-                                             f"{timing.frame_count / timing.fps / 60:.1f}: split it into scenes")
+                                             f"{seconds / 60:.1f}: split it into scenes")
     try:
-        return cached_analysis(scene.audio_path, timing.frame_count / timing.fps,
-                               cache_dir(output or scene.output_path), repeat=scene.loop)
+        return cached_analysis(scene.audio_path, seconds, cache_dir(output or scene.output_path), repeat=scene.loop)
     except AudioError as error:
         raise scene_error(scene, ("audio",), str(error)) from None
 
@@ -191,8 +195,7 @@ def analysed(scene: Scene, output: Path | None = None) -> Scene:
     bpm, offset = scene.tempo
     if scene.bpm == "auto":
         if analysis.bpm is None:
-            played = timing.frame_count / timing.fps
-            raise scene_error(scene, ("bpm",), f"auto found no steady beat in the {played:g} s of "
+            raise scene_error(scene, ("bpm",), f"auto found no steady beat in the {played_seconds(scene):g} s of "
                                                f"'{scene.audio.file}' the video plays: write the tempo, e.g. bpm: 120")
         bpm = analysis.bpm
         offset = scene.beat_offset if scene.beat_offset is not None else analysis.first_beat

@@ -6,6 +6,7 @@ validation, then the meaning checks; every problem reported as
 from __future__ import annotations
 
 import os
+import re
 import typing
 from pathlib import Path
 from typing import Any
@@ -114,8 +115,6 @@ def _pydantic_issue(error: dict) -> SceneIssue:
     if kind == "missing":
         return SceneIssue(path, "this key is required")
     if kind in ("tuple_type", "list_type"):  # `size: 360x240` -> write [360, 240]
-        import re
-
         numbers = re.findall(r"-?\d+(?:\.\d+)?", given) if isinstance(given, str) else []
         if len(numbers) > 1:
             return SceneIssue(path, f"write [{', '.join(numbers)}]")
