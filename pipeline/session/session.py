@@ -107,13 +107,17 @@ class RenderSession:
     precision and max_vram (GiB) go to the DreamEngine. `progress` is True (a
     progress bar), False, or a callable given (frames dreamed, frames to dream)
     after every frame; it may raise KeyboardInterrupt to stop the render.
+    `watch`, if given, sees each video frame as it goes to the sink: (its index,
+    the finished frame on the device); it must return at once (keep a reference,
+    convert it elsewhere), since the loop waits for it.
     """
 
     def __init__(self, scene: Scene, plan: Plan, output: Path, device: torch.device, *,
                  progress: bool | Callable[[int, int], None] = True,
                  net: DreamNet | None = None, frames: range | None = None, resume: bool = False,
                  overwrite: bool = True, checkpoint_every: int = 50, precision: str = "auto",
-                 max_vram: float | None = None):
+                 max_vram: float | None = None, watch: Callable[[int, torch.Tensor], None] | None = None):
+        self.watch = watch
         self.scene, self.plan, self.output, self.device = scene, plan, Path(output), device
         self.progress, self.net, self.resume, self.overwrite = progress, net, resume, overwrite
         self.frames = frames or range(plan.frame_count)
@@ -259,6 +263,8 @@ class RenderSession:
         if self.writer is None:
             self.writer = self.pieces.open(index)
         self.writer.write(frame)
+        if self.watch is not None:
+            self.watch(index, frame)
 
     def checkpoint(self, next_frame: int) -> None:
         """End the current piece (the video's frames end before `next_frame`); it is closed and the
