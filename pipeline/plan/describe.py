@@ -31,7 +31,7 @@ def describe(scene: Scene, plan: Plan) -> str:
         + f"    seed {scene.seed}"
         + (f"    crf {scene.encode.crf}" if format_of(scene.output_path).name in ("mp4", "webp") else ""),
     ]
-    out += _music(scene, plan)
+    out += _music(scene, plan) + _clips(scene)
     for overlay in plan.overlays:
         out.append(f"overlay  {overlay.image.name} at [{overlay.position[0]:g}, {overlay.position[1]:g}] "
                    f"({overlay.anchor}), {overlay.width:g} of the width, frames {overlay.first}-{overlay.last}, "
@@ -79,6 +79,22 @@ def _music(scene: Scene, plan: Plan) -> list[str]:
     return lines
 
 
+def _clips(scene: Scene) -> list[str]:
+    """Each clip played: its length, rate, what happens past its end, and the flow."""
+    lines = []
+    for first, value, segment in [(0, scene.start, None)] + [(s.frames[0], s.start, s) for s in scene.segments
+                                                              if s.start]:
+        clip = scene.clip(value)
+        if clip is not None:
+            ends = (segment and segment.clip_end) or scene.clip_end
+            lines.append(f"clip     {value} from frame {first}: {clip.seconds:.2f} s at {clip.fps:g} fps = "
+                         f"{clip.frames_at(scene.fps)} frames at {scene.fps:g} fps, then {ends}s; flow "
+                         f"{((segment and segment.flow) or scene.flow).describe()}")
+    if scene.audio is not None and scene.audio.file == "start":
+        lines.append(f"audio    the sound of {scene.start}")
+    return lines
+
+
 def _columns(settings, config) -> str:
     """A frame's resolved values, one per key of the scene's `config` section, in its order."""
     def show(value):
@@ -116,6 +132,8 @@ def frame_records(plan: Plan, step: int = 1):
                        "layers": {term.label: weight for term, weight in spec.terms.items()}})
         if spec.mask is not None:
             record["mask_strength"] = spec.mask[1]
+        if spec.footage is not None:
+            record.update({"clip_frame": spec.footage.frame, "flow": spec.footage.flow})
         if plan.overlays:
             video = (spec.index - plan.loop) % plan.frame_count
             record["overlay_opacity"] = [o.opacity_at(video, video + plan.loop) for o in plan.overlays]

@@ -83,6 +83,23 @@ class OverlaySpec:
 
 
 @dataclass(frozen=True)
+class Footage:
+    """What a frame dreams on when a clip plays: the clip's frame (resampled to the plan's size
+    and fps), the one before it for the optical flow, and how much of the previous dreamed frame
+    the flow carries."""
+
+    clip: Path
+    frame: int  # the clip's frame at the plan's fps
+    previous: int | None  # its frame before, when this frame follows one of the same clip
+    flow: float  # 0..1
+    blend: float = 1.0  # below 1 while a segment's cut blends into the clip
+
+    @property
+    def carries(self) -> bool:
+        return self.previous is not None and self.flow > 0.0
+
+
+@dataclass(frozen=True)
 class FrameSpec:
     index: int
     segment: int
@@ -95,6 +112,7 @@ class FrameSpec:
     dreamed: bool = True  # frame 0 is the plain start picture unless the scene dreams it too
     warped: bool = True  # frame 0 has no frame before it to move
     mask: tuple[MaskSpec, float] | None = None  # (where the frame may change, strength)
+    footage: Footage | None = None  # the clip frame it dreams on, if a clip plays
 
 
 @dataclass(frozen=True)
@@ -106,7 +124,7 @@ class Plan:
     preview: bool = False
     notes: list[str] = field(default_factory=list)
     seed: int = 0
-    start: Picture = Picture()
+    start: Picture | None = Picture()  # None when a clip plays from frame 0
     color_reference: str = "start"  # the start picture, or frame 0 as rendered ("first")
     color_mode: str = "lab"  # lab: match statistics; luma: the dream changes only lightness
     model: str = "inception_v3"
@@ -241,11 +259,28 @@ def make_plan(
     even_sides = format_of(output or scene.output_path).even_sides
     width, height, scale, notes = plan_size(scene, preview, even_sides, long_side, max_iterations)
     frames = FrameSpecs(scene, segment_terms(scene), scale, max_iterations if preview else None)
+    notes += clip_notes(scene)
+    start = None if scene.clip(scene.start) else picture(scene, scene.start)
     return Plan(
-        width, height, scene.fps, frames, preview, notes, seed=scene.seed, start=picture(scene, scene.start),
+        width, height, scene.fps, frames, preview, notes, seed=scene.seed, start=start,
         color_reference=scene.color.reference, color_mode=scene.color.mode, model=scene.model,
         weights=scene.weights_source, loop=scene.loop_frames, overlays=overlay_specs(scene),
     )
+
+
+def clip_notes(scene: Scene) -> list[str]:
+    """What the render does to the scene's clips that their owner may not expect."""
+    notes = []
+    for value in dict.fromkeys([scene.start] + [s.start for s in scene.segments if s.start]):
+        clip = scene.clip(value)
+        if clip is None:
+            continue
+        if clip.variable:
+            notes.append(f"{clip.path.name} has a variable frame rate: its frames are resampled to a constant "
+                         f"{scene.fps:g} fps by their times")
+        elif abs(clip.fps - scene.fps) > 1e-3:
+            notes.append(f"{clip.path.name} plays at {clip.fps:g} fps: its frames are resampled to {scene.fps:g} fps")
+    return notes
 
 
 def overlay_specs(scene: Scene) -> tuple[OverlaySpec, ...]:
@@ -272,6 +307,10 @@ class FrameSpecs(Sequence):
     def __init__(self, scene: Scene, weights: list, scale: float, max_iterations: int | None):
         self.scene, self.weights, self.scale, self.max_iterations = scene, weights, scale, max_iterations
         self.starts = [segment.frames[0] for segment in scene.segments]
+        # What plays from where: (first frame, start value, segment or None), the scene's start first
+        self.sources = [(0, scene.start, None)] + [(s.frames[0], s.start, s) for s in scene.segments if s.start]
+        self.source_starts = [first for first, _, _ in self.sources]
+        self.clips = {value: scene.clip(value) for _, value, _ in self.sources}
 
     def __len__(self) -> int:
         return self.scene.frame_count + self.scene.loop_frames
@@ -283,7 +322,27 @@ class FrameSpecs(Sequence):
             raise IndexError(f"frame {n} is outside 0-{len(self) - 1}")
         n %= len(self)
         segment = bisect.bisect_right(self.starts, n) - 1
-        return _frame_spec(self.scene, segment, n, self.weights, self.scale, self.max_iterations)
+        spec = _frame_spec(self.scene, segment, n, self.weights, self.scale, self.max_iterations)
+        return replace(spec, footage=self.footage(n, segment))
+
+    def footage(self, n: int, index: int) -> Footage | None:
+        """Frame n's clip frame, if a clip plays there: it plays from its cut on, held at its last
+        frame or looped (clip_end) past its end."""
+        first, value, cut = self.sources[bisect.bisect_right(self.source_starts, n) - 1]
+        clip = self.clips[value]
+        if clip is None:
+            return None
+        segment = self.scene.segments[index]
+        length = clip.frames_at(self.scene.fps)
+        ends = segment.clip_end or self.scene.clip_end
+
+        def clip_frame(k: int) -> int:
+            return min(k, length - 1) if ends == "hold" else k % length
+
+        flow = (segment.flow or self.scene.flow).at(n)
+        blend = 1.0 if cut is None or n - first >= cut.blend else (n - first + 1) / cut.blend
+        return Footage(clip.path, clip_frame(n - first), clip_frame(n - first - 1) if n > first else None, flow,
+                       blend)
 
 
 def _frame_spec(scene: Scene, index: int, n: int, weights: list, scale: float, max_iterations: int | None):
@@ -326,7 +385,7 @@ def _frame_spec(scene: Scene, index: int, n: int, weights: list, scale: float, m
         center=motion_value("center"),
     )
     cut = None
-    if segment.start is not None and n - first < max(1, segment.blend):
+    if segment.start is not None and n - first < max(1, segment.blend) and not scene.clip(segment.start):
         cut = (picture(scene, segment.start), (n - first + 1) / max(1, segment.blend))
     sharpen = (scene.sharpen.amount.at(n), scene.sharpen.radius * scale)
     mask = segment.mask or scene.mask

@@ -11,6 +11,7 @@ from typing import Optional
 from pydantic import BaseModel
 
 from ..models.zoo import ZOO
+from .clips import CLIP_SUFFIXES, ClipError, is_clip, probe
 from .errors import SceneIssue, did_you_mean
 from .formats import allowed, format_of, own_paths
 from .keyframes import Track
@@ -44,8 +45,9 @@ def _check_segments(scene: Scene) -> list[SceneIssue]:
                 f"extend the last segment to {last} or set frames: {expected}",
             )
         )
-    for field in ("dream", "motion", "color", "sharpen"):
-        for track_path, track in _tracks(getattr(scene, field), (field,)):
+    for field, config in [("dream", scene.dream), ("motion", scene.motion), ("color", scene.color),
+                          ("sharpen", scene.sharpen), ((), scene)]:
+        for track_path, track in _tracks(config, (field,) if field else ()):
             for frame in track.frames if not track.is_constant else []:
                 if frame > last:
                     issues.append(
@@ -95,8 +97,8 @@ def _segment_issues(segment: Segment, index: int) -> list[SceneIssue]:
     elif segment.transition > length:
         issues.append(SceneIssue(("segments", index, "transition"),
                                  f"{segment.transition} frames is longer than the segment ({length} frames)"))
-    for field in ("dream", "motion"):
-        for track_path, track in _tracks(getattr(segment, field), ("segments", index, field)):
+    for config, path in [(segment.dream, ("dream",)), (segment.motion, ("motion",)), (segment, ())]:
+        for track_path, track in _tracks(config, ("segments", index) + path):
             for frame in track.frames if not track.is_constant else []:
                 if not first <= frame <= end:
                     issues.append(SceneIssue(track_path + (frame,), f"keyframe {frame} is outside this segment's "
@@ -173,6 +175,8 @@ def _image_issue(image: Path, hint: str) -> Optional[str]:
         return f"image '{image}' not found; {hint}"
     if not image.is_file():
         return f"'{image}' is not a file"
+    if image.suffix.lower() in CLIP_SUFFIXES and image.suffix.lower() != ".gif":
+        return f"'{image.name}' is a video clip; {hint}"
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -188,6 +192,15 @@ def _image_issue(image: Path, hint: str) -> Optional[str]:
         return f"'{image}' is too large to be a safe image (over {MAX_IMAGE_PIXELS // 10**6} megapixels)"
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         return f"cannot read image '{image}' ({error}); is it a complete PNG/JPEG file?"
+    return None
+
+
+def _clip_issue(clip: Path) -> Optional[str]:
+    """Why a clip cannot be dreamed over, or None."""
+    try:
+        probe(clip)
+    except ClipError as error:
+        return str(error)
     return None
 
 
@@ -215,7 +228,9 @@ def _audio_issue(audio: Path) -> Optional[str]:
 def _check_files(scene: Scene) -> list[SceneIssue]:
     issues = []
     for path, marker, file in scene.inputs():
-        if marker.kind in ("picture", "image", "mask"):
+        if marker.kind == "footage" and file.is_file() and is_clip(file):
+            problem = _clip_issue(file)
+        elif marker.kind in ("footage", "picture", "image", "mask"):
             problem = _image_issue(file, marker.takes)
         elif not file.is_file():
             problem = f"'{file}' not found; {marker.takes}"
@@ -279,13 +294,48 @@ def check_scene(scene: Scene, timeline: bool = True) -> list[SceneIssue]:
         issues.append(SceneIssue(("bpm",), "auto finds the tempo in the sound track: set audio (a sound file), "
                                            "or write the tempo, e.g. bpm: 120"))
     if (scene.frames is None) == (scene.duration is None):
-        issues.append(SceneIssue(("frames",), "give either frames: N or duration: '10s' (exactly one)"))
+        issues.append(SceneIssue(("frames",), "give either frames: N or duration: '10s' (exactly one; with a "
+                                              "video clip as start, neither is needed)"))
         return issues
     if scene.frame_count > MAX_FRAMES:
         return [SceneIssue(("duration",), f"{scene.duration:g} s at {scene.fps:g} fps is {scene.frame_count} frames; "
                                           f"a scene has at most {MAX_FRAMES} (split a longer video into scenes)")]
     return (issues + (_check_segments(scene) if timeline else []) + _check_model_and_layers(scene)
-            + _check_files(scene) + _check_overlays_and_masks(scene, timeline))
+            + _check_files(scene) + _check_footage(scene) + _check_overlays_and_masks(scene, timeline))
+
+
+def _check_footage(scene: Scene) -> list[SceneIssue]:
+    """Keys about clips need a clip: flow and clip_end where nothing plays one, audio: start on a
+    start that is not a clip with sound."""
+    issues = []
+    playing = [scene.start] + [s.start for s in scene.segments if s.start is not None]
+    has_clip = any(_is_clip_value(scene, value) for value in playing)
+    for path, config in [((), scene)] + [(("segments", i), s) for i, s in enumerate(scene.segments)]:
+        for key in ("flow", "clip_end"):
+            if key in config.model_fields_set and not has_clip:
+                issues.append(SceneIssue(path + (key,), f"{key} is about dreaming over a video clip, and this scene "
+                                                        "plays none: set start to a clip (mp4, mov, ...) or remove "
+                                                        f"{key}"))
+    if scene.audio is not None and scene.audio.file == "start":
+        clip = scene.clip(scene.start) if _is_clip_value(scene, scene.start) else None
+        if clip is None:
+            issues.append(SceneIssue(("audio",), f"start keeps the start clip's own sound, but start is "
+                                                 f"{scene.start!r}, not a video clip: give audio a sound file"))
+        elif not clip.has_audio:
+            issues.append(SceneIssue(("audio",), f"'{clip.path.name}' has no sound track: give audio a sound file, "
+                                                 "or leave audio out"))
+        else:
+            problem = _audio_issue(clip.path)
+            issues += [SceneIssue(("audio",), problem)] if problem else []
+    return issues
+
+
+def _is_clip_value(scene: Scene, value: str) -> bool:
+    """Whether a start-style value names a clip that plays (one that cannot is reported at its key)."""
+    try:
+        return scene.clip(value) is not None
+    except (ClipError, OSError):
+        return False
 
 
 def _check_overlays_and_masks(scene: Scene, timeline: bool) -> list[SceneIssue]:

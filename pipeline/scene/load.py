@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .checks import check_scene
+from .clips import ClipError, is_clip, probe
 from .errors import SceneError, SceneIssue, did_you_mean
 from .schema import Scene, public_keys
 from .timing import Timing
@@ -175,7 +176,30 @@ def load_scene(file: str | Path) -> Scene:
     if duplicates:
         raise SceneError(file, [(line, _dotted(path), "appears twice") for path, line in duplicates])
 
-    return _validated(data, file, lines)
+    return _validated(_with_clip_length(data, file, lines), file, lines)
+
+
+def _with_clip_length(data: dict, file: Path, lines: dict) -> dict:
+    """A start clip's frame rate and length stand in for fps and frames the scene leaves out (the
+    timeline must be known before the scene is validated); a clip that cannot be played is the one
+    problem reported."""
+    start = data.get("start")
+    try:
+        path = file.parent / start if isinstance(start, str) and start and "\0" not in start else None
+        if path is None or not path.is_file() or not is_clip(path):
+            return data
+    except OSError:  # a name the system refuses is reported by the checks
+        return data
+    try:
+        clip = probe(path)
+    except ClipError as error:
+        raise SceneError(file, [(_line_of(lines, ("start",)), "start", str(error))]) from None
+    filled = dict(data)
+    if "fps" not in data:
+        filled["fps"] = round(clip.fps, 3)
+    if "frames" not in data and "duration" not in data:
+        filled["frames"] = clip.frames_at(Timing.of(filled).fps)
+    return filled
 
 
 def _validated(data: Any, file: Path, lines: dict, timing: Timing | None = None) -> Scene:
@@ -219,7 +243,7 @@ def scene_from_data(data: dict, base_dir: str | Path = ".", name: str = "scene")
     file = Path(base_dir) / f"{name}.yaml"
     if not isinstance(data, dict):
         raise SceneError(file, [(0, "", f"a scene is a mapping of keys to values, got {type(data).__name__}")])
-    return _validated(data, file, {})
+    return _validated(_with_clip_length(data, file, {}), file, {})
 
 
 Scene.from_data = staticmethod(scene_from_data)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Callable, ClassVar, Literal, Optional, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, model_validator
 
 from ..models.zoo import ZOO
+from .clips import ClipInfo, is_clip, probe
 from .timing import MAX_FRAMES, MOMENT_SCHEMA, timing_from
 from .values import ChannelWeights, ClassWeights, Duration, Flag, Int, LayerWeights, Number, Weight, keyframed
 
@@ -30,9 +31,10 @@ class Input:
     are checked before the render, hashed into its checkpoint, never overwritten by an output,
     and written relative to the sidecar.
 
-    kind: "picture" (an image, or a '#rrggbb' colour or 'noise', which name no file), "image" (an
-    image file), "mask" (an image file, or 'start': the start image's transparency),
-    "weights" (a .pth file, unless pretrained or random) or "audio" (a file with a sound track).
+    kind: "picture" (an image, or a '#rrggbb' colour or 'noise', which name no file), "footage"
+    (a picture, or a video clip to dream over), "image" (an image file), "mask" (an image file, or 'start': the start image's transparency),
+    "weights" (a .pth file, unless pretrained or random) or "audio" (a file with a sound track, or
+    'start': the start clip's own sound).
     """
 
     kind: str
@@ -40,6 +42,9 @@ class Input:
 
 
 PICTURE = "an image path (relative to the scene file), a color like '#ffffff', or 'noise'"
+FOOTAGE = ("an image or a video clip (mp4, mov, mkv, webm, animated gif; relative to the scene file), a color "
+           "like '#ffffff', or 'noise'")
+ClipEnd = Literal["hold", "loop"]
 
 
 def inherited(default: Any, description: str) -> Any:
@@ -101,8 +106,9 @@ class EncodeConfig(_Strict):
 class AudioConfig(_Strict):
     """A sound track, encoded as AAC and cut or padded to the video."""
 
-    file: Annotated[str, Input("audio", "audio takes a sound file (relative to the scene file)")] = Field(
-        description="the sound file: mp3, m4a, wav, ...")
+    file: Annotated[str, Input("audio", "audio takes a sound file (relative to the scene file), or start: the "
+                                        "start clip's sound")] = Field(
+        description="the sound file: mp3, m4a, wav, ..., or start: the start clip's own sound")
     fade_in: Number = Field(0.0, ge=0, le=3600, description="seconds")
     fade_out: Number = Field(0.0, ge=0, le=3600, description="seconds")
 
@@ -237,9 +243,14 @@ class Segment(_Strict):
     class_: Optional[ClassWeights] = Field(
         None, alias="class", description="raise an ImageNet class's score, by name or number (models with classes)")
     guide: Optional[GuideConfig] = Field(None, description="move features toward an image's")
-    start: Annotated[Optional[str], Input("picture", f"a segment's start takes {PICTURE}")] = Field(
-        None, description="cut to a new image (or color, or noise) at this segment's first frame")
+    start: Annotated[Optional[str], Input("footage", f"a segment's start takes {FOOTAGE}")] = Field(
+        None, description="cut to a new image, clip (played from its first frame), color or noise at this "
+                          "segment's first frame")
     blend: Int = Field(0, ge=0, le=MAX_FRAMES, description="frames to blend into start; 0 is a hard cut")
+    clip_end: Optional[ClipEnd] = Field(None, description="this segment's clip, shorter than the segment: "
+                                                          "hold its last frame or loop it (default: the scene's)")
+    flow: Optional[keyframed(ge=0.0, le=1.0)] = Field(None, description="this segment's flow (default: the "
+                                                                        "scene's)")
     transition: Int = Field(0, ge=0, le=MAX_FRAMES,
                             description="frames to crossfade objective and motion from the segment before")
     dream: DreamConfig = Field(default_factory=DreamConfig, description="this segment's overrides")
@@ -250,8 +261,8 @@ class Segment(_Strict):
 class Scene(_Strict):
     """A dreamzoom scene: what to render, frame by frame."""
 
-    model_config = ConfigDict(**STRICT, json_schema_extra={"oneOf": [{"required": ["frames"]},
-                                                                     {"required": ["duration"]}]})
+    # frames or duration, not both; neither when start is a clip (its length is the clip's)
+    model_config = ConfigDict(**STRICT, json_schema_extra={"not": {"required": ["frames", "duration"]}})
 
     # Every key is defined here once; the defaults, the README's key reference, the JSON Schema,
     # --dry-run and the sidecar derive from these fields.
@@ -260,7 +271,8 @@ class Scene(_Strict):
                                                     "folder for PNGs; default renders/<scene>.mp4")
     size: tuple[Annotated[Int, Field(ge=16, le=16384)], Annotated[Int, Field(ge=16, le=16384)]] = Field(
         description="width, height in pixels")
-    fps: Number = Field(30, gt=0, le=240, description="frames per second; may be fractional (29.97)")
+    fps: Number = Field(30, gt=0, le=240, description="frames per second; may be fractional (29.97); default 30, "
+                                                         "or the start clip's")
     frames: Optional[Int] = Field(None, ge=1, le=MAX_FRAMES, description="length in frames (or duration)")
     duration: Optional[Duration] = Field(None, description="length in seconds: 12.5, '10s', '1m30s' (or frames)")
     bpm: Optional[Tempo] = Field(
@@ -270,8 +282,15 @@ class Scene(_Strict):
     loop: Flag = Field(False, description="true: the last frame flows into the first (and the sound loops), for "
                                           "clips played on repeat")
     seed: Int = Field(0, ge=0, le=2**63 - 1, description="same seed, same video (on the CPU, bit for bit)")
-    start: Annotated[str, Input("picture", f"start takes {PICTURE}")] = Field(
-        "noise", description="the first picture: an image (cover-fit to size), a color '#ffffff', or noise")
+    start: Annotated[str, Input("footage", f"start takes {FOOTAGE}")] = Field(
+        "noise", description="the first picture: an image (cover-fit to size), a color '#ffffff', noise, or a "
+                             "video clip to dream over frame by frame (then frames, duration and fps default to "
+                             "the clip's)")
+    clip_end: ClipEnd = Field("hold", description="a clip shorter than the video: hold its last frame, or loop it")
+    flow: keyframed(ge=0.0, le=1.0) = Field(
+        0.8, validate_default=True, description="dreaming over a clip: how much of the previous dreamed frame is "
+                                                "carried along the clip's motion (optical flow), 0 (each frame "
+                                                "afresh) .. 1 (all of it, except where the clip shows new things)")
     dream_start: Flag = Field(False, description="true: frame 0 is dreamed too, not the plain start picture")
     model: str = Field("inception_v3", description="the network that dreams (see Models)",
                        json_schema_extra={"enum": list(ZOO)})
@@ -371,11 +390,20 @@ class Scene(_Strict):
 
     @property
     def audio_path(self) -> Optional[Path]:
-        return None if self.audio is None else self._file.parent / self.audio.file
+        """The sound track's file: audio's, or with audio: start the start clip."""
+        if self.audio is None:
+            return None
+        return self.start_image if self.audio.file == "start" else self._file.parent / self.audio.file
+
+    def clip(self, start: str) -> Optional[ClipInfo]:
+        """What a `start`-style value's clip holds, or None when it names no clip (read once per file;
+        the loader has checked it)."""
+        path = self.resolve_image(start)
+        return probe(path) if path is not None and is_clip(path) else None
 
     @property
     def start_image(self) -> Optional[Path]:
-        """The start image's path, or None when start is a color or noise."""
+        """The start image's (or clip's) path, or None when start is a color or noise."""
         return self.resolve_image(self.start)
 
     def inputs(self) -> list[tuple[tuple, Input, Path]]:
@@ -389,9 +417,9 @@ class Scene(_Strict):
 
     def input_path(self, marker: Input, value: str) -> Optional[Path]:
         """The file an input key's value names, or None (a colour, noise, built-in weights)."""
-        if marker.kind == "picture" and (value == "noise" or COLOR.match(value)):
+        if marker.kind in ("picture", "footage") and (value == "noise" or COLOR.match(value)):
             return None
-        if marker.kind == "mask" and value == "start":
+        if marker.kind in ("mask", "audio") and value == "start":
             return None
         if marker.kind == "weights" and value in ("pretrained", "random"):
             return None

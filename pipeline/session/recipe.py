@@ -17,14 +17,18 @@ from ..dream.caches import Recent
 from ..dream.objectives import Guide
 from ..image import pixels
 from ..image.color import keep_chroma, lab_stats, match_colors
+from ..image.flow import carry
 from ..image.layers import composite, masked, overlay_origin, soft_mask
 from ..image.motion import warp
 from ..image.sharpen import unsharp_mask
 from ..models.network import DreamNet
 from ..plan.frames import FrameSpec, MaskSpec, Picture, Plan
+from .footage import FootageFeed
 
 
 PICTURES_KEPT = 8  # start, cut and guide pictures on the device
+CARRIED_DREAMING = 0.25  # how much a fully carried pixel of footage dreams on, against a fresh one: a
+# quarter keeps the dream as strong as on fresh frames (flow 0.8) and a third as restless
 
 
 def picture_pixels(picture: Picture, width: int, height: int):
@@ -46,8 +50,9 @@ class Dreamer:
         self.generator = torch.Generator().manual_seed(plan.seed)
         self.pictures: Recent[torch.Tensor] = Recent(PICTURES_KEPT)
         self.guide_features: Recent[torch.Tensor] = Recent(PICTURES_KEPT)
-        self.frame = self.picture(plan.start)
-        self.color_reference = lab_stats(self.frame) if plan.color_reference == "start" else None
+        self.footage = FootageFeed(plan.width, plan.height, plan.fps)
+        self.frame = None if plan.start is None else self.picture(plan.start)  # a clip: its first frame
+        self.color_reference = lab_stats(self.frame) if plan.color_reference == "start" and plan.start else None
         self.next_frame = 0
         self.masks: Recent[torch.Tensor] = Recent(PICTURES_KEPT)
         self.moving_mask: tuple[str, torch.Tensor] | None = None  # a camera-following mask as moved so far
@@ -94,16 +99,22 @@ class Dreamer:
         """Make frame `spec.index` from the current one; a mask keeps what it covers as it was
         (on screen, or moved with the camera)."""
         frame = before = self.frame
-        if spec.warped:
+        if spec.warped and spec.footage is None:
             m = spec.motion
             frame = warp(frame, m.zoom, m.rotate, m.translate, m.resample, m.center)
         moved = frame
         if spec.cut is not None:
             picture, weight = spec.cut
             frame = torch.lerp(frame, self.picture(picture), weight)
+        carried = None
+        if spec.footage is not None:
+            frame, before, carried = self.over_footage(spec, frame)
+            moved = before  # what a mask keeps: the clip's frame
         undreamed = frame
         if spec.dreamed:
             frame = self.engine.dream(frame, spec.terms, spec.dream, self.generator)
+            if carried is not None:  # carried dream grows on slowly rather than boiling afresh
+                frame = torch.lerp(undreamed, frame, 1.0 - carried * (1.0 - CARRIED_DREAMING))
         frame = self.post(frame, undreamed, spec)
         if spec.mask is not None:
             mask, strength = spec.mask
@@ -111,6 +122,29 @@ class Dreamer:
         self.frame = frame
         self.next_frame = spec.index + 1
         return self.frame
+
+    def over_footage(self, spec: FrameSpec, frame: torch.Tensor | None):
+        """(what the frame dreams on, the clip's frame, how much of each pixel was carried (1, 1, H, W)
+        or None): the clip's frame with the previous dreamed frame carried along the clip's motion
+        and blended in by `flow` where the flow is trusted; the scene's motion moves what is carried.
+        While a cut blends into the clip, the frame before fades into it."""
+        footage = spec.footage
+        pixels_now, flows = self.footage.get(footage)
+        clip = pixels.to_tensor(pixels_now, self.device)
+        base, kept = clip, None
+        if flows is not None and frame is not None:
+            carried, trusted = carry(frame, pixels.to_device(torch.from_numpy(flows), self.device))
+            if spec.warped:
+                m = spec.motion
+                carried = warp(carried, m.zoom, m.rotate, m.translate, m.resample, m.center)
+                trusted = warp(trusted, m.zoom, m.rotate, m.translate, "bilinear", m.center)
+            kept = trusted * footage.flow
+            base = torch.lerp(clip, carried, kept)
+        if footage.blend < 1.0 and frame is not None:
+            base = torch.lerp(frame, base, footage.blend)
+        if self.plan.color_reference == "start":
+            self.color_reference = lab_stats(clip)  # the footage as it is now, not as it began
+        return base, clip, kept
 
     def post(self, frame: torch.Tensor, undreamed: torch.Tensor, spec: FrameSpec) -> torch.Tensor:
         """Colour (against drift) and sharpening (against resampling blur)."""
@@ -125,9 +159,16 @@ class Dreamer:
 
     def frames(self, stop: int | None = None) -> Iterator[tuple[FrameSpec, torch.Tensor]]:
         """Yields (spec, frame) from the next frame up to `stop`; frames are (1, 3, H, W) on the device."""
-        for index in range(self.next_frame, len(self.plan.frames) if stop is None else stop):
+        stop = len(self.plan.frames) if stop is None else stop
+        for index in range(self.next_frame, stop):
             spec = self.plan.frames[index]
+            if index + 1 < stop:
+                self.footage.prefetch(self.plan.frames[index + 1].footage)
             yield spec, self.step(spec)
+
+    def close(self) -> None:
+        """Stop reading clips."""
+        self.footage.close()
 
     def state(self) -> dict:
         reference = None if self.color_reference is None else [t.cpu() for t in self.color_reference]
@@ -167,4 +208,8 @@ class Overlays:
 
 def frames_of(plan: Plan, net: DreamNet, device: torch.device, stop: int | None = None):
     """Dream the timeline from frame 0: yields (spec, frame) for frames 0..stop-1."""
-    return Dreamer(plan, net, device).frames(stop)
+    dreamer = Dreamer(plan, net, device)
+    try:
+        yield from dreamer.frames(stop)
+    finally:
+        dreamer.close()

@@ -321,6 +321,7 @@ class RenderSession:
     def close(self) -> None:
         self.closer.shutdown()
         self.stop.uninstall()
+        self.dreamer.close()
 
     def write_sidecar(self, seconds: float) -> None:
         write_sidecar(self.scene, self.output, {

@@ -1,0 +1,116 @@
+"""Video clips as a scene's start: which files are clips, and what a clip holds (length, frame
+rate, sound), read from ffmpeg's own account of the file so a scene is checked, and its length
+known, before anything is dreamed. No torch; the frames themselves are read by the render
+(session/footage.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+CLIP_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi", ".gif")  # a .gif is a clip when animated
+PROBE_TIMEOUT = 120  # seconds; reading a header and one frame takes a fraction of one
+
+
+class ClipError(ValueError):
+    """A clip ffmpeg cannot play as video; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    path: Path
+    seconds: float  # how long it plays
+    fps: float  # frames per second (the average where the rate varies)
+    variable: bool  # the frame rate varies: frames are resampled to a constant rate by their times
+    has_audio: bool
+    size: tuple[int, int]
+
+    def frames_at(self, fps: float) -> int:
+        """Frames it fills at `fps`, as ffmpeg's fps filter resamples it (a half rounds up)."""
+        return max(1, math.floor(self.seconds * fps + 0.5))
+
+
+def is_clip(path: Path) -> bool:
+    """Whether an input file is a video clip: a video suffix, or a GIF of more than one frame."""
+    suffix = Path(path).suffix.lower()
+    if suffix != ".gif":
+        return suffix in CLIP_SUFFIXES
+    from PIL import Image
+
+    try:
+        with Image.open(path) as opened:
+            return getattr(opened, "n_frames", 1) > 1
+    except (OSError, ValueError, SyntaxError):
+        return False  # reported as an unreadable image
+
+
+def probe(path: Path) -> ClipInfo:
+    """What the clip at `path` holds; ClipError when it has no video ffmpeg can decode."""
+    path = Path(path)
+    if not path.is_file():
+        raise ClipError(f"clip '{path}' not found")
+    stat = path.stat()
+    return _probe(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+def _ffmpeg(*args: str) -> subprocess.CompletedProcess:
+    import imageio_ffmpeg
+
+    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", *args],
+                          capture_output=True, text=True, errors="replace", timeout=PROBE_TIMEOUT)
+
+
+@functools.lru_cache(maxsize=64)
+def _probe(path: Path, _mtime: int, _size: int) -> ClipInfo:
+    """The header, and the first frame decoded, so a damaged stream is found now, not mid-render."""
+    name = path.name
+    try:
+        run = _ffmpeg("-i", str(path), "-map", "0:v:0", "-frames:v", "1", "-f", "null", "-")
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ClipError(f"cannot read clip '{name}' ({error})") from None
+    header = run.stderr
+    video = re.search(r"Stream #\S+.*?: Video: (.*)", header)
+    if run.returncode != 0 or video is None:
+        reason = "it has no video stream" if video is None and "Stream #" in header else "ffmpeg cannot read it"
+        raise ClipError(f"cannot use clip '{name}': {reason}; start takes a video file (mp4, mov, mkv, webm, "
+                        "animated gif)")
+    frames = re.findall(r"frame=\s*(\d+)", header)
+    if not frames or int(frames[-1]) == 0:
+        raise ClipError(f"clip '{name}' holds no video frames that decode")
+    fps = _number(r"([\d.]+) fps", video[1])
+    nominal = _number(r"([\d.]+) tbr", video[1])
+    seconds = _seconds(header) or _played_seconds(path)
+    if not seconds or not (fps or nominal):
+        raise ClipError(f"clip '{name}' says neither how long it plays nor its frame rate; re-encode it "
+                        "(e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)")
+    size = re.search(r", (\d{1,5})x(\d{1,5})", video[1])
+    variable = (path.suffix.lower() != ".gif" and fps is not None and nominal is not None
+                and abs(fps - nominal) > 0.01 * nominal)  # GIF delays are per frame by nature
+    return ClipInfo(path, seconds, fps or nominal, variable, bool(re.search(r"Stream #\S+.*?: Audio:", header)),
+                    (int(size[1]), int(size[2])) if size else (0, 0))
+
+
+def _number(pattern: str, text: str) -> float | None:
+    found = re.search(pattern, text)
+    value = float(found[1]) if found else 0.0
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def _seconds(header: str) -> float | None:
+    found = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", header)
+    return int(found[1]) * 3600 + int(found[2]) * 60 + float(found[3]) if found else None
+
+
+def _played_seconds(path: Path) -> float | None:
+    """A clip whose header leaves out its length (a raw stream): read through its packets."""
+    try:
+        run = _ffmpeg("-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.findall(r"time=(\d+):(\d\d):(\d\d(?:\.\d+)?)", run.stderr)
+    return int(found[-1][0]) * 3600 + int(found[-1][1]) * 60 + float(found[-1][2]) if found else None

@@ -1,0 +1,108 @@
+"""The frames of the clips a render dreams over, streamed: each clip is decoded by ffmpeg straight
+to the plan's size and frame rate (cover-fit like images, resampled by the frames' times, so a
+variable frame rate comes out constant) and read one frame at a time, never whole. The optical
+flow between consecutive frames is measured on a worker thread one frame ahead of the dream.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from ..image.flow import flows_between
+from ..plan.frames import Footage
+
+
+class ClipFrames:
+    """One clip's frames at (width, height) and `fps`, read in order from ffmpeg's pipe. Asking for
+    an earlier frame starts again from the first (a loop, a resume); past the clip's last frame
+    the last one is given (the plan's count and ffmpeg's may differ by a frame at the very end)."""
+
+    def __init__(self, path: Path, width: int, height: int, fps: float):
+        self.path, self.width, self.height, self.fps = Path(path), width, height, fps
+        self.process: subprocess.Popen | None = None
+        self.index = -1  # the frame in self.current
+        self.current: np.ndarray | None = None
+        self.ended = False
+
+    def _open(self) -> None:
+        import imageio_ffmpeg
+
+        self.close()
+        scale = (f"fps={self.fps!r},scale={self.width}:{self.height}:force_original_aspect_ratio=increase:"
+                 f"flags=lanczos,crop={self.width}:{self.height},setsar=1")
+        self.process = subprocess.Popen(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i",
+             str(self.path.resolve()), "-map", "0:v:0", "-vf", scale, "-pix_fmt", "rgb24", "-f", "rawvideo", "-"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.index, self.current, self.ended = -1, None, False
+
+    def frame(self, k: int) -> np.ndarray:
+        """Frame k, (H, W, 3) uint8."""
+        if self.process is None or k < self.index:
+            self._open()
+        size = self.width * self.height * 3
+        while self.index < k and not self.ended:
+            data = self.process.stdout.read(size)
+            if len(data) < size:
+                self.ended = True
+                break
+            self.current = np.frombuffer(data, np.uint8).reshape(self.height, self.width, 3)
+            self.index += 1
+        if self.current is None:
+            raise RuntimeError(f"{self.path.name}: ffmpeg gave no frames")
+        return self.current
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.stdout.close()
+            self.process.wait()
+            self.process = None
+
+
+class FootageFeed:
+    """Clip frames and the flow from the frame before, for the Footage of the plan's frames; the
+    next frame's are made on a worker thread while the current one dreams."""
+
+    def __init__(self, width: int, height: int, fps: float):
+        self.width, self.height, self.fps = width, height, fps
+        self.clips: dict[Path, ClipFrames] = {}
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="footage")
+        self.pending: tuple[Footage, Future] | None = None
+
+    def _clip(self, path: Path) -> ClipFrames:
+        if path not in self.clips:
+            self.clips[path] = ClipFrames(path, self.width, self.height, self.fps)
+        return self.clips[path]
+
+    def _make(self, footage: Footage) -> tuple[np.ndarray, np.ndarray | None]:
+        clip = self._clip(footage.clip)
+        if not footage.carries:
+            return clip.frame(footage.frame).copy(), None
+        if footage.previous == footage.frame:  # a held last frame: nothing moves
+            current = clip.frame(footage.frame).copy()
+            return current, np.zeros((2, self.height, self.width, 2), np.float32)
+        previous = clip.frame(footage.previous).copy()
+        current = clip.frame(footage.frame).copy()
+        return current, flows_between(previous, current)
+
+    def prefetch(self, footage: Footage | None) -> None:
+        """Start making `footage`'s frame and flow, for the frame after the one dreaming now."""
+        if footage is not None and (self.pending is None or self.pending[0] != footage):
+            self.pending = (footage, self.worker.submit(self._make, footage))
+
+    def get(self, footage: Footage) -> tuple[np.ndarray, np.ndarray | None]:
+        """(the clip frame (H, W, 3) uint8, flows_between() from the frame before or None)."""
+        self.prefetch(footage)
+        _, future = self.pending
+        self.pending = None
+        return future.result()
+
+    def close(self) -> None:
+        self.worker.shutdown(wait=True)
+        for clip in self.clips.values():
+            clip.close()
