@@ -312,7 +312,7 @@ def _check_footage(scene: Scene) -> list[SceneIssue]:
     has_clip = any(_is_clip_value(scene, value) for value in playing)
     for path, config in [((), scene)] + [(("segments", i), s) for i, s in enumerate(scene.segments)]:
         for key in ("flow", "clip_end"):
-            if key in config.model_fields_set and not has_clip:
+            if not has_clip and not _is_default(config, key):  # a sidecar writes the defaults out
                 issues.append(SceneIssue(path + (key,), f"{key} is about dreaming over a video clip, and this scene "
                                                         "plays none: set start to a clip (mp4, mov, ...) or remove "
                                                         f"{key}"))
@@ -328,6 +328,11 @@ def _check_footage(scene: Scene) -> list[SceneIssue]:
             problem = _audio_issue(clip.path)
             issues += [SceneIssue(("audio",), problem)] if problem else []
     return issues
+
+
+def _is_default(config: BaseModel, key: str) -> bool:
+    value, default = getattr(config, key), type(config).model_fields[key].default
+    return value == default or (isinstance(value, Track) and value == Track.constant(default))
 
 
 def _is_clip_value(scene: Scene, value: str) -> bool:
@@ -361,7 +366,7 @@ def _check_overlays_and_masks(scene: Scene, timeline: bool) -> list[SceneIssue]:
 def _transparency_issue(scene: Scene) -> Optional[str]:
     """Why the start image has no transparency for `mask: start` to read, or None."""
     image = scene.start_image
-    if image is None:
+    if image is None or _is_clip_value(scene, scene.start):
         return f"start uses the start image's transparency, but start is {scene.start!r}: give an image file"
     if _image_issue(image, "") is not None:
         return None  # reported at start
