@@ -59,6 +59,12 @@ OPTIONS = (
     Option("--ray", dict(nargs="?", const="local", metavar="ADDRESS",
                          help="render the scenes on Ray, one task per scene: a local instance, or join the cluster "
                               "at ADDRESS"), per_scene=False),
+    Option("--serve", dict(metavar="PORT", help="while rendering, serve a live page (the latest frame, progress, "
+                                                "frames/s, ETA, the segments) at http://127.0.0.1:PORT/; 0 picks "
+                                                "a free port"), per_scene=False),
+    Option("--serve-host", dict(metavar="ADDRESS", help="with --serve: listen on ADDRESS instead of 127.0.0.1 "
+                                                        "(0.0.0.0: every interface; the page has no password)"),
+           per_scene=False),
 )
 
 

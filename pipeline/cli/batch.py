@@ -33,8 +33,9 @@ def _finished(path: Path, code: int, report: Path) -> Outcome:
     return Outcome(path, status_of(code), code, output=load_scene(path).output_path)
 
 
-def run_parallel(paths: list[Path], args) -> list[Outcome]:
-    """Each scene in its own process; GPUs handed out in turn, CPU threads shared."""
+def run_parallel(paths: list[Path], args, live=None) -> list[Outcome]:
+    """Each scene in its own process; GPUs handed out in turn, CPU threads shared; with a live
+    page, each child reports to it (live/remote.py)."""
     import torch
 
     if args.device == "auto" and torch.cuda.is_available():
@@ -51,11 +52,13 @@ def run_parallel(paths: list[Path], args) -> list[Outcome]:
         report = reports / f"{index}.json"
         command = [sys.executable, "-m", "pipeline", str(path), "--device", devices[index % len(devices)], "--quiet",
                    "--report", str(report)]
-        env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), **(live.child_env(path) if live else {})}
         code = children.run(command + scene_flags(args), env)
-        if code is None:
-            return Outcome(path, "skipped", exit_code_for(children.signum))
-        return _finished(path, code, report)
+        outcome = Outcome(path, "skipped", exit_code_for(children.signum)) if code is None else _finished(
+            path, code, report)
+        if live is not None:
+            live.ended(path, outcome.code)
+        return outcome
 
     try:
         with children.forwarding(), ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -161,8 +164,9 @@ def exit_code(outcomes: list[Outcome]) -> int:
     return EXIT_OK
 
 
-def run_batch(args) -> tuple[int, list[Outcome]]:
-    """Validate every scene, render the valid ones, print the table: (the worst exit code, the outcomes)."""
+def run_batch(args, live=None) -> tuple[int, list[Outcome]]:
+    """Validate every scene, render the valid ones, print the table: (the worst exit code, the outcomes).
+    `live`: the page that shows every scene."""
     paths = [path.resolve() for path in args.scenes]
     valid, outcomes = [], {}
     for path in paths:
@@ -172,11 +176,13 @@ def run_batch(args) -> tuple[int, list[Outcome]]:
         except SceneError as error:
             print(error.render(), file=sys.stderr)
             outcomes[path] = Outcome(path, "invalid", EXIT_BAD_INPUT)
+            if live is not None:
+                live.ended(path, EXIT_BAD_INPUT)
     print(f"{len(valid)} of {len(paths)} scenes are valid; rendering them.", file=sys.stderr)
     if args.ray and not args.dry_run:
         results = run_on_ray(valid, args)
     elif args.jobs > 1 and not args.dry_run:  # a plan is printed at once: in order, here
-        results = run_parallel(valid, args)
+        results = run_parallel(valid, args, live)
     else:
         from ..session.devices import pick_device
 
@@ -187,12 +193,16 @@ def run_batch(args) -> tuple[int, list[Outcome]]:
             return EXIT_BAD_INPUT, []
         results = []
         for path in valid:
-            results.append(render_scene(path, args))
+            results.append(render_scene(path, args, live.feed(path) if live else None))
+            if live is not None:
+                live.ended(path, results[-1].code)
             if results[-1].status == "interrupted":
                 break  # Ctrl-C stops the batch, not just one scene
     outcomes.update({o.scene: o for o in results})
     stopped = next((o.code for o in results if o.status == "interrupted"), EXIT_INTERRUPTED)
     ordered = [outcomes.get(path, Outcome(path, "skipped", stopped)) for path in paths]
+    for outcome in ordered if live is not None else ():  # skipped scenes too
+        live.ended(outcome.scene, outcome.code)
     table = sys.stderr if args.json else sys.stdout  # stdout holds only the JSON Lines
     print(file=table)
     print(summary(ordered), file=table)

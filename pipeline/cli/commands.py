@@ -7,6 +7,7 @@ import sys
 
 from ..output.sidecar import invoked_as
 from .args import parse_args
+from .live import Live, LiveError, child_feed, serve_problem
 from ..session.signals import exit_code_for, raising_on_stop
 from .outcome import EXIT_BAD_INPUT, EXIT_FAILED
 from .report import write_report
@@ -27,26 +28,58 @@ def main(argv=None) -> int:
 
         return check_command(argv[1:])
     args = parse_args(argv, invoked_as())
+    problem = serve_problem(args)
     if len(args.scenes) > 1 and args.out is not None:
-        print("--out names one file: use it with one scene (each scene has its own output)", file=sys.stderr)
+        problem = "--out names one file: use it with one scene (each scene has its own output)"
+    if problem:
+        print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    outcomes: list = []
+    live = None
+    try:  # the page is up, or its port refused, before anything is loaded or rendered
+        if args.serve is not None:
+            live = Live([str(path) for path in args.scenes], int(args.serve), args.serve_host)
+    except LiveError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    code, outcomes = EXIT_FAILED, []
+    try:
+        code, outcomes = render_scenes(args, live)
+        if live is not None:
+            live.finish(code)  # the page shows how it went at once
+        if args.report is not None:
+            code = reported(args.report, outcomes, code)
+    finally:
+        if live is not None:
+            live.finish(code)
+            live.stop()
+    return code
+
+
+def render_scenes(args, live) -> tuple[int, list]:
+    """Render one scene or a batch: (the exit code, the outcomes)."""
+    outcomes = []
     try:
         with raising_on_stop():  # a stop before a render has begun (loading the model, say) ends here
             if len(args.scenes) == 1 and not args.ray:
-                outcomes = [render_scene(args.scenes[0], args)]
-                code = outcomes[0].code
-            else:
-                from .batch import run_batch
+                path = args.scenes[0]
+                feed = live.feed(path) if live is not None else child_feed(str(path))
+                outcomes = [render_scene(path, args, feed)]
+                if feed is not None:
+                    feed.ended(outcomes[0].code)
+                return outcomes[0].code, outcomes
+            from .batch import run_batch
 
-                code, outcomes = run_batch(args)
+            return run_batch(args, live)
     except KeyboardInterrupt as stop:
         print("Interrupted. Run the same command with --resume to continue.", file=sys.stderr)
-        code = exit_code_for(getattr(stop, "signum", signal.SIGINT))
-    if args.report is not None:
-        try:
-            write_report(args.report, outcomes, code)
-        except OSError as error:
-            print(f"--report {args.report}: cannot write it: {error}", file=sys.stderr)
-            return max(code, EXIT_FAILED)
+        return exit_code_for(getattr(stop, "signum", signal.SIGINT)), outcomes
+
+
+def reported(report, outcomes: list, code: int) -> int:
+    """Write --report; the exit code, made a failure if it cannot be written."""
+    try:
+        write_report(report, outcomes, code)
+    except OSError as error:
+        print(f"--report {report}: cannot write it: {error}", file=sys.stderr)
+        return max(code, EXIT_FAILED)
     return code

@@ -23,8 +23,9 @@ def say(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def render_scene(path: Path, args) -> Outcome:
-    """Validate, then dry-run, storyboard or render one scene as the command line asks."""
+def render_scene(path: Path, args, feed=None) -> Outcome:
+    """Validate, then dry-run, storyboard or render one scene as the command line asks; `feed`
+    (--serve's live page) sees the render."""
     try:
         scene = load_scene(path)
     except SceneError as error:
@@ -67,9 +68,13 @@ def render_scene(path: Path, args) -> Outcome:
         code = EXIT_OK if args.plot is None else plot_command(scene, plan, output, args.plot)
         return Outcome(path, "planned" if code == EXIT_OK else "invalid", code, output=output)
     if args.storyboard:
+        if feed is not None:
+            feed.started(scene, plan, None, output)
         return Outcome(path, "storyboard", storyboard_command(scene, output, device, not args.quiet), output=output)
     warnings = announce(path, scene, plan, frames, device, args, output)
-    outcome = run_render(path, scene, plan, output, frames, device, args)
+    if feed is not None:
+        feed.started(scene, plan, frames, output)
+    outcome = run_render(path, scene, plan, output, frames, device, args, feed)
     outcome.warnings = warnings
     return outcome
 
@@ -135,8 +140,10 @@ def frame_rate(fps: float, output: Path) -> str:
     return f"{gif_fps(fps):.3g} fps (a GIF's frame times are whole hundredths of a second: the nearest to {fps:g})"
 
 
-def run_render(path: Path, scene, plan, output: Path, frames: range, device, args) -> Outcome:
+def run_render(path: Path, scene, plan, output: Path, frames: range, device, args, feed=None) -> Outcome:
     """Render, turning every way it can end into one message and an outcome."""
+    import contextlib
+
     import torch
 
     from ..models.weights import ModelUnavailable
@@ -147,12 +154,13 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
     from ..session.session import RenderInterrupted, RenderRefused, render
     from ..session.signals import exit_code_for
 
+    hooks = feed.hooks(bar=not args.quiet) if feed is not None else contextlib.nullcontext({"progress": not args.quiet})
     try:
-        result = render(
-            scene, plan, output, device, progress=not args.quiet, frames=frames, resume=args.resume,
-            overwrite=args.overwrite, checkpoint_every=args.checkpoint_every, precision=args.precision,
-            max_vram=args.max_vram,
-        )
+        with hooks as watching:
+            result = render(
+                scene, plan, output, device, frames=frames, resume=args.resume, overwrite=args.overwrite,
+                checkpoint_every=args.checkpoint_every, precision=args.precision, max_vram=args.max_vram, **watching,
+            )
     except RenderRefused as refused:
         say(f"{scene.file}: {refused}")
         return Outcome(path, "refused", EXIT_BAD_INPUT, output=output)
