@@ -1,12 +1,42 @@
-"""The benchmark runs on the CPU and prints every figure it promises."""
+"""The benchmark runs on the CPU and prints every figure it promises, with sane values."""
 
+import re
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from pipeline.dream.objectives import layer_l2
+from pipeline.models.network import load_model
 from pipeline.tools import bench
 
 
-def test_bench_prints_its_figures(capsys):
+def figure(out: str, label: str) -> float:
+    """The number printed after `label` at the start of a line."""
+    return float(re.search(rf"^\s*{re.escape(label)}\s+([\d.]+)", out, re.MULTILINE).group(1))
+
+
+def test_bench_prints_its_figures(capsys, monkeypatch):
+    monkeypatch.setitem(bench.MATMUL_SIDE, "cpu", 512)  # a quick yardstick; the real one is larger
     assert bench.main(["--size", "96x80", "--frames", "1", "--iterations", "1", "--octaves", "1",
-                       "--model", "efficientnet_lite0", "--profile", "5"]) == 0
+                       "--model", "efficientnet_lite0", "--profile", "5", "--memory", "96x80"]) == 0
     out = capsys.readouterr().out
     for label in ("machine", "versions", "workload", "top-octave iteration", "end to end", "frames/s",
                   "eager fp32 reference", "renderer is", "costliest operations", "convolution"):
         assert label in out
+    milliseconds, gflop = figure(out, "top-octave iteration"), figure(out, "arithmetic")
+    rate, matmul, share = figure(out, "achieved"), figure(out, "float32 matmul"), figure(out, "share of matmul")
+    assert 0.05 < gflop < 1  # efficientnet_lite0 at 96x80: about 0.1 GFLOP forward and as much backward
+    assert rate == pytest.approx(gflop / milliseconds * 1e3, rel=0.05, abs=0.01)  # as printed, rounded
+    assert 0.5 < matmul < 1e5 and share == pytest.approx(100 * rate / matmul, rel=0.05, abs=0.06)
+    peak, before = (float(v) for v in re.search(r"peak RSS, 96x80 frame\s+([\d.]+) GiB\s+\(([\d.]+) GiB", out).groups())
+    assert 0.05 < before <= peak < 16
+
+
+def test_the_arithmetic_is_the_forward_pass_and_the_input_gradient_only():
+    """Every convolution's input gradient costs what its forward pass does, and no weight gradient is counted."""
+    net = load_model("googlenet", "cpu", "random")
+    objective = layer_l2("inception3b")
+    with FlopCounterMode(display=False) as forward, torch.no_grad():
+        net(torch.rand(1, 3, 64, 96), objective.layers)
+    assert bench.iteration_flops(net, objective, 64, 96) == 2 * forward.get_total_flops() > 0

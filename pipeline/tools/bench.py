@@ -4,16 +4,23 @@ Prints, for one model, size and dream settings: milliseconds per top-octave
 iteration, seconds per frame and frames per second end to end (motion,
 dream, colour, host copy and H.264 encoding, exactly as a render does them),
 the first frame's set-up cost, peak GPU memory, and the machine and versions.
-The same work is also run by a deliberately plain eager fp32 reference loop,
-and the speed-up over it is printed, with how closely the renderer's
-gradients agree with fp32. On the CPU, small sizes make it a quick smoke test.
+It also states how close a step runs to the machine's limit: the arithmetic of
+one top-octave iteration, the rate achieved, and the rate this device reaches
+on a large matrix product in the same dtype, measured in the same run; and,
+with --memory, the peak resident memory of whole CPU frames. The same work
+is also run by a deliberately plain eager fp32 reference loop, and the
+speed-up over it is printed, with how closely the renderer's gradients
+agree with fp32. On the CPU, small sizes make it a quick smoke test.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
+import multiprocessing
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +28,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.func import functional_call
 from torch.profiler import ProfilerActivity, profile
+from torch.utils.flop_counter import FlopCounterMode
 from torchvision.transforms.functional import gaussian_blur
 
 from ..image import pixels as images
@@ -41,6 +50,9 @@ from ..models.zoo import ZOO
 
 STEP, JITTER, SMOOTH, ZOOM, COLOR = 0.004, 16, 0.5, 1.02, 0.15
 PROFILED_STEPS = 3
+MATMUL_SIDE = {"cpu": 2048, "cuda": 8192}  # large enough to be bound by arithmetic
+MATMUL_RUNS = 5
+MEMORY_SIZES = "1920x1080,3840x2160"
 
 
 def parse_args(argv=None):
@@ -62,6 +74,8 @@ def parse_args(argv=None):
                         help="keep every layer as the model has it (no faster equivalents, see racing.py)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also list the N operations (GPU kernels on CUDA) costing most in a top-octave step")
+    parser.add_argument("--memory", nargs="?", const=MEMORY_SIZES, metavar="SIZES",
+                        help=f"also the peak resident memory of a CPU frame per size (default {MEMORY_SIZES})")
     return parser.parse_args(argv)
 
 
@@ -176,6 +190,66 @@ def costliest_operations(eager: DreamEngine, start, terms, device, count: int) -
     return profiler.key_averages().table(sort_by=key, row_limit=count)
 
 
+def iteration_flops(net, objective, height: int, width: int) -> int:
+    """Arithmetic of one top-octave iteration as the model defines it: the forward pass to the
+    objective's layers and the gradient to the input only (the weights need none). Counted on meta
+    tensors, so nothing is computed, and on the model's own layers: faster equivalents compute the
+    same function, and what they spend beyond it is not useful work."""
+    meta = {name: torch.empty_like(t, device="meta")
+            for name, t in itertools.chain(net.named_parameters(), net.named_buffers())}
+    image = torch.empty(1, 3, height, width, device="meta", requires_grad=True)
+    with FlopCounterMode(display=False) as counter, torch.enable_grad():
+        objective(functional_call(net, meta, (image, objective.layers))).backward()
+    return counter.get_total_flops()
+
+
+def matmul_rate(device: torch.device, dtype: torch.dtype) -> tuple[float, int]:
+    """FLOP/s of this device on a square matrix product in `dtype` (best of MATMUL_RUNS, each
+    after a warm-up): the ceiling a dream step's convolutions can be held to; and the side."""
+    side = MATMUL_SIDE[device.type]
+    a, b = (torch.randn(side, side, device=device).to(dtype) for _ in range(2))
+    calls = 20 if device.type == "cuda" else 2
+    seconds = min(timed(lambda: a @ b, calls, device) for _ in range(MATMUL_RUNS))
+    return 2 * side**3 / seconds, side
+
+
+def frame_memory(args, width: int, height: int, results) -> None:
+    """In a child process, so nothing else the benchmark did counts: dream one CPU frame of the
+    benchmark's model and settings at width x height, with one iteration per octave (a step's
+    memory is freed before the next, so more iterations peak no higher), and put (peak resident
+    bytes, resident bytes before the dream) on `results`."""
+    import resource
+
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+
+    def peak() -> int:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+
+    spec = ZOO[args.model]
+    net = load_model(args.model, "cpu", args.weights)
+    engine = DreamEngine(net, torch.device("cpu"), args.precision, fast_layers=not args.no_fast_layers)
+    image = images.to_tensor(images.smooth_noise(width, height, 0), "cpu")
+    settings = DreamSettings(args.octaves, args.octave_scale, 1, STEP, JITTER, SMOOTH)
+    before = peak()
+    engine.dream(image, {layer_l2(spec.resolve(args.layer or "parts")): 1.0}, settings, torch.Generator())
+    results.put((peak(), before))
+
+
+def frame_memories(args) -> list[tuple[str, int, int]]:
+    """(size, peak resident bytes, bytes before the dream) of a CPU frame per size in args.memory."""
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited pages or threads
+    measured = []
+    for size in args.memory.split(","):
+        width, height = (int(v) for v in size.lower().split("x"))
+        results = context.Queue()
+        child = context.Process(target=frame_memory, args=(args, width, height, results))
+        child.start()
+        peak, before = results.get()
+        child.join()
+        measured.append((f"{width}x{height}", peak, before))
+    return measured
+
+
 def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() * b.double()).sum() / (a.double().norm() * b.double().norm() + 1e-30))
 
@@ -199,6 +273,8 @@ def main(argv=None) -> int:
     top = DreamSettings(1, 1.0, args.iterations, STEP, JITTER, SMOOTH)
     generator = torch.Generator().manual_seed(0)
     iteration_ms = timed(lambda: engine.dream(start, terms, top, generator), 3, device) / args.iterations * 1e3
+    flops = iteration_flops(net, objective, height, width)
+    peak_rate, matmul_side = matmul_rate(device, engine.precision.dtype)
     reference_ms = None
     if not args.skip_reference:
         one = DreamSettings(1, 1.0, 1, STEP, JITTER, SMOOTH)
@@ -246,6 +322,13 @@ def main(argv=None) -> int:
           f"{args.octave_scale}, {args.iterations} iterations, on {device} ({engine.describe()})")
     print(f"{'top-octave iteration':<28}{iteration_ms:10.2f} ms", end="")
     print(f"   (eager fp32 {reference_ms:.2f} ms, {reference_ms / iteration_ms:.1f}x)" if reference_ms else "")
+    rate = flops / (iteration_ms / 1e3)
+    dtype = str(engine.precision.dtype).removeprefix("torch.")
+    print(f"{'  arithmetic':<28}{flops / 1e9:10.3f} GFLOP    (forward to {layer} and the input gradient)")
+    print(f"{'  achieved':<28}{rate / 1e9:10.2f} GFLOP/s")
+    print(f"{'  ' + dtype + ' matmul':<28}{peak_rate / 1e9:10.1f} GFLOP/s  ({matmul_side}x{matmul_side}, "
+          f"best of {MATMUL_RUNS}, this device)")
+    print(f"{'  share of matmul':<28}{100 * rate / peak_rate:10.1f} %")
     print(f"{'first frame (set-up)':<28}{setup:10.2f} s")
     print(f"{'end to end':<28}{seconds:10.3f} s/frame  {1 / seconds:8.2f} frames/s")
     print(f"{'  of which the dream':<28}{dream_only:10.3f} s/frame")
@@ -262,6 +345,10 @@ def main(argv=None) -> int:
           + (f" ({len(quarter)} tiles: {tiled:.4f})" if quarter else ""))
     if reference is not None:
         print(f"{'eager fp32 reference':<28}{reference:10.3f} s/frame  (renderer is {reference / seconds:.1f}x)")
+    if args.memory:
+        for size, peak_rss, before in frame_memories(args):
+            print(f"{'peak RSS, ' + size + ' frame':<28}{peak_rss / 2**30:10.2f} GiB  "
+                  f"({before / 2**30:.2f} GiB before the dream; CPU, {args.octaves} octaves, 1 iteration each)")
     if args.profile:
         eager = DreamEngine(net, device, args.precision, args.max_vram, graphs=False,
                             fast_layers=not args.no_fast_layers)
