@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -20,11 +21,12 @@ import time
 import imageio.v3 as iio
 import pytest
 import yaml
+from PIL import Image
 
 from pipeline.cli import main
 from pipeline.cli.live import feed as live_feed, server as live_server
 from pipeline.cli.live.remote import Mirror
-from tests.conftest import ROOT
+from tests.conftest import ROOT, signal_self_when
 from tests.test_architecture import poisoned_torch
 
 GATE = 3  # the render waits before dreaming this frame until the test opens the gate
@@ -164,6 +166,8 @@ def tiny(write_scene, name="scene.yaml", **changes):
 
 def test_the_page_shows_the_latest_frame_and_progress_that_advances(write_scene, command, gate, chromium):
     scene = tiny(write_scene)
+    (scene.parent / "renders").mkdir()
+    Image.new("RGB", (120, 60), "#336699").save(scene.parent / "renders" / "scene.storyboard.png")  # approved earlier
     port = free_port()
 
     def look(page):
@@ -174,6 +178,8 @@ def test_the_page_shows_the_latest_frame_and_progress_that_advances(write_scene,
             "width": value(page, "document.querySelector('img.frame').naturalWidth"),
             "timeline": value(page, "[...document.querySelectorAll('.segment')].map(b => b.className)"),
             "numbers": value(page, "document.getElementById('numbers').textContent"),
+            "storyboard": value(page, "document.querySelector('details').hidden || "
+                                      "document.querySelector('img.storyboard').naturalWidth"),
             "status": status(port),
         }
         gate.set()
@@ -194,7 +200,7 @@ def test_the_page_shows_the_latest_frame_and_progress_that_advances(write_scene,
     seen = seen()
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[0] == f"Live page: http://127.0.0.1:{port}/"  # 127.0.0.1 by default
-    assert seen["width"] == 80
+    assert seen["width"] == 80 and seen["storyboard"] == 120
     assert seen["advanced"] == (GATE, 10)
     assert seen["timeline"] == ["segment now", "segment"]
     assert "3 of 10 frames" in seen["numbers"] and "frames/s" in seen["numbers"] and "ETA" in seen["numbers"]
@@ -311,6 +317,39 @@ def test_what_a_page_cannot_do_does_not_touch_the_render(write_scene, command, g
     assert [(s["state"], s["frame"], s["frames"]) for s in end["scenes"]] == [("done", 10, 10)] * 2
 
 
+def test_a_stopped_render_reads_interrupted(write_scene, command, gate, monkeypatch):
+    monkeypatch.setattr(live_server, "GRACE_S", 0.5)
+    port = free_port()
+    at_gate = threading.Event()
+
+    def ready():
+        if served(port) and status(port)["frame"] == GATE:
+            at_gate.set()
+        return at_gate.is_set()
+
+    def watch():
+        try:
+            until(sent.is_set, "the stop signal")
+            gate.set()
+            return until(lambda: (s := status(port))["state"] != "rendering" and s, "the end", 60)
+        finally:
+            gate.set()
+
+    with signal_self_when(ready) as sent:  # as a scheduler stops a render in progress
+        end = alongside(watch)
+        result = command(tiny(write_scene), "--serve", port, *FLAGS)
+        end = end()
+    assert result.returncode == 143, result.stderr
+    assert (end["state"], end["eta_s"], end["scenes"][0]["state"]) == ("interrupted", None, "interrupted")
+    assert end["frame"] <= GATE + 1
+
+
+@pytest.mark.parametrize("code, state", [(0, "done"), (1, "failed"), (2, "failed"), (75, "failed"),
+                                         (130, "interrupted"), (143, "interrupted"), (-9, "failed")])
+def test_states_follow_exit_codes(code, state):
+    assert live_feed.state_of(code) == state
+
+
 def test_a_port_in_use_is_one_line_before_anything_is_loaded(write_scene, tmp_path):
     """Exit 2 and one line; torch cannot even be imported here, so nothing was loaded or rendered."""
     scene = tiny(write_scene)
@@ -402,6 +441,15 @@ def test_a_gpu_frame_is_copied_only_when_a_page_asked(monkeypatch):
     holder.put(2, Frame())
     holder.put(3, Frame())
     assert len(copies) == 2 and holder.ready == 2
+
+
+def test_a_cpu_frame_converts_as_the_video_writer_does():
+    import torch
+
+    from pipeline.image.pixels import to_pixels
+
+    frame = torch.rand(1, 3, 9, 11) * 1.2 - 0.1
+    assert (live_feed.host_pixels(frame) == to_pixels(frame)).all()
 
 
 def test_a_childs_report_is_taken_field_by_field():

@@ -1,9 +1,10 @@
 """How a scene's render went, and the exit codes a pipeline can rely on.
 
 0 done, 1 the render failed, 2 bad input (scene, arguments, a refused
-overwrite), 75 busy: another render holds the output, retry later; stopped by a signal, 128 + its number: 130 Ctrl-C, 143 SIGTERM,
-129 SIGHUP (a playable partial video and the checkpoint are kept). A batch
-exits with the worst of its scenes.
+overwrite), 75 busy: another render holds the output, retry later; stopped
+by a signal, 128 + its number: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (a
+playable partial video and the checkpoint are kept). A batch exits with the
+worst of its scenes.
 """
 
 from __future__ import annotations

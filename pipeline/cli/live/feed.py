@@ -33,6 +33,15 @@ def timeline_of(scene) -> list[dict]:
             for i, s in enumerate(scene.segments)]
 
 
+def host_pixels(frame):
+    """A CPU frame (1, 3, H, W) in [0, 1] -> (H, W, 3) uint8, the same as image.pixels.to_pixels, but in
+    numpy: torch's ops would start a second team of worker threads beside the render's, and on a
+    busy CPU that slows both (55 ms instead of 0.5 ms for 320x240 on 2 loaded cores)."""
+    import numpy as np
+
+    return np.rint(frame.detach().numpy()[0].transpose(1, 2, 0) * 255.0).clip(0, 255).astype(np.uint8)
+
+
 def encode_jpeg(pixels) -> bytes:
     from PIL import Image
 
@@ -81,9 +90,7 @@ class FrameHolder:
             if latest is not None and (self.cache is None or self.cache[0] != latest[0]):
                 index, tensor, event = latest
                 if event is None:
-                    from ...image.pixels import to_pixels
-
-                    pixels = to_pixels(tensor)
+                    pixels = host_pixels(tensor)
                 else:
                     event.synchronize()
                     pixels = tensor.numpy()

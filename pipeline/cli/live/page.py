@@ -138,7 +138,10 @@ function drawScene(s, index, current) {
     c.shown = s.shown;
     c.img.src = "/frame.jpg?scene=" + index + "&i=" + s.shown;
   }
-  if (s.storyboard && !c.boardImg.getAttribute("src")) c.boardImg.src = "/storyboard.png?scene=" + index;
+  if (s.storyboard && !c.boardImg.getAttribute("src")) {
+    c.boardImg.src = "/storyboard.png?scene=" + index;
+    c.board.open = s.shown === null;  // a storyboard run has no frames of its own
+  }
   c.board.hidden = !s.storyboard;
 }
 

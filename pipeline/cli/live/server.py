@@ -75,7 +75,7 @@ class Board:
         self.entries: list[Feed | Mirror] = [Feed(name) for name in keys.values()]
         self.token = secrets.token_urlsafe(24)
         self.outcome: str | None = None  # the run's state once it has ended
-        self.seen = 0.0  # when a page last asked for anything
+        self.seen = float("-inf")  # when a page last asked for anything
         self.streams = 0
         self.lock = threading.Lock()
         self.closing = threading.Event()
