@@ -171,8 +171,10 @@ def run_batch(args, live=None) -> tuple[int, list[Outcome]]:
     valid, outcomes = [], {}
     for path in paths:
         try:
-            load_scene(path)
+            scene = load_scene(path)
             valid.append(path)
+            if live is not None:
+                live.expect(path, scene)
         except SceneError as error:
             print(error.render(), file=sys.stderr)
             outcomes[path] = Outcome(path, "invalid", EXIT_BAD_INPUT)

@@ -135,6 +135,11 @@ class Feed:
         self.count = (0, frames.stop + plan.loop if frames is not None else 0)  # a loop dreams past the end
         self.state = "rendering"
 
+    def expect(self, frames: int) -> None:
+        """A scene of a batch, not begun: its frames count toward the run's total and ETA."""
+        if self.state == "waiting":
+            self.count = (0, frames)
+
     def ended(self, code: int) -> None:
         if self.state in ("waiting", "rendering"):
             self.state = state_of(code)

@@ -10,6 +10,7 @@ PAGE = b"""<!doctype html>
 <link rel="icon" href="data:,">
 <style>
   :root { color-scheme: dark; }
+  [hidden] { display: none !important; }
   body { margin: 0; font: 15px/1.4 system-ui, sans-serif; background: #111; color: #e8e8e8; }
   header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; padding: 12px 18px;
            background: #1c1c1c; position: sticky; top: 0; }
@@ -138,6 +139,7 @@ function drawScene(s, index, current) {
     c.shown = s.shown;
     c.img.src = "/frame.jpg?scene=" + index + "&i=" + s.shown;
   }
+  c.img.hidden = c.shown === null;
   if (s.storyboard && !c.boardImg.getAttribute("src")) {
     c.boardImg.src = "/storyboard.png?scene=" + index;
     c.board.open = s.shown === null;  // a storyboard run has no frames of its own

@@ -94,9 +94,9 @@ class RemoteFeed(Feed):
 class Mirror:
     """A child's scene as the parent knows it: its last report, checked field by field."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, frames: int = 0):
         self.name = name
-        self.status = {"scene": name, "state": "waiting", "frame": 0, "frames": 0, "fps": None, "eta_s": None,
+        self.status = {"scene": name, "state": "waiting", "frame": 0, "frames": frames, "fps": None, "eta_s": None,
                        "segment": None, "shown": None, "timeline": [], "storyboard": False}
         self.frame: tuple[int, bytes] | None = None
         self.storyboard: Path | None = None
@@ -112,6 +112,10 @@ class Mirror:
         board = data.get("storyboard")
         if isinstance(board, str) and board.endswith(".storyboard.png"):
             self.storyboard = Path(board)
+
+    def expect(self, frames: int) -> None:
+        if self.status["state"] == "waiting":
+            self.status["frames"] = frames
 
     def upload(self, index: int, jpeg: bytes) -> None:
         self.frame, self.want = (index, jpeg), False

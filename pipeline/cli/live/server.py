@@ -132,7 +132,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self, body: bool) -> None:
         if not self.host_allowed():
-            return self.reply(403, b"this page answers only to the address it was opened at\n", "text/plain", body)
+            return self.reply(403, b"open this page at 127.0.0.1 or localhost\n", "text/plain", body)
         url = urlsplit(self.path)
         query = parse_qs(url.query)
         self.board.seen = time.monotonic()
@@ -299,12 +299,17 @@ class Live:
     def child_env(self, path) -> dict:
         """The environment that makes a `--jobs` child report this scene here (remote.py)."""
         index = self.board.index(path)
-        self.board.entries[index] = Mirror(self.board.entries[index].name)
+        before = self.board.entries[index]
+        self.board.entries[index] = Mirror(before.name, before.snapshot()["frames"])
         host, port = self.server.server_address[:2]
         if ipaddress.ip_address(host.split("%")[0]).is_unspecified:  # every interface: loopback among them
             host = "::1" if ":" in host else "127.0.0.1"
         host = f"[{host}]" if ":" in host else host
         return {ADDRESS: f"http://{host}:{port}/report/{index}", TOKEN: self.board.token}
+
+    def expect(self, path, scene) -> None:
+        """A valid scene of a batch: its frames count before it begins."""
+        self.board.entries[self.board.index(path)].expect(scene.frame_count + scene.loop_frames)
 
     def ended(self, path, code: int) -> None:
         self.board.entries[self.board.index(path)].ended(code)
