@@ -7,7 +7,7 @@ import sys
 
 from ..output.sidecar import invoked_as
 from .args import parse_args
-from .live import Live, LiveError, child_feed, serve_problem
+from .live import child_feed, serve_problem
 from ..session.signals import exit_code_for, raising_on_stop
 from .outcome import EXIT_BAD_INPUT, EXIT_FAILED
 from .report import write_report
@@ -35,12 +35,14 @@ def main(argv=None) -> int:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
     live = None
-    try:  # the page is up, or its port refused, before anything is loaded or rendered
-        if args.serve is not None:
+    if args.serve is not None:  # the page is up, or its port refused, before anything is loaded or rendered
+        from .live.server import Live, LiveError
+
+        try:
             live = Live([str(path) for path in args.scenes], int(args.serve), args.serve_host)
-    except LiveError as error:
-        print(error, file=sys.stderr)
-        return EXIT_BAD_INPUT
+        except LiveError as error:
+            print(error, file=sys.stderr)
+            return EXIT_BAD_INPUT
     code, outcomes = EXIT_FAILED, []
     try:
         code, outcomes = render_scenes(args, live)

@@ -12,25 +12,16 @@ dropped: the render never waits for, nor fails because of, the page.
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from .feed import STATES, Feed, state_of
 
-ADDRESS, TOKEN = "DREAMZOOM_LIVE", "DREAMZOOM_LIVE_TOKEN"
 TOKEN_HEADER, INDEX_HEADER = "X-Dreamzoom-Token", "X-Frame-Index"
 REPORT_EVERY = 0.5  # seconds
 POST_TIMEOUT = 2.0
-
-
-def child_feed(name: str) -> RemoteFeed | None:
-    """The feed of a `--jobs` child whose parent serves the page, else None."""
-    address, token = os.environ.get(ADDRESS), os.environ.get(TOKEN)
-    return RemoteFeed(name, address, token) if address and token else None
 
 
 class RemoteFeed(Feed):
@@ -78,6 +69,8 @@ class RemoteFeed(Feed):
 
     def _post(self, tail: str, body: bytes, kind: str, headers: dict | None = None) -> bytes | None:
         """POST to the parent (never through a proxy); the answer, or None when it did not arrive."""
+        import http.client
+
         connection = http.client.HTTPConnection(self.address.hostname, self.address.port, timeout=POST_TIMEOUT)
         try:
             connection.request("POST", self.address.path + tail, body,

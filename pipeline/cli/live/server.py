@@ -26,7 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 from ...session.signals import stop_handler
 from .feed import Feed, state_of
 from .page import PAGE
-from .remote import ADDRESS, INDEX_HEADER, TOKEN, TOKEN_HEADER, Mirror
+from . import ADDRESS, TOKEN
+from .remote import INDEX_HEADER, TOKEN_HEADER, Mirror
 
 GRACE_S = 3.0  # an open page gets this long to show how the run ended before the server stops
 RECENT_S = 10.0  # a page that asked for anything this recently is taken to be open
@@ -41,20 +42,6 @@ PAGE_POLICY = ("default-src 'none'; img-src 'self' data:; connect-src 'self'; st
 
 class LiveError(Exception):
     """Why the page cannot be served, in one line naming the option."""
-
-
-def serve_problem(args) -> str | None:
-    """What is wrong with --serve and --serve-host as given, in one line, or None."""
-    if args.serve is None:
-        return "--serve-host says where --serve listens: add --serve PORT" if args.serve_host is not None else None
-    if not re.fullmatch(r"[0-9]{1,5}", args.serve) or int(args.serve) > 65535:
-        return f"--serve: a port is a whole number from 1 to 65535, or 0 for any free one (got {args.serve!r})"
-    if args.dry_run:
-        return "--serve shows a render as it runs, and --dry-run renders nothing: leave one of them out"
-    if args.ray:
-        return ("--serve shows the renders of this machine, and --ray renders on the cluster's: "
-                "use --jobs N to watch several scenes on one page")
-    return None
 
 
 def _is_loopback(address: str) -> bool:
