@@ -184,6 +184,8 @@ def test_the_page_shows_the_latest_frame_and_progress_that_advances(write_scene,
         gate.set()
         until(lambda: value(page, "document.getElementById('state').textContent") == "done", "done", 60)
         seen["advanced"] = (first, value(page, "document.getElementById('progress').value"))
+        until(lambda: value(page, "document.querySelector('img.frame').src.endsWith('&i=9') && "
+                                  "document.querySelector('img.frame').complete"), "the last frame", 10)
         seen["done"] = status(port)
         return seen
 

@@ -80,7 +80,7 @@ function setState(node, state) {
 
 function card(index) {
   if (cards[index]) return cards[index];
-  const c = {shown: null, loading: false, timeline: ""};
+  const c = {shown: null, want: null, loading: false, timeline: ""};
   c.box = element("section", "scene", document.getElementById("scenes"));
   c.box.dataset.scene = index;
   const title = element("h2", "", c.box);
@@ -88,7 +88,7 @@ function card(index) {
   c.state = element("span", "state", title);
   c.img = element("img", "frame", c.box);
   c.img.alt = "the latest frame";
-  c.img.onload = c.img.onerror = () => { c.loading = false; };
+  c.img.onload = c.img.onerror = () => { c.loading = false; loadFrame(c, index); };
   c.progress = element("progress", "", c.box);
   c.numbers = element("div", "numbers", c.box);
   c.line = element("div", "timeline", c.box);
@@ -99,6 +99,13 @@ function card(index) {
   c.boardImg.alt = "the storyboard";
   cards[index] = c;
   return c;
+}
+
+function loadFrame(c, index) {  // one at a time; the newest frame once the one loading is in
+  if (c.want === null || c.want === c.shown || c.loading) return;
+  c.loading = true;
+  c.shown = c.want;
+  c.img.src = "/frame.jpg?scene=" + index + "&i=" + c.want;
 }
 
 function drawTimeline(c, s) {
@@ -134,11 +141,8 @@ function drawScene(s, index, current) {
   c.progress.value = s.frame;
   c.numbers.textContent = numbers(s);
   drawTimeline(c, s);
-  if (s.shown !== null && s.shown !== c.shown && !c.loading) {
-    c.loading = true;
-    c.shown = s.shown;
-    c.img.src = "/frame.jpg?scene=" + index + "&i=" + s.shown;
-  }
+  c.want = s.shown;
+  loadFrame(c, index);
   c.img.hidden = c.shown === null;
   if (s.storyboard && !c.boardImg.getAttribute("src")) {
     c.boardImg.src = "/storyboard.png?scene=" + index;
