@@ -432,7 +432,8 @@ def test_a_gpu_frame_is_copied_only_when_a_page_asked(monkeypatch):
 
             return np.zeros((4, 6, 3), np.uint8)
 
-    monkeypatch.setattr(live_feed, "_copy_to_host", lambda frame: copies.append(frame) or (Pixels(), Done()))
+    monkeypatch.setattr(live_feed, "_copy_to_host",
+                        lambda frame, host, event: copies.append(host) or (host or Pixels(), event or Done()))
     holder = live_feed.FrameHolder()
     holder.put(0, Frame())  # the first frame is copied: a page opened later has something to show
     holder.put(1, Frame())
@@ -442,6 +443,7 @@ def test_a_gpu_frame_is_copied_only_when_a_page_asked(monkeypatch):
     holder.put(2, Frame())
     holder.put(3, Frame())
     assert len(copies) == 2 and holder.ready == 2
+    assert copies == [None, holder.host]  # one buffer, made once, reused
 
 
 def test_a_cpu_frame_converts_as_the_video_writer_does():

@@ -55,13 +55,16 @@ class FrameHolder:
 
     On the CPU the loop leaves a reference, converted when a page asks. On a GPU no other
     thread may touch the device (the render may be capturing CUDA graphs), so once a page
-    has asked, the loop starts a non-blocking copy of the next frame into pinned memory, as
-    the video writer does, and the page's thread waits for that copy, not for the loop.
+    has asked, the loop starts a non-blocking copy of the next frame into one pinned buffer,
+    as the video writer does, and the page's thread waits for that copy, not for the loop.
+    The buffer is copied into again only after a page has read it (`wanted`), and it and its
+    event are made and kept by the render's thread, so no other thread frees CUDA memory.
     """
 
     def __init__(self):
         self.latest = None  # (video frame index, tensor, CUDA event or None)
-        self.wanted = True  # a GPU frame is copied only when a page has asked since the last copy
+        self.wanted = True  # a GPU frame is copied only when a page has read the last copy
+        self.host = self.event = None  # the pinned buffer and its event, on a GPU
         self.cache: tuple[int, bytes] | None = None
         self.lock = threading.Lock()  # among the page's threads only
 
@@ -78,14 +81,14 @@ class FrameHolder:
         elif self.wanted:
             self.wanted = False
             try:
-                self.latest = (index, *_copy_to_host(frame))
+                self.host, self.event = _copy_to_host(frame, self.host, self.event)
+                self.latest = (index, self.host, self.event)
             except Exception:  # no pinned memory, say: the page goes without this frame, the render on
                 self.wanted = True
 
     def jpeg(self) -> tuple[int, bytes] | None:
         """(index, JPEG) of the latest frame, encoded once per frame, or None before the first."""
         with self.lock:
-            self.wanted = True
             latest = self.latest
             if latest is not None and (self.cache is None or self.cache[0] != latest[0]):
                 index, tensor, event = latest
@@ -95,19 +98,22 @@ class FrameHolder:
                     event.synchronize()
                     pixels = tensor.numpy()
                 self.cache = (index, encode_jpeg(pixels))
+            self.wanted = True  # read: the next GPU frame may be copied into the buffer
             return self.cache
 
 
-def _copy_to_host(frame):
-    """Start copying a GPU frame's uint8 pixels to pinned host memory: (pixels, the event that says it is there)."""
+def _copy_to_host(frame, host, event):
+    """Start copying a GPU frame's uint8 pixels into the pinned buffer `host` (made on the first
+    call): (the buffer, the event recorded after the copy)."""
     import torch
 
     from ...image.pixels import device_pixels
 
     pixels = device_pixels(frame)
-    host = torch.empty(pixels.shape, dtype=torch.uint8, pin_memory=True)
+    if host is None or host.shape != pixels.shape:
+        host = torch.empty(pixels.shape, dtype=torch.uint8, pin_memory=True)
+        event = torch.cuda.Event()
     host.copy_(pixels, non_blocking=True)
-    event = torch.cuda.Event()
     event.record(torch.cuda.current_stream(frame.device))
     return host, event
 
