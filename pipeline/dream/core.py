@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ..image.blur import gaussian_kernel, separable_blur
+from ..image.color import ease_into_range
 from .objectives import Objective
 from .settings import DreamSettings
 
@@ -229,7 +230,8 @@ def run_octaves(
     offsets: (len(sizes) * iterations, 2) jitter on the image's device.
     Shapes and counts are fixed by the arguments, so the loop can be captured.
     on_step(share done) is called before each step (never inside a captured
-    graph): it may raise to abandon the frame.
+    graph): it may raise to abandon the frame. The dreamed frame's strongest colours are
+    eased in from the edge of the range, so a loop's saturation settles short of clipping.
     """
     detail = torch.zeros_like(resize(image, sizes[0]))
     with torch.enable_grad():
@@ -243,7 +245,7 @@ def run_octaves(
                 shift = offsets[level * iterations + i]
                 x = ascent_step(net, x, objective, step, shift, kernel, tiles, precision)
             detail = x - base
-    return x.detach()
+    return ease_into_range(x.detach())
 
 
 def dream(

@@ -33,32 +33,67 @@ def _matrix(matrix: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
     """(N, 3, H, W) sRGB in [0, 1] -> LAB (L in [0, 100], a/b roughly [-110, 110])."""
     to_xyz, _, white = _constants(rgb.device, rgb.dtype)
-    linear = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-    xyz = _matrix(to_xyz, linear) / white
+    xyz = _matrix(to_xyz, _decode(rgb)) / white
     f = torch.where(xyz > _EPS**3, xyz.clamp_min(1e-12) ** (1 / 3), xyz / (3 * _EPS**2) + 4 / 29)
     return torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], 1)
 
 
-def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
-    """Inverse of rgb_to_lab. A colour outside sRGB keeps its luminance and hue and loses only as
-    much saturation as it must to fit (clamping each channel instead would flatten it into
-    pure red, blue, black or white: clipped pixels)."""
+def lab_to_rgb(lab: torch.Tensor, knee: float = 1.0) -> torch.Tensor:
+    """Inverse of rgb_to_lab. A colour outside sRGB keeps its hue and about its lightness and loses
+    only as much saturation as it must to fit (clamping each channel instead would flatten it into
+    pure red, blue, black or white: clipped pixels).
+
+    knee < 1 eases in every colour that reaches further than `knee` of the way from its grey to
+    the edge of the range, so none lands on the edge: what a loop that moves colours every
+    frame needs, or its most saturated pixels pile up there, crushed to 0 or blown to 255.
+    """
     fy = (lab[:, 0].clamp(0.0, 100.0) + 16) / 116
     f = torch.stack([fy + lab[:, 1] / 500, fy, fy - lab[:, 2] / 200], 1)
     xyz = torch.where(f > _EPS, f**3, 3 * _EPS**2 * (f - 4 / 29))
     _, to_rgb, white = _constants(lab.device, lab.dtype)
     xyz = xyz * white
-    linear = _into_gamut(_matrix(to_rgb, xyz), xyz[:, 1:2].clamp(0.0, 1.0))
-    rgb = torch.where(linear > 0.0031308, 1.055 * linear.clamp_min(1e-12) ** (1 / 2.4) - 0.055, 12.92 * linear)
-    return rgb.clamp(0.0, 1.0)
+    rgb = _encode(_matrix(to_rgb, xyz))
+    return _into_gamut(rgb, _encode(xyz[:, 1:2].clamp(0.0, 1.0)), knee)
 
 
-def _into_gamut(linear: torch.Tensor, grey: torch.Tensor) -> torch.Tensor:
-    """Linear RGB moved toward the grey of its own luminance just far enough to lie in [0, 1]."""
-    over = torch.where(linear > 1.0, (1.0 - grey) / (linear - grey).clamp_min(1e-12), torch.ones_like(linear))
-    under = torch.where(linear < 0.0, grey / (grey - linear).clamp_min(1e-12), torch.ones_like(linear))
-    keep = torch.minimum(over, under).amin(dim=1, keepdim=True).clamp(0.0, 1.0)
-    return (grey + keep * (linear - grey)).clamp(0.0, 1.0)
+def _decode(rgb: torch.Tensor) -> torch.Tensor:
+    """sRGB's gamma-encoded values -> linear light."""
+    return torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+
+
+def _encode(linear: torch.Tensor) -> torch.Tensor:
+    """Linear light -> sRGB's gamma-encoded values; values outside [0, 1] follow the same curves."""
+    return torch.where(linear > 0.0031308, 1.055 * linear.clamp_min(1e-12) ** (1 / 2.4) - 0.055, 12.92 * linear)
+
+
+def _into_gamut(rgb: torch.Tensor, grey: torch.Tensor, knee: float) -> torch.Tensor:
+    """Encoded RGB moved toward its grey until it lies in [0, 1], eased in past `knee`.
+
+    Measured in encoded values, as the eye and an 8-bit file see them: in linear light a dark
+    blue eased 5% from the edge still has a channel at 1 of 255.
+    """
+    room = torch.where(rgb > grey, 1.0 - grey, grey).clamp_min(1e-6)
+    reach = ((rgb - grey).abs() / room).amax(dim=1, keepdim=True)  # 1: on the edge of the range
+    if knee >= 1.0:
+        eased = reach.clamp(max=1.0)
+    else:
+        eased = torch.where(reach > knee, knee + (1.0 - knee) * torch.tanh((reach - knee) / (1.0 - knee)), reach)
+    return (grey + eased / reach.clamp_min(1e-12) * (rgb - grey)).clamp(0.0, 1.0)
+
+
+POST_KNEE = 0.5  # colour matching, luma mode and the dream ease in colours past half the way to the edge
+
+
+def ease_into_range(rgb: torch.Tensor, knee: float = POST_KNEE) -> torch.Tensor:
+    """(N, 3, H, W) sRGB in [0, 1] whose colours reaching further than `knee` of the way from
+    their grey to the edge of the range are eased in, hue and about their lightness kept.
+
+    A step that raises saturation frame after frame piles the strongest colours up on the edge
+    (a channel crushed to 0 or blown to 255, its detail lost); eased in once per frame, they
+    settle short of it.
+    """
+    to_xyz, _, _ = _constants(rgb.device, rgb.dtype)
+    return _into_gamut(rgb, _encode(_matrix(to_xyz[1:2], _decode(rgb))), knee)
 
 
 def lab_stats(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -77,7 +112,7 @@ def match_colors(
     mean, std = lab.mean(dim=(2, 3), keepdim=True), lab.std(dim=(2, 3), keepdim=True)
     ref_mean, ref_std = reference
     matched = (lab - mean) / (std + 1e-5) * ref_std + ref_mean
-    return lab_to_rgb(lab + strength * (matched - lab))
+    return lab_to_rgb(lab + strength * (matched - lab), POST_KNEE)
 
 
 def keep_chroma(dreamed: torch.Tensor, undreamed: torch.Tensor, strength: float) -> torch.Tensor:
@@ -90,4 +125,4 @@ def keep_chroma(dreamed: torch.Tensor, undreamed: torch.Tensor, strength: float)
         return dreamed
     lab, before = rgb_to_lab(dreamed), rgb_to_lab(undreamed)
     kept = torch.cat([lab[:, :1], torch.lerp(lab[:, 1:], before[:, 1:], strength)], 1)
-    return lab_to_rgb(kept)
+    return lab_to_rgb(kept, POST_KNEE)
