@@ -7,6 +7,8 @@ by how far each path raises the objective.
 """
 
 import importlib
+import platform
+import resource
 
 import numpy as np
 import pytest
@@ -99,6 +101,21 @@ def test_cpu_bf16_detection_reads_the_cpu_and_survives_a_torch_without_the_query
     monkeypatch.delattr(torch.cpu, "get_capabilities", raising=False)
     monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
     assert engine_module.cpu_multiplies_bf16_natively() is False
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
+def test_a_cpu_engine_keeps_freed_memory_so_a_step_touches_no_fresh_pages(inception):
+    DreamEngine(inception, "cpu")
+
+    def faults_of_a_64_mib_activation() -> int:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        torch.ones(16 * 2**20)
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+    for _ in range(3):  # the heap grows to hold it
+        faults_of_a_64_mib_activation()
+    assert max(faults_of_a_64_mib_activation() for _ in range(3)) < 100  # by default: 16384 faults of 4 KiB
+    assert engine_module.keep_freed_memory()
 
 
 def test_cpu_precisions_raise_the_objective_like_the_reference(inception):
