@@ -103,6 +103,16 @@ def test_cpu_bf16_detection_reads_the_cpu_and_survives_a_torch_without_the_query
     assert engine_module.cpu_multiplies_bf16_natively() is False
 
 
+def test_a_dream_step_works_channels_first_whatever_the_networks_layout(inception):
+    """A channels_last gradient meeting the channels-first frame makes the step's per-pixel work slow."""
+    engine = DreamEngine(inception, "cpu", precision="fp32")
+    assert engine.precision.channels_last
+    image = logo().contiguous(memory_format=torch.channels_last)  # as decoded pixels come
+    objective = layer_l2("mixed_3")
+    assert pixel_gradient(engine.net, image.contiguous(), objective, whole(image), engine.precision).is_contiguous()
+    assert engine.dream(image, {objective: 1.0}, SETTINGS, torch.Generator().manual_seed(0)).is_contiguous()
+
+
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
 def test_a_cpu_engine_keeps_freed_memory_so_a_step_touches_no_fresh_pages(inception):
     DreamEngine(inception, "cpu")

@@ -228,6 +228,7 @@ class DreamEngine:
         if settings.iterations <= 0 or settings.step <= 0 or not terms:
             return image
         objective, order = self._objective(terms)
+        image = image.contiguous()  # channels first, as the network's gradient comes (network.py)
         height, width = image.shape[2:]
         sizes = octave_sizes(height, width, settings.octaves, settings.octave_scale, self.spec.min_size)
         offsets = jitter_offsets(len(sizes) * settings.iterations, settings.jitter, generator)
