@@ -15,13 +15,14 @@ import pytest
 import torch
 from torch import nn
 
-from pipeline.dream import engine as engine_module
+from pipeline.dream import core, engine as engine_module
 from pipeline.tools.bench import cosine
 from pipeline.dream.core import (
     FP32,
     Precision,
     Tile,
     ascent_step,
+    bounded_step,
     dream,
     jitter_offsets,
     pixel_gradient,
@@ -103,14 +104,21 @@ def test_cpu_bf16_detection_reads_the_cpu_and_survives_a_torch_without_the_query
     assert engine_module.cpu_multiplies_bf16_natively() is False
 
 
-def test_a_dream_step_works_channels_first_whatever_the_networks_layout(inception):
-    """A channels_last gradient meeting the channels-first frame makes the step's per-pixel work slow."""
+def test_a_cpu_dream_step_works_in_one_layout_and_hands_the_frame_back_in_the_callers(inception, monkeypatch):
+    """A channels_last gradient meeting a channels-first frame makes the step's per-pixel work slow."""
+    steps = []
+
+    def recorded(image, delta):
+        steps.append((image.stride(), delta.stride()))
+        return bounded_step(image, delta)
+
+    monkeypatch.setattr(core, "bounded_step", recorded)
     engine = DreamEngine(inception, "cpu", precision="fp32")
-    assert engine.precision.channels_last
-    image = logo().contiguous(memory_format=torch.channels_last)  # as decoded pixels come
     objective = layer_l2("mixed_3")
-    assert pixel_gradient(engine.net, image.contiguous(), objective, whole(image), engine.precision).is_contiguous()
-    assert engine.dream(image, {objective: 1.0}, SETTINGS, torch.Generator().manual_seed(0)).is_contiguous()
+    for layout in (torch.contiguous_format, torch.channels_last):  # as warped, as decoded
+        image = logo().contiguous(memory_format=layout)
+        assert engine.dream(image, {objective: 1.0}, SETTINGS, torch.Generator()).is_contiguous(memory_format=layout)
+    assert steps and all(image == delta for image, delta in steps)
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")

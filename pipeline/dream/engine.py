@@ -75,6 +75,11 @@ def keep_freed_memory() -> bool:
     return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 2**31 - 1))
 
 
+def _layout_of(image: torch.Tensor) -> torch.memory_format:
+    channels_last = image.is_contiguous(memory_format=torch.channels_last) and not image.is_contiguous()
+    return torch.channels_last if channels_last else torch.contiguous_format
+
+
 def resolve_precision(requested: str, device: torch.device) -> Precision:
     """auto: bf16 on CUDA and on CPUs with bf16 matrix units, else fp32; always channels_last
     (faster convolutions everywhere)."""
@@ -228,7 +233,6 @@ class DreamEngine:
         if settings.iterations <= 0 or settings.step <= 0 or not terms:
             return image
         objective, order = self._objective(terms)
-        image = image.contiguous()  # channels first, as the network's gradient comes (network.py)
         height, width = image.shape[2:]
         sizes = octave_sizes(height, width, settings.octaves, settings.octave_scale, self.spec.min_size)
         offsets = jitter_offsets(len(sizes) * settings.iterations, settings.jitter, generator)
@@ -250,7 +254,11 @@ class DreamEngine:
                 print(f"warning: CUDA graph capture failed ({error}); dreaming without graphs", file=sys.stderr)
                 self.graphs = False
         kernel = None if kernel is None else to_device(kernel, self.device)
-        return body(settings.step, to_device(offsets, self.device), kernel, on_step=self.on_step)
+        # In the network's layout, where its gradient comes back: a step's per-pixel work (jitter, blur,
+        # the step) is slowest where a 3-channel channels_last tensor meets a channels-first one.
+        working = image.contiguous(memory_format=torch.channels_last) if self.precision.channels_last else image
+        frame = body(settings.step, to_device(offsets, self.device), kernel, working, self.on_step)
+        return frame if working is image else frame.contiguous(memory_format=_layout_of(image))  # as it came
 
     def _replay(self, key, body, image, offsets, step: float, kernel) -> torch.Tensor:
         """Replay the graph for `key`, capturing it first if it is new."""

@@ -24,28 +24,12 @@ class PooledClassifier(nn.Module):
         return self.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
-class _ChannelsFirstGradient(torch.autograd.Function):
-    """Identity whose backward pass hands the gradient on channels first (see DreamNet)."""
-
-    @staticmethod
-    def forward(ctx, image):
-        return image.view_as(image)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad.contiguous()
-
-
 class DreamNet(nn.Module):
     """A zoo network as ordered stages; returns the activations asked for.
 
     The forward pass stops after the deepest requested layer, so dreaming on
     low layers costs only the low part of the network. Input normalization
     (range, channel order) happens here, so callers always pass RGB [0, 1].
-    The gradient of the frame comes back channels first, as frames are, even
-    from a channels_last network: a dream step's per-pixel work on the
-    gradient (jitter, blur, step) runs several times slower where a 3-channel
-    channels_last tensor meets a channels-first one.
     """
 
     def __init__(self, spec: ModelSpec, stages: nn.ModuleDict):
@@ -61,8 +45,7 @@ class DreamNet(nn.Module):
         """image: (N, 3, H, W) RGB in [0, 1] -> {layer: activation} for `wanted`."""
         remaining = set(wanted)
         found = {}
-        x = _ChannelsFirstGradient.apply(image) if image.requires_grad else image
-        x = x.flip(1) if self.bgr else x
+        x = image.flip(1) if self.bgr else image
         x = (x - self.mean) * self.factor
         for name, stage in self.stages.items():
             if not remaining:
