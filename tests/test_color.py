@@ -32,6 +32,24 @@ def test_matching_moves_statistics_by_the_strength():
     assert torch.equal(match_colors(image, reference, 0.0), image)
 
 
+
+def test_matching_eases_colours_in_short_of_the_edge_of_the_range():
+    """Pulled toward a vivid reference frame after frame, colours would be pushed past the edge of the
+    range and land on it, a channel crushed to 0 or blown to 255; they settle short of it. The
+    spread of lightness still moves to the reference's."""
+    from pipeline.output.quality import clipped
+
+    torch.manual_seed(0)
+    corners = (torch.rand(1, 3, 48, 64) > 0.5).float()
+    image = (corners * 0.8 + 0.1 + 0.05 * torch.randn(1, 3, 48, 64)).clamp(0.05, 0.95)
+    reference = lab_stats((torch.rand(1, 3, 48, 64) > 0.5).float() * 0.9 + 0.05)
+    matched = image
+    for _ in range(10):
+        matched = match_colors(matched, reference, 0.15)
+    assert clipped((matched[0].permute(1, 2, 0) * 255 + 0.5).byte().numpy()) < 0.1
+    distance = lambda x: float((lab_stats(x)[1] - reference[1])[0, 0].abs())  # noqa: E731
+    assert distance(matched) < 0.2 * distance(image)
+
 SCENE = """
 size: [100, 76]
 frames: FRAMES

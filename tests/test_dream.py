@@ -113,3 +113,22 @@ def test_guide_objective_moves_features_toward_the_guide(inception):
         target = inception(cat, ["mixed_4"])["mixed_4"].mean(dim=(0, 2, 3))
     before, after = raised(inception, logo(), guide("mixed_4", target))
     assert after > before * 1.2
+
+
+def test_a_zoom_loop_keeps_its_pixels_off_black_and_white(inception):
+    """Dreamed frame after frame, the gradient asks for ever more contrast and saturation. From a flat
+    grey and from colours all on the edge of the range, a zoom loop settles with hardly a pixel
+    crushed (a channel at 3 or less) or blown (252 or more), as `check` counts them."""
+    from pipeline.image.motion import warp
+    from pipeline.output.quality import clipped
+
+    y, x = torch.meshgrid(torch.linspace(0, 6.3, 96), torch.linspace(0, 6.3, 128), indexing="ij")
+    waves = torch.stack([torch.sin(3 * x), torch.sin(2 * y + 1), torch.cos(2 * x + 3 * y)])[None]
+    vivid = (waves * 1.5 + 0.5).clamp(0.0, 1.0)
+    settings = DreamSettings(octaves=1, octave_scale=1.4, iterations=4, step=0.02, jitter=4, smooth=0.2)
+    for frame in (torch.full((1, 3, 96, 128), 0.5), vivid):
+        generator, shares = torch.Generator().manual_seed(0), []
+        for _ in range(12):
+            frame = dream(inception, warp(frame, 1.05), layer_l2("conv_4"), settings, generator)
+            shares.append(clipped((frame[0].permute(1, 2, 0) * 255 + 0.5).byte().numpy()))
+        assert max(shares[-4:]) < 0.01, shares

@@ -67,21 +67,30 @@ def _encode(linear: torch.Tensor) -> torch.Tensor:
 
 
 def _into_gamut(rgb: torch.Tensor, grey: torch.Tensor, knee: float) -> torch.Tensor:
-    """Encoded RGB moved toward its grey until it lies in [0, 1], eased in past `knee`.
+    """Encoded RGB moved toward its grey until it lies in [0, 1]; with knee < 1, eased in past
+    `knee` of the way to the edge, and a grey near black or white eased in past LIGHT_KNEE.
 
     Measured in encoded values, as the eye and an 8-bit file see them: in linear light a dark
     blue eased 5% from the edge still has a channel at 1 of 255.
     """
+    if knee < 1.0:
+        eased = 0.5 + (grey - 0.5).sign() * _ease((2.0 * grey - 1.0).abs(), LIGHT_KNEE) / 2
+        rgb, grey = rgb + (eased - grey), eased
     room = torch.where(rgb > grey, 1.0 - grey, grey).clamp_min(1e-6)
     reach = ((rgb - grey).abs() / room).amax(dim=1, keepdim=True)  # 1: on the edge of the range
+    return (grey + _ease(reach, knee) / reach.clamp_min(1e-12) * (rgb - grey)).clamp(0.0, 1.0)
+
+
+def _ease(reach: torch.Tensor, knee: float) -> torch.Tensor:
+    """A reach (0 at the grey, 1 at the edge) capped at 1, or past a knee < 1 bent smoothly so it
+    never gets there."""
     if knee >= 1.0:
-        eased = reach.clamp(max=1.0)
-    else:
-        eased = torch.where(reach > knee, knee + (1.0 - knee) * torch.tanh((reach - knee) / (1.0 - knee)), reach)
-    return (grey + eased / reach.clamp_min(1e-12) * (rgb - grey)).clamp(0.0, 1.0)
+        return reach.clamp(max=1.0)
+    return torch.where(reach > knee, knee + (1.0 - knee) * torch.tanh((reach - knee) / (1.0 - knee)), reach)
 
 
 POST_KNEE = 0.5  # colour matching, luma mode and the dream ease in colours past half the way to the edge
+LIGHT_KNEE = 0.8  # and greys in the darkest and the lightest tenth
 
 
 def ease_into_range(rgb: torch.Tensor, knee: float = POST_KNEE) -> torch.Tensor:
