@@ -145,6 +145,13 @@ def test_an_interrupted_render_resumes_mid_clip_to_identical_frames(make_scene, 
     assert np.array_equal(iio.imread(resumed), iio.imread(reference))
 
 
+def test_a_clip_is_as_long_as_its_video_not_its_sound(make_scene, tmp_path):
+    sliding_clip(tmp_path / "clip.mp4", 10)
+    subprocess.run([FFMPEG, "-v", "error", "-i", str(tmp_path / "clip.mp4"), "-f", "lavfi", "-i",
+                    "sine=duration=3", "-c:v", "copy", "-c:a", "aac", str(tmp_path / "long_sound.mp4")], check=True)
+    assert make_scene({**SMALL, "start": "long_sound.mp4"}).frame_count == 10
+
+
 def test_a_variable_frame_rate_clip_is_resampled_by_its_times_with_a_note(make_scene, tmp_path):
     sliding_clip(tmp_path / "even.mp4", 20, fps=10)
     # frames 0-9 last 0.2 s each, 10-19 0.1 s: 3 seconds in all
@@ -171,6 +178,7 @@ def test_a_variable_frame_rate_clip_is_resampled_by_its_times_with_a_note(make_s
     ({"start": "clip.mp4", "frames": 5, "segments": [{"at": 0, "layers": "edges", "guide": {"image": "clip.mp4"}}]},
      "segments.0.guide.image: 'clip.mp4' is a video clip"),
     ({"start": "logo.png"}, "frames: give either frames: N or duration"),
+    ({"start": "nothere.mp4"}, "start: clip '.*nothere.mp4' not found"),
     ({"start": "clip.mp4", "mask": "start"}, "mask.image: start uses the start image's transparency, but start is "
                                              "'clip.mp4'"),
 ])

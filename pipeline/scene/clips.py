@@ -84,7 +84,7 @@ def _probe(path: Path, _mtime: int, _size: int) -> ClipInfo:
         raise ClipError(f"clip '{name}' holds no video frames that decode")
     fps = _number(r"([\d.]+) fps", video[1])
     nominal = _number(r"([\d.]+) tbr", video[1])
-    seconds = _seconds(header) or _played_seconds(path)
+    seconds = _video_seconds(path, _seconds(header), fps or nominal)
     if not seconds or not (fps or nominal):
         raise ClipError(f"clip '{name}' says neither how long it plays nor its frame rate; re-encode it "
                         "(e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)")
@@ -106,11 +106,19 @@ def _seconds(header: str) -> float | None:
     return int(found[1]) * 3600 + int(found[2]) * 60 + float(found[3]) if found else None
 
 
-def _played_seconds(path: Path) -> float | None:
-    """A clip whose header leaves out its length (a raw stream): read through its packets."""
+def _video_seconds(path: Path, header: float | None, fps: float | None) -> float | None:
+    """How long the video plays: the header's duration counts every stream (a longer sound track
+    too), so the video's own packets are read through (no decoding) and, where they end more than
+    two frames sooner, their end is the clip's."""
     try:
         run = _ffmpeg("-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-")
     except (OSError, subprocess.TimeoutExpired):
-        return None
-    found = re.findall(r"time=(\d+):(\d\d):(\d\d(?:\.\d+)?)", run.stderr)
-    return int(found[-1][0]) * 3600 + int(found[-1][1]) * 60 + float(found[-1][2]) if found else None
+        return header
+    times = re.findall(r"time=(\d+):(\d\d):(\d\d(?:\.\d+)?)", run.stderr)
+    if not times or not fps:
+        return header
+    played = int(times[-1][0]) * 3600 + int(times[-1][1]) * 60 + float(times[-1][2]) + 1.0 / fps
+    counted = re.findall(r"frame=\s*(\d+)", run.stderr)
+    if counted and int(counted[-1]) > 0:
+        played = min(played, int(counted[-1]) / fps)
+    return played if header is None or header > played + 2.0 / fps else header

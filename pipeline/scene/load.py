@@ -15,9 +15,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .checks import check_scene
-from .clips import ClipError, is_clip, probe
+from .clips import CLIP_SUFFIXES, ClipError, is_clip, probe
 from .errors import SceneError, SceneIssue, did_you_mean
-from .schema import Scene, public_keys
+from .schema import FOOTAGE, Scene, public_keys
 from .timing import Timing
 
 
@@ -186,6 +186,10 @@ def _with_clip_length(data: dict, file: Path, lines: dict) -> dict:
     start = data.get("start")
     try:
         path = file.parent / start if isinstance(start, str) and start and "\0" not in start else None
+        if path is not None and path.suffix.lower() in CLIP_SUFFIXES and not path.is_file():
+            what = "not found" if not path.exists() else "not a file"
+            raise SceneError(file, [(_line_of(lines, ("start",)), "start", f"clip '{path}' {what}; start takes "
+                                                                            f"{FOOTAGE}")])
         if path is None or not path.is_file() or not is_clip(path):
             return data
     except OSError:  # a name the system refuses is reported by the checks
