@@ -1,4 +1,5 @@
-"""Gaussian blur, shared by the dream core (gradient smoothing) and sharpening."""
+"""Gaussian blur, shared by the dream core (gradient smoothing) and sharpening; the local range that bounds
+resampling and sharpening."""
 
 from __future__ import annotations
 
@@ -39,3 +40,14 @@ def gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
     if sigma <= 0:
         return image
     return separable_blur(image, _kernel_on(float(sigma), image.device))
+
+
+def local_range(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each pixel's darkest and brightest 3x3 neighbour, per channel.
+
+    Bicubic resampling and sharpening overshoot at sharp edges (a dark halo, a bright rim); cut off
+    at the ends of the range that is a crushed or blown pixel, and a zoom loop resamples and
+    sharpens every frame from the last, so the halos pile up. Bounded by this range they cannot.
+    """
+    padded = F.pad(image, (1, 1, 1, 1), mode="replicate")
+    return -F.max_pool2d(-padded, 3, stride=1), F.max_pool2d(padded, 3, stride=1)

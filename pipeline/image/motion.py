@@ -7,6 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .blur import local_range
 from .pixels import to_device
 
 
@@ -62,21 +63,11 @@ def warp(
     theta = to_device(affine_matrix(width, height, zoom, rotate, translate, center), image.device).to(image.dtype)
     grid = F.affine_grid(theta, list(image.shape), align_corners=False)
     warped = _sample(image, grid, resample)
-    if resample == "bicubic":
-        warped = torch.minimum(torch.maximum(warped, _sample(_neighbourhood(-image).neg(), grid)),
-                               _sample(_neighbourhood(image), grid))
+    if resample == "bicubic":  # each sample within the pixels it is drawn from
+        low, high = local_range(image)
+        warped = torch.minimum(torch.maximum(warped, _sample(low, grid)), _sample(high, grid))
     return warped.clamp(0.0, 1.0)
 
 
 def _sample(image: torch.Tensor, grid: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
     return F.grid_sample(image, grid, mode=mode, padding_mode="reflection", align_corners=False)
-
-
-def _neighbourhood(image: torch.Tensor) -> torch.Tensor:
-    """Each pixel's brightest 3x3 neighbour, per channel.
-
-    Bicubic overshoots at sharp edges (a dark halo, a bright rim); clamped to [0, 1] that is a
-    crushed or blown pixel, and a zoom loop resamples every frame from the last, so the halos
-    pile up. Sampled bilinearly, this bounds each bicubic sample by the pixels it is drawn from.
-    """
-    return F.max_pool2d(F.pad(image, (1, 1, 1, 1), mode="replicate"), 3, stride=1)

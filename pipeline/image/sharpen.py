@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .blur import gaussian_blur
+from .blur import gaussian_blur, local_range
 
 
 def unsharp_mask(image: torch.Tensor, amount: float, radius: float = 1.0) -> torch.Tensor:
@@ -12,7 +12,10 @@ def unsharp_mask(image: torch.Tensor, amount: float, radius: float = 1.0) -> tor
 
     Every frame of a zoom is resampled from the last, which softens it a
     little each time; a gentle unsharp mask per frame holds the crispness.
+    Each pixel stays within its neighbours' range: no halo, and nothing crushed
+    to black or blown to white.
     """
     if amount <= 0:
         return image
-    return (image + amount * (image - gaussian_blur(image, radius))).clamp(0.0, 1.0)
+    low, high = local_range(image)
+    return torch.minimum(torch.maximum(image + amount * (image - gaussian_blur(image, radius)), low), high)
