@@ -1,11 +1,13 @@
 """Make the README's pictures from real renders.
 
     python docs/make_stills.py frames scenes/renders/logo.mp4   # -> docs/logo-frames.png
+    python docs/make_stills.py gif scenes/renders/logo.mp4      # -> docs/logo.gif
     python render.py atlas scenes/logo.png --out docs/aliases.png
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,14 +17,28 @@ from PIL import Image
 from pipeline.output.sheets import contact_sheet, save_atomically
 
 HERE = Path(__file__).resolve().parent
+GIF_WIDTH, GIF_FPS = 320, 10  # small enough for a README: every third frame of a 30 fps video
 
 
-def frames_sheet(video: Path, picks=(0, 75, 149, 200, 250, 299)) -> Image.Image:
+def frames_sheet(video: Path, picks=(0, 45, 100, 160, 230, 299)) -> Image.Image:
     frames = iio.imread(video)
     return contact_sheet([(f"frame {n}", Image.fromarray(frames[n])) for n in picks], columns=3)
 
 
+def gif(video: Path, target: Path) -> None:
+    """The video at GIF_WIDTH px and GIF_FPS frames a second, with one palette made for it."""
+    import imageio_ffmpeg
+
+    scaled = f"fps={GIF_FPS},scale={GIF_WIDTH}:-2:flags=lanczos"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(video), "-filter_complex",
+                    f"[0:v]{scaled},split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:"
+                    "bayer_scale=3", str(target)], check=True)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "frames":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("frames", "gif"):
         sys.exit(__doc__)
-    save_atomically(frames_sheet(Path(sys.argv[2])), HERE / "logo-frames.png")
+    if sys.argv[1] == "frames":
+        save_atomically(frames_sheet(Path(sys.argv[2])), HERE / "logo-frames.png")
+    else:
+        gif(Path(sys.argv[2]), HERE / "logo.gif")
