@@ -179,6 +179,7 @@ def test_a_variable_frame_rate_clip_is_resampled_by_its_times_with_a_note(make_s
      "segments.0.guide.image: 'clip.mp4' is a video clip"),
     ({"start": "logo.png"}, "frames: give either frames: N or duration"),
     ({"start": "nothere.mp4"}, "start: clip '.*nothere.mp4' not found"),
+    ({"start": "list.mp4"}, "start: cannot use clip 'list.mp4': it is a concat file, not a video"),
     ({"start": "clip.mp4", "mask": "start"}, "mask.image: start uses the start image's transparency, but start is "
                                              "'clip.mp4'"),
 ])
@@ -186,9 +187,25 @@ def test_bad_clips_and_clip_keys_are_refused_with_one_line(make_scene, tmp_path,
     sliding_clip(tmp_path / "clip.mp4", 4)
     (tmp_path / "garbage.mp4").write_bytes(b"\x00\x01not a video" * 100)
     (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "list.mp4").write_text("ffconcat version 1.0\nfile clip.mp4\n")  # a list of other files
     subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac",
                     str(tmp_path / "tone.mp4")], check=True)
     with pytest.raises(SceneError) as caught:
         make_scene({**SMALL, **keys})
     assert len(caught.value.problems) == 1, caught.value.render()
     assert re.search(message, caught.value.render()), caught.value.render()
+
+
+def test_a_clip_damaged_partway_stops_the_render_with_one_line_not_a_frozen_frame(make_scene, tmp_path):
+    from pipeline.scene.clips import ClipError
+
+    sliding_clip(tmp_path / "clip.mkv", 20)
+    data = (tmp_path / "clip.mkv").read_bytes()
+    (tmp_path / "clip.mkv").write_bytes(data[:len(data) // 2])
+    reader = ClipFrames(tmp_path / "clip.mkv", 96, 76, 10)
+    try:
+        reader.frame(2)
+        with pytest.raises(ClipError, match="clip 'clip.mkv' ended at frame .* while frame 19 was due"):
+            reader.frame(18)
+    finally:
+        reader.close()

@@ -149,6 +149,7 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
     from ..models.weights import ModelUnavailable
     from ..output.encoder import EncodeError
     from ..output.verify import Damaged
+    from ..scene.clips import ClipError
     from ..session.checkpoint import work_dir
     from ..session.lock import OutputBusy
     from ..session.session import RenderInterrupted, RenderRefused, render
@@ -182,6 +183,10 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
     except Damaged as damaged:
         say(f"{scene.file}: {output} was not finished: {damaged}. Everything is kept in {work_dir(output)}: "
             "the same command with --resume makes the damaged piece again.")
+        return Outcome(path, "failed", EXIT_FAILED, output=output)
+    except ClipError as error:
+        say(f"{scene.file}: {error}. The frames so far are kept: fix or replace the clip and run the same command "
+            "with --resume.")
         return Outcome(path, "failed", EXIT_FAILED, output=output)
     except (EncodeError, OSError) as error:
         say(f"{scene.file}: writing {output} failed: {error}. The checkpoint is kept: fix the cause "

@@ -15,6 +15,11 @@ from pathlib import Path
 
 CLIP_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi", ".gif")  # a .gif is a clip when animated
 PROBE_TIMEOUT = 120  # seconds; reading a header and one frame takes a fraction of one
+# Containers a clip may be, by ffmpeg's demuxer names. Playlists and lists of other files (concat, hls,
+# image sequences) are refused whatever their name: a scene's clip is that one file, nothing it points to.
+CONTAINERS = ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi", "gif")
+# Files are the only source ffmpeg may open: a clip can never make a render reach the network.
+LOCAL_ONLY = ("-protocol_whitelist", "file")
 
 
 class ClipError(ValueError):
@@ -61,7 +66,7 @@ def probe(path: Path) -> ClipInfo:
 def _ffmpeg(*args: str) -> subprocess.CompletedProcess:
     import imageio_ffmpeg
 
-    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", *args],
+    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", *LOCAL_ONLY, *args],
                           capture_output=True, text=True, errors="replace", timeout=PROBE_TIMEOUT)
 
 
@@ -74,6 +79,10 @@ def _probe(path: Path, _mtime: int, _size: int) -> ClipInfo:
     except (OSError, subprocess.TimeoutExpired) as error:
         raise ClipError(f"cannot read clip '{name}' ({error})") from None
     header = run.stderr
+    container = re.search(r"Input #0, (.*?), from ", header)
+    if container and container[1] not in CONTAINERS:
+        raise ClipError(f"cannot use clip '{name}': it is a {container[1]} file, not a video; start takes a video "
+                        "file (mp4, mov, mkv, webm, avi, animated gif)")
     video = re.search(r"Stream #\S+.*?: Video: (.*)", header)
     if run.returncode != 0 or video is None:
         reason = "it has no video stream" if video is None and "Stream #" in header else "ffmpeg cannot read it"

@@ -14,12 +14,14 @@ import numpy as np
 
 from ..image.flow import flows_between
 from ..plan.frames import Footage
+from ..scene.clips import LOCAL_ONLY, ClipError
 
 
 class ClipFrames:
     """One clip's frames at (width, height) and `fps`, read in order from ffmpeg's pipe. Asking for
     an earlier frame starts again from the first (a loop, a resume); past the clip's last frame
-    the last one is given (the plan's count and ffmpeg's may differ by a frame at the very end)."""
+    the last one is given (the plan's count and ffmpeg's may differ by a frame at the very end); a clip
+    that ends sooner than that is damaged, a ClipError."""
 
     def __init__(self, path: Path, width: int, height: int, fps: float):
         self.path, self.width, self.height, self.fps = Path(path), width, height, fps
@@ -35,7 +37,7 @@ class ClipFrames:
         scale = (f"fps={self.fps!r},scale={self.width}:{self.height}:force_original_aspect_ratio=increase:"
                  f"flags=lanczos,crop={self.width}:{self.height},setsar=1")
         self.process = subprocess.Popen(
-            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i",
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", *LOCAL_ONLY, "-i",
              str(self.path.resolve()), "-map", "0:v:0", "-vf", scale, "-pix_fmt", "rgb24", "-f", "rawvideo", "-"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.index, self.current, self.ended = -1, None, False
@@ -52,8 +54,9 @@ class ClipFrames:
                 break
             self.current = np.frombuffer(data, np.uint8).reshape(self.height, self.width, 3)
             self.index += 1
-        if self.current is None:
-            raise RuntimeError(f"{self.path.name}: ffmpeg gave no frames")
+        if self.current is None or k > self.index + 1:  # more than the last frame's rounding short
+            raise ClipError(f"clip '{self.path.name}' ended at frame {self.index + 1} while frame {k + 1} was due: "
+                            "it is damaged or changed since the render began")
         return self.current
 
     def close(self) -> None:
