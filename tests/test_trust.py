@@ -237,3 +237,28 @@ def test_a_report_says_how_every_scene_went(write_scene, tmp_path, monkeypatch, 
     assert done["output_sha256"] == hashlib.sha256(output.read_bytes()).hexdigest()
     assert any("preview" in w for w in done["warnings"])
     assert invalid["status"] == "invalid" and invalid["exit_code"] == 2 and invalid["output_sha256"] is None
+
+
+def test_a_png_folder_interrupted_keeps_its_frames_and_resumes_where_it_stopped(write_scene, inception, monkeypatch):
+    """The partial folder shows the frames so far, and --resume dreams only the rest."""
+    scene_file = write_scene(SCENE)
+    scene = load_scene(scene_file)
+    out = scene_file.parent / "frames"
+    dreamed = []
+
+    def count(stop_at):
+        def check(self):
+            dreamed.append(1)
+            if len(dreamed) == stop_at:
+                raise signals.Stopped()
+        return check
+
+    monkeypatch.setattr(signals.StopRequest, "check", count(6))
+    with pytest.raises(RenderInterrupted) as stopped:
+        render(scene, make_plan(scene, output=out), out, "cpu", progress=False, net=inception, checkpoint_every=2)
+    assert len(list(stopped.value.partial.glob("*.png"))) == 6
+    dreamed.clear()
+    monkeypatch.setattr(signals.StopRequest, "check", count(0))
+    render(scene, make_plan(scene, output=out), out, "cpu", progress=False, net=inception, checkpoint_every=2,
+           resume=True)
+    assert len(dreamed) == 4 and len(list(out.glob("*.png"))) == 10

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,10 +179,18 @@ class PngFolderSink(Sink):
                           (self.video.width, self.video.height))
 
     def join(self, pieces: list[Path], target: Path) -> Path:
+        """The frames are linked (copied where links fail), not moved: the partial folder kept on an
+        interrupt leaves the pieces whole, so --resume goes on from them."""
         target.mkdir(parents=True, exist_ok=True)
         for piece in pieces:
             for frame in sorted(piece.glob("*.png")):
-                os.replace(frame, target / frame.name)
+                staged = target / f".{frame.name}.part"
+                staged.unlink(missing_ok=True)
+                try:
+                    os.link(frame, staged)
+                except OSError:
+                    shutil.copy2(frame, staged)
+                os.replace(staged, target / frame.name)
         return target
 
 
