@@ -17,7 +17,7 @@ from PIL import Image
 from pipeline.output.sheets import contact_sheet, save_atomically
 
 HERE = Path(__file__).resolve().parent
-GIF_WIDTH, GIF_FPS = 320, 10  # small enough for a README: every third frame of a 30 fps video
+GIF_WIDTH, GIF_FPS = 240, 6  # small enough for a README (under 2 MB): every fifth frame of a 30 fps video
 
 
 def frames_sheet(video: Path, picks=(0, 45, 100, 160, 230, 299)) -> Image.Image:
@@ -26,13 +26,13 @@ def frames_sheet(video: Path, picks=(0, 45, 100, 160, 230, 299)) -> Image.Image:
 
 
 def gif(video: Path, target: Path) -> None:
-    """The video at GIF_WIDTH px and GIF_FPS frames a second, with one palette made for it."""
+    """The video at GIF_WIDTH px and GIF_FPS frames a second, with one palette of 128 colours made for it."""
     import imageio_ffmpeg
 
     scaled = f"fps={GIF_FPS},scale={GIF_WIDTH}:-2:flags=lanczos"
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(video), "-filter_complex",
-                    f"[0:v]{scaled},split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:"
-                    "bayer_scale=3", str(target)], check=True)
+                    f"[0:v]{scaled},split[a][b];[a]palettegen=max_colors=128:stats_mode=diff[p];"
+                    "[b][p]paletteuse=dither=bayer:bayer_scale=5", str(target)], check=True)
 
 
 if __name__ == "__main__":

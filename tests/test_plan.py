@@ -121,3 +121,17 @@ def test_sharpen_and_resample_reach_every_frame(make_scene):
                                                  "motion": {**SCENE["motion"], "resample": "bilinear"}}))
     assert plan.frames[0].sharpen == (0.0, 2.0) and plan.frames[29].sharpen == (1.0, 2.0)
     assert {f.motion.resample for f in plan.frames} == {"bilinear"}
+
+
+def test_frames_the_motion_resamples_are_sharpened_by_default_still_ones_not(make_scene):
+    """A zoom loop softens a little with every resampling; a still one is never resampled."""
+    from pipeline.scene.schema import MOVING_SHARPEN
+
+    data = {"size": [96, 80], "fps": 10, "frames": 6, "motion": {"zoom": {2: 1.0, 3: 1.02}},
+            "segments": [{"frames": [0, 5], "layers": "edges"}]}
+    default = make_plan(make_scene(data))
+    assert [default.frames[n].sharpen[0] for n in range(6)] == [0.0, 0.0, 0.0] + [MOVING_SHARPEN] * 3
+    panned = make_plan(make_scene({**data, "motion": {"translate": [1, 0]}}))
+    assert panned.frames[1].sharpen[0] == MOVING_SHARPEN
+    chosen = make_plan(make_scene({**data, "sharpen": {"amount": 0}}))
+    assert [chosen.frames[n].sharpen[0] for n in range(6)] == [0.0] * 6

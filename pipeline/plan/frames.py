@@ -19,7 +19,7 @@ from ..dream.settings import DreamSettings
 from ..scene.formats import format_of
 from ..scene.expressions import Formula
 from ..scene.keyframes import mix
-from ..scene.schema import COLOR, DREAM_DEFAULTS, MOTION_DEFAULTS, Input, Scene
+from ..scene.schema import COLOR, DREAM_DEFAULTS, MOTION_DEFAULTS, MOVING_SHARPEN, Input, Scene
 from ..models.zoo import ZOO
 
 PREVIEW_LONG_SIDE = 384
@@ -387,8 +387,17 @@ def _frame_spec(scene: Scene, index: int, n: int, weights: list, scale: float, m
     cut = None
     if segment.start is not None and n - first < max(1, segment.blend) and not scene.clip(segment.start):
         cut = (picture(scene, segment.start), (n - first + 1) / max(1, segment.blend))
-    sharpen = (scene.sharpen.amount.at(n), scene.sharpen.radius * scale)
+    sharpen = (_sharpening(scene, n, motion), scene.sharpen.radius * scale)
     mask = segment.mask or scene.mask
     return FrameSpec(n, index, dict(layers), dream, motion, scene.color.strength.at(n), sharpen, cut,
                      dreamed=n > 0 or scene.dream_start, warped=n > 0,
                      mask=None if mask is None else (mask_spec(scene, mask, scale), mask.strength.at(n)))
+
+
+def _sharpening(scene: Scene, n: int, motion: MotionSettings) -> float:
+    """The scene's unsharp amount on frame n; by default some where the motion resamples the frame from
+    the last (each resampling softens it a little, and a zoom loop does it every frame), none on a still."""
+    if scene.sharpen.amount is not None:
+        return scene.sharpen.amount.at(n)
+    moves = motion.zoom != 1.0 or motion.rotate != 0.0 or motion.translate != (0.0, 0.0)
+    return MOVING_SHARPEN if n > 0 and moves else 0.0

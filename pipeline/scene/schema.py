@@ -137,10 +137,15 @@ class ColorConfig(_Strict):
         "lab", description="lab: match mean and spread; luma: the dream changes only lightness")
 
 
+MOVING_SHARPEN = 1.0  # the default unsharp amount on frames the motion resamples: it holds a zoom loop's detail
+
+
 class SharpenConfig(_Strict):
     """A per-frame unsharp mask against the softening of repeated resampling."""
 
-    amount: keyframed(ge=0.0, le=3.0) = Field(0.0, validate_default=True, description="0 (off) .. 3")
+    amount: Optional[keyframed(ge=0.0, le=3.0)] = Field(
+        None, description=f"0 (off) .. 3; default: {MOVING_SHARPEN} on frames the motion moves (zoom, rotate, "
+                          "translate), which resamples them from the last, else 0")
     radius: Number = Field(1.0, gt=0.0, le=10.0, description="pixels")
 
 
