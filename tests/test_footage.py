@@ -80,7 +80,7 @@ def test_the_clip_is_resampled_to_the_scenes_fps_and_size_cover_fit(make_scene, 
         later = reader.frame(24).copy()
         assert np.array_equal(reader.frame(0), first)  # an earlier frame: read again from the start
         assert np.array_equal(reader.frame(24), later)
-        assert np.array_equal(reader.frame(99), later)  # past the end: the last frame
+        assert np.array_equal(reader.frame(25), later)  # one past the end (a rounding): the last frame
     finally:
         reader.close()
 
@@ -92,6 +92,29 @@ def test_past_its_end_a_clip_holds_its_last_frame_or_loops(make_scene, tmp_path)
     looped = make_plan(make_scene({**SMALL, "start": "clip.mp4", "frames": 14, "clip_end": "loop"}))
     assert [looped.frames[n].footage.frame for n in range(14)] == [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1]
     assert looped.frames[6].footage.previous == 5 and looped.frames[0].footage.previous is None
+
+
+def test_a_cut_clip_keeps_its_clip_end_and_flow_into_the_segments_after(make_scene, tmp_path):
+    sliding_clip(tmp_path / "clip.mp4", 3)
+    scene = make_scene({**SMALL, "start": "logo.png", "frames": 10, "fps": 10,
+                        "segments": [{"frames": [0, 1], "layers": "edges"},
+                                     {"frames": [2, 4], "layers": "circles", "start": "clip.mp4", "clip_end": "loop",
+                                      "flow": 0.3},
+                                     {"frames": [5, 9], "layers": "edges", "flow": 0.6}]})
+    plan = make_plan(scene)
+    assert [plan.frames[n].footage.frame for n in range(2, 10)] == [0, 1, 2, 0, 1, 2, 0, 1]
+    assert [plan.frames[n].footage.flow for n in (4, 5)] == [0.3, 0.6]
+
+
+def test_a_render_reads_its_clip_once_front_to_back(make_scene, reuse_inception, tmp_path, monkeypatch):
+    """The next frame is decoded while this one dreams, in order: the decoder never starts over."""
+    sliding_clip(tmp_path / "clip.mp4", 8)
+    opened = []
+    original = ClipFrames._open
+    monkeypatch.setattr(ClipFrames, "_open", lambda self: (opened.append(1), original(self)))
+    scene = make_scene({**SMALL, "start": "clip.mp4", "dream": {**SMALL["dream"], "iterations": 1}})
+    render(scene, tmp_path / "out.mkv", device="cpu")
+    assert len(opened) == 1
 
 
 def test_a_segment_cuts_to_a_clip_which_plays_from_its_first_frame(make_scene, reuse_inception, tmp_path):
@@ -180,6 +203,7 @@ def test_a_variable_frame_rate_clip_is_resampled_by_its_times_with_a_note(make_s
     ({"start": "logo.png"}, "frames: give either frames: N or duration"),
     ({"start": "nothere.mp4"}, "start: clip '.*nothere.mp4' not found"),
     ({"start": "list.mp4"}, "start: cannot use clip 'list.mp4': it is a concat file, not a video"),
+    ({"start": "clip.mp4", "loop": True}, "loop: loop: true makes a seamless loop by dreaming past the end"),
     ({"start": "clip.mp4", "mask": "start"}, "mask.image: start uses the start image's transparency, but start is "
                                              "'clip.mp4'"),
 ])

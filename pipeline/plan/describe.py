@@ -82,8 +82,7 @@ def _music(scene: Scene, plan: Plan) -> list[str]:
 def _clips(scene: Scene) -> list[str]:
     """Each clip played: its length, rate, what happens past its end, and the flow."""
     lines = []
-    for first, value, segment in [(0, scene.start, None)] + [(s.frames[0], s.start, s) for s in scene.segments
-                                                              if s.start]:
+    for first, value, segment in scene.starts():
         clip = scene.clip(value)
         if clip is not None:
             ends = (segment and segment.clip_end) or scene.clip_end

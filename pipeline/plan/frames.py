@@ -271,7 +271,7 @@ def make_plan(
 def clip_notes(scene: Scene) -> list[str]:
     """What the render does to the scene's clips that their owner may not expect."""
     notes = []
-    for value in dict.fromkeys([scene.start] + [s.start for s in scene.segments if s.start]):
+    for value in dict.fromkeys(value for _, value, _ in scene.starts()):
         clip = scene.clip(value)
         if clip is None:
             continue
@@ -307,8 +307,7 @@ class FrameSpecs(Sequence):
     def __init__(self, scene: Scene, weights: list, scale: float, max_iterations: int | None):
         self.scene, self.weights, self.scale, self.max_iterations = scene, weights, scale, max_iterations
         self.starts = [segment.frames[0] for segment in scene.segments]
-        # What plays from where: (first frame, start value, segment or None), the scene's start first
-        self.sources = [(0, scene.start, None)] + [(s.frames[0], s.start, s) for s in scene.segments if s.start]
+        self.sources = scene.starts()
         self.source_starts = [first for first, _, _ in self.sources]
         self.clips = {value: scene.clip(value) for _, value, _ in self.sources}
 
@@ -327,19 +326,20 @@ class FrameSpecs(Sequence):
 
     def footage(self, n: int, index: int) -> Footage | None:
         """Frame n's clip frame, if a clip plays there: it plays from its cut on, held at its last
-        frame or looped (clip_end) past its end."""
+        frame or looped (clip_end) past its end. clip_end and flow are the frame's segment's, else
+        those of the segment that cut to the clip, else the scene's."""
         first, value, cut = self.sources[bisect.bisect_right(self.source_starts, n) - 1]
         clip = self.clips[value]
         if clip is None:
             return None
         segment = self.scene.segments[index]
         length = clip.frames_at(self.scene.fps)
-        ends = segment.clip_end or self.scene.clip_end
+        ends = segment.clip_end or (cut and cut.clip_end) or self.scene.clip_end
 
         def clip_frame(k: int) -> int:
             return min(k, length - 1) if ends == "hold" else k % length
 
-        flow = (segment.flow or self.scene.flow).at(n)
+        flow = (segment.flow or (cut and cut.flow) or self.scene.flow).at(n)
         blend = 1.0 if cut is None or n - first >= cut.blend else (n - first + 1) / cut.blend
         return Footage(clip.path, clip_frame(n - first), clip_frame(n - first - 1) if n > first else None, flow,
                        blend)

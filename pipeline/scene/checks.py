@@ -306,16 +306,20 @@ def check_scene(scene: Scene, timeline: bool = True) -> list[SceneIssue]:
 
 def _check_footage(scene: Scene) -> list[SceneIssue]:
     """Keys about clips need a clip: flow and clip_end where nothing plays one, audio: start on a
-    start that is not a clip with sound."""
+    start that is not a clip with sound. A seamless loop cannot play a clip: its seam dreams past the
+    end, where the clip has no frames."""
     issues = []
-    playing = [scene.start] + [s.start for s in scene.segments if s.start is not None]
-    has_clip = any(_is_clip_value(scene, value) for value in playing)
+    has_clip = any(_is_clip_value(scene, value) for _, value, _ in scene.starts())
     for path, config in [((), scene)] + [(("segments", i), s) for i, s in enumerate(scene.segments)]:
         for key in ("flow", "clip_end"):
             if not has_clip and not _is_default(config, key):  # a sidecar writes the defaults out
                 issues.append(SceneIssue(path + (key,), f"{key} is about dreaming over a video clip, and this scene "
                                                         "plays none: set start to a clip (mp4, mov, ...) or remove "
                                                         f"{key}"))
+    if has_clip and scene.loop:
+        issues.append(SceneIssue(("loop",), "loop: true makes a seamless loop by dreaming past the end, and a clip "
+                                            "has no frames there: remove loop, or loop the clip itself "
+                                            "(clip_end: loop)"))
     if scene.audio is not None and scene.audio.file == "start":
         clip = scene.clip(scene.start) if _is_clip_value(scene, scene.start) else None
         if clip is None:

@@ -400,6 +400,11 @@ class Scene(_Strict):
             return None
         return self.start_image if self.audio.file == "start" else self._file.parent / self.audio.file
 
+    def starts(self) -> list[tuple[int, str, Optional["Segment"]]]:
+        """What plays from where: (first frame, start value, the segment that cuts to it or None),
+        the scene's own start first."""
+        return [(0, self.start, None)] + [(s.frames[0], s.start, s) for s in self.segments if s.start is not None]
+
     def clip(self, start: str) -> Optional[ClipInfo]:
         """What a `start`-style value's clip holds, or None when it names no clip (read once per file;
         the loader has checked it)."""

@@ -39,7 +39,8 @@ class ClipFrames:
         self.process = subprocess.Popen(
             [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", *LOCAL_ONLY, "-i",
              str(self.path.resolve()), "-map", "0:v:0", "-vf", scale, "-pix_fmt", "rgb24", "-f", "rawvideo", "-"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True)  # Ctrl-C is the render's to handle, not a dead decoder
         self.index, self.current, self.ended = -1, None, False
 
     def frame(self, k: int) -> np.ndarray:
@@ -75,7 +76,7 @@ class FootageFeed:
         self.width, self.height, self.fps = width, height, fps
         self.clips: dict[Path, ClipFrames] = {}
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="footage")
-        self.pending: tuple[Footage, Future] | None = None
+        self.pending: dict[Footage, Future] = {}
 
     def _clip(self, path: Path) -> ClipFrames:
         if path not in self.clips:
@@ -94,18 +95,17 @@ class FootageFeed:
         return current, flows_between(previous, current)
 
     def prefetch(self, footage: Footage | None) -> None:
-        """Start making `footage`'s frame and flow, for the frame after the one dreaming now."""
-        if footage is not None and (self.pending is None or self.pending[0] != footage):
-            self.pending = (footage, self.worker.submit(self._make, footage))
+        """Start making `footage`'s frame and flow. Asked in the order the frames play (the clip is
+        read forward), the next frame's are made while the current one dreams."""
+        if footage is not None and footage not in self.pending:
+            self.pending[footage] = self.worker.submit(self._make, footage)
 
     def get(self, footage: Footage) -> tuple[np.ndarray, np.ndarray | None]:
         """(the clip frame (H, W, 3) uint8, flows_between() from the frame before or None)."""
         self.prefetch(footage)
-        _, future = self.pending
-        self.pending = None
-        return future.result()
+        return self.pending.pop(footage).result()
 
     def close(self) -> None:
-        self.worker.shutdown(wait=True)
+        self.worker.shutdown(wait=True, cancel_futures=True)
         for clip in self.clips.values():
             clip.close()

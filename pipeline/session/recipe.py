@@ -52,7 +52,7 @@ class Dreamer:
         self.guide_features: Recent[torch.Tensor] = Recent(PICTURES_KEPT)
         self.footage = FootageFeed(plan.width, plan.height, plan.fps)
         self.frame = None if plan.start is None else self.picture(plan.start)  # a clip: its first frame
-        self.color_reference = lab_stats(self.frame) if plan.color_reference == "start" and plan.start else None
+        self.color_reference = lab_stats(self.frame) if plan.color_reference == "start" and plan.start is not None else None
         self.next_frame = 0
         self.masks: Recent[torch.Tensor] = Recent(PICTURES_KEPT)
         self.moving_mask: tuple[str, torch.Tensor] | None = None  # a camera-following mask as moved so far
@@ -140,7 +140,10 @@ class Dreamer:
                 trusted = warp(trusted, m.zoom, m.rotate, m.translate, "bilinear", m.center)
             kept = trusted * footage.flow
             base = torch.lerp(clip, carried, kept)
-        if footage.blend < 1.0 and frame is not None:
+        if footage.blend < 1.0 and frame is not None:  # the frame before, moving on as the camera does
+            if spec.warped:
+                m = spec.motion
+                frame = warp(frame, m.zoom, m.rotate, m.translate, m.resample, m.center)
             base = torch.lerp(frame, base, footage.blend)
         if self.plan.color_reference == "start":
             self.color_reference = lab_stats(clip)  # the footage as it is now, not as it began
@@ -162,6 +165,7 @@ class Dreamer:
         stop = len(self.plan.frames) if stop is None else stop
         for index in range(self.next_frame, stop):
             spec = self.plan.frames[index]
+            self.footage.prefetch(spec.footage)
             if index + 1 < stop:
                 self.footage.prefetch(self.plan.frames[index + 1].footage)
             yield spec, self.step(spec)
