@@ -233,3 +233,10 @@ def test_a_clip_damaged_partway_stops_the_render_with_one_line_not_a_frozen_fram
             reader.frame(18)
     finally:
         reader.close()
+
+
+def test_an_ntsc_clip_keeps_its_exact_rate(make_scene, tmp_path):
+    """ffmpeg prints 23.98; the clip plays 24000/1001 frames a second, and so does the video."""
+    subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=120x90:rate=24000/1001:duration=1",
+                    "-c:v", "libx264", str(tmp_path / "ntsc.mp4")], check=True)
+    assert make_scene({**SMALL, "start": "ntsc.mp4"}).fps == pytest.approx(24000 / 1001, abs=1e-9)

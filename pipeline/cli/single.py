@@ -198,15 +198,19 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
 
 
 def storyboard_command(scene, output: Path, device, progress: bool) -> int:
-    from ..output.sheets import save_atomically, storyboard_path
-    from ..session.storyboard import make_storyboard
     from ..models.weights import ModelUnavailable
+    from ..output.sheets import save_atomically, storyboard_path
+    from ..scene.clips import ClipError
+    from ..session.storyboard import make_storyboard
 
     try:
         sheet = make_storyboard(scene, device, progress)
     except ModelUnavailable as error:
         print(f"{scene.file}: model {scene.model}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ClipError as error:  # a clip changed or damaged since the scene was checked
+        print(f"{scene.file}: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("Interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -200,7 +200,7 @@ def _with_clip_length(data: dict, file: Path, lines: dict) -> dict:
         raise SceneError(file, [(_line_of(lines, ("start",)), "start", str(error))]) from None
     filled = dict(data)
     if "fps" not in data:
-        filled["fps"] = round(clip.fps, 3)
+        filled["fps"] = clip.fps
     if "frames" not in data and "duration" not in data:
         filled["frames"] = clip.frames_at(Timing.of(filled).fps)
     return filled

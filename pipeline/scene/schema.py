@@ -13,7 +13,7 @@ from typing import Annotated, Any, Callable, ClassVar, Literal, Optional, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, model_validator
 
 from ..models.zoo import ZOO
-from .clips import ClipInfo, is_clip, probe
+from .clips import CLIP_FORMATS, ClipInfo, is_clip, probe
 from .timing import MAX_FRAMES, MOMENT_SCHEMA, timing_from
 from .values import ChannelWeights, ClassWeights, Duration, Flag, Int, LayerWeights, Number, Weight, keyframed
 
@@ -42,8 +42,8 @@ class Input:
 
 
 PICTURE = "an image path (relative to the scene file), a color like '#ffffff', or 'noise'"
-FOOTAGE = ("an image or a video clip (mp4, mov, mkv, webm, animated gif; relative to the scene file), a color "
-           "like '#ffffff', or 'noise'")
+FOOTAGE = (f"an image or a video clip ({CLIP_FORMATS}; relative to the scene file), a color like '#ffffff', "
+           "or 'noise'")
 ClipEnd = Literal["hold", "loop"]
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..image.flow import flows_between
 from ..plan.frames import Footage
-from ..scene.clips import LOCAL_ONLY, ClipError
+from ..scene.clips import ClipError, ffmpeg_command
 
 
 class ClipFrames:
@@ -31,14 +31,12 @@ class ClipFrames:
         self.ended = False
 
     def _open(self) -> None:
-        import imageio_ffmpeg
-
         self.close()
         scale = (f"fps={self.fps!r},scale={self.width}:{self.height}:force_original_aspect_ratio=increase:"
                  f"flags=lanczos,crop={self.width}:{self.height},setsar=1")
         self.process = subprocess.Popen(
-            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", *LOCAL_ONLY, "-i",
-             str(self.path.resolve()), "-map", "0:v:0", "-vf", scale, "-pix_fmt", "rgb24", "-f", "rawvideo", "-"],
+            ffmpeg_command("-v", "error", "-i", str(self.path.resolve()), "-map", "0:v:0", "-vf", scale,
+                           "-pix_fmt", "rgb24", "-f", "rawvideo", "-"),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             start_new_session=True)  # Ctrl-C is the render's to handle, not a dead decoder
         self.index, self.current, self.ended = -1, None, False
