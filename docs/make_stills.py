@@ -2,6 +2,7 @@
 
     python docs/make_stills.py frames scenes/renders/logo.mp4   # -> docs/logo-frames.png
     python docs/make_stills.py gif scenes/renders/logo.mp4      # -> docs/logo.gif
+    python docs/make_stills.py turntable scenes/renders/turntable.mp4   # -> docs/turntable-frames.png
     python render.py atlas scenes/logo.png --out docs/aliases.png
 """
 
@@ -25,6 +26,15 @@ def frames_sheet(video: Path, picks=(0, 45, 100, 160, 230, 299)) -> Image.Image:
     return contact_sheet([(f"frame {n}", Image.fromarray(frames[n])) for n in picks], columns=3)
 
 
+def turntable_sheet(video: Path, picks=(12, 48, 90)) -> Image.Image:
+    """The clip (scenes/turntable.mp4, top row) and its dream (bottom row), at the render's size."""
+    dreamed = iio.imread(video)
+    clip = [Image.fromarray(frame).resize(dreamed.shape[2:0:-1], Image.LANCZOS)
+            for frame in iio.imread(HERE.parent / "scenes" / "turntable.mp4")]
+    return contact_sheet([(f"clip {n}", clip[n]) for n in picks] + [(f"dream {n}", Image.fromarray(dreamed[n]))
+                                                                    for n in picks], columns=len(picks))
+
+
 def gif(video: Path, target: Path) -> None:
     """The video at GIF_WIDTH px and GIF_FPS frames a second, with one palette of 128 colours made for it."""
     import imageio_ffmpeg
@@ -36,9 +46,11 @@ def gif(video: Path, target: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("frames", "gif"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("frames", "gif", "turntable"):
         sys.exit(__doc__)
     if sys.argv[1] == "frames":
         save_atomically(frames_sheet(Path(sys.argv[2])), HERE / "logo-frames.png")
+    elif sys.argv[1] == "turntable":
+        save_atomically(turntable_sheet(Path(sys.argv[2])), HERE / "turntable-frames.png")
     else:
         gif(Path(sys.argv[2]), HERE / "logo.gif")

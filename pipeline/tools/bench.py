@@ -20,6 +20,7 @@ import itertools
 import math
 import multiprocessing
 import platform
+import queue
 import sys
 import tempfile
 import time
@@ -235,8 +236,9 @@ def frame_memory(args, width: int, height: int, results) -> None:
     results.put((peak(), before))
 
 
-def frame_memories(args) -> list[tuple[str, int, int]]:
-    """(size, peak resident bytes, bytes before the dream) of a CPU frame per size in args.memory."""
+def frame_memories(args) -> list[tuple[str, tuple[int, int] | int]]:
+    """(size, (peak resident bytes, bytes before the dream)) of a CPU frame per size in args.memory, or
+    (size, the child's exit code) where it died (out of memory, most likely) before it could say."""
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited pages or threads
     measured = []
     for size in args.memory.split(","):
@@ -244,9 +246,14 @@ def frame_memories(args) -> list[tuple[str, int, int]]:
         results = context.Queue()
         child = context.Process(target=frame_memory, args=(args, width, height, results))
         child.start()
-        peak, before = results.get()
+        found = None
+        while found is None and (child.is_alive() or not results.empty()):
+            try:
+                found = results.get(timeout=1.0)
+            except queue.Empty:
+                pass
         child.join()
-        measured.append((f"{width}x{height}", peak, before))
+        measured.append((f"{width}x{height}", found if found is not None else child.exitcode))
     return measured
 
 
@@ -346,7 +353,12 @@ def main(argv=None) -> int:
     if reference is not None:
         print(f"{'eager fp32 reference':<28}{reference:10.3f} s/frame  (renderer is {reference / seconds:.1f}x)")
     if args.memory:
-        for size, peak_rss, before in frame_memories(args):
+        for size, found in frame_memories(args):
+            if isinstance(found, int):
+                print(f"{'peak RSS, ' + size + ' frame':<28}{'failed':>10}  (the child process ended with code "
+                      f"{found}: out of memory?)")
+                continue
+            peak_rss, before = found
             print(f"{'peak RSS, ' + size + ' frame':<28}{peak_rss / 2**30:10.2f} GiB  "
                   f"({before / 2**30:.2f} GiB before the dream; CPU, {args.octaves} octaves, 1 iteration each)")
     if args.profile:
