@@ -28,7 +28,7 @@ from .footage import FootageFeed
 
 PICTURES_KEPT = 8  # start, cut and guide pictures on the device
 CARRIED_DREAMING = 0.25  # how much a fully carried pixel of footage dreams on, against a fresh one: a
-# quarter keeps the dream as strong as on fresh frames (flow 0.8) and a third as restless
+# quarter keeps the dream nearly as strong as on fresh frames (flow 0.8) and a third as restless
 
 
 def picture_pixels(picture: Picture, width: int, height: int):
