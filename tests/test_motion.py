@@ -138,3 +138,20 @@ def test_sharpening_adds_crispness_without_halos_or_clipping():
     torch.manual_seed(0)
     texture = ((gaussian_blur(torch.rand(1, 3, 96, 128), 1.5) - 0.5) * 4 + 0.5).clamp(0.1, 0.9)
     assert crisp(unsharp_mask(texture, 0.5)) > 1.3 * crisp(texture)
+
+
+def test_sharpening_steepens_lightness_not_colour():
+    """Colour edges at constant lightness stay as soft as they were: video keeps colour at half
+    resolution, and steepened colour edges come out of it as crushed or blown pixels."""
+    from pipeline.image.blur import gaussian_blur
+    from pipeline.image.sharpen import LUMA, unsharp_mask
+
+    torch.manual_seed(0)
+    mix = gaussian_blur(torch.rand(1, 1, 64, 96), 1.5)
+    mix = (mix - mix.min()) / (mix.max() - mix.min())
+    red, blue = torch.tensor([0.6, 0.3, 0.4]), torch.tensor([0.3, 0.4, 0.5])
+    blue = blue * (torch.dot(red, torch.tensor(LUMA)) / torch.dot(blue, torch.tensor(LUMA)))  # same lightness
+    colours = red.view(1, 3, 1, 1) * mix + blue.view(1, 3, 1, 1) * (1 - mix)
+    assert torch.allclose(unsharp_mask(colours, 1.0), colours, atol=1e-6)
+    grey = colours.mean(dim=1, keepdim=True).expand(1, 3, 64, 96) * (0.5 + mix)
+    assert (unsharp_mask(grey, 1.0) - grey).abs().max() > 0.01

@@ -7,15 +7,23 @@ import torch
 from .blur import gaussian_blur, local_range
 
 
+LUMA = (0.2126, 0.7152, 0.0722)  # Rec. 709: how much each channel counts toward lightness
+
+
 def unsharp_mask(image: torch.Tensor, amount: float, radius: float = 1.0) -> torch.Tensor:
-    """Add back `amount` of the detail finer than `radius` pixels.
+    """Add back `amount` of the lightness detail finer than `radius` pixels.
 
     Every frame of a zoom is resampled from the last, which softens it a
     little each time; a gentle unsharp mask per frame holds the crispness.
+    Only lightness is sharpened, the same amount added to each channel: sharpening
+    each channel apart steepens colour edges pixel by pixel, and video's
+    half-resolution colour (4:2:0) smears those into crushed and blown pixels.
     Each pixel stays within its neighbours' range: no halo, and nothing crushed
     to black or blown to white.
     """
     if amount <= 0:
         return image
+    weights = torch.tensor(LUMA, device=image.device, dtype=image.dtype).view(1, 3, 1, 1)
+    lightness = (image * weights).sum(dim=1, keepdim=True)
     low, high = local_range(image)
-    return torch.minimum(torch.maximum(image + amount * (image - gaussian_blur(image, radius)), low), high)
+    return torch.minimum(torch.maximum(image + amount * (lightness - gaussian_blur(lightness, radius)), low), high)
