@@ -52,7 +52,8 @@ class Dreamer:
         self.guide_features: Recent[torch.Tensor] = Recent(PICTURES_KEPT)
         self.footage = FootageFeed(plan.width, plan.height, plan.fps)
         self.frame = None if plan.start is None else self.picture(plan.start)  # a clip: its first frame
-        self.color_reference = lab_stats(self.frame) if plan.color_reference == "start" and plan.start is not None else None
+        starts_on_picture = plan.color_reference == "start" and plan.start is not None
+        self.color_reference = lab_stats(self.frame) if starts_on_picture else None
         self.next_frame = 0
         self.masks: Recent[torch.Tensor] = Recent(PICTURES_KEPT)
         self.moving_mask: tuple[str, torch.Tensor] | None = None  # a camera-following mask as moved so far
