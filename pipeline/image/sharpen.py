@@ -23,7 +23,7 @@ def unsharp_mask(image: torch.Tensor, amount: float, radius: float = 1.0) -> tor
     """
     if amount <= 0:
         return image
-    weights = torch.tensor(LUMA, device=image.device, dtype=image.dtype).view(1, 3, 1, 1)
-    lightness = (image * weights).sum(dim=1, keepdim=True)
+    red, green, blue = LUMA  # plain numbers: no tensor to copy to the device every frame
+    lightness = image[:, 0:1] * red + image[:, 1:2] * green + image[:, 2:3] * blue
     low, high = local_range(image)
     return torch.minimum(torch.maximum(image + amount * (lightness - gaussian_blur(lightness, radius)), low), high)
