@@ -27,20 +27,23 @@ segments:
 """
 
 
+def stopping_after(frames: int, seen: list):
+    """A StopRequest.check that counts the frames in `seen` and stops, as a signal would, after `frames`
+    (0: never)."""
+    def check(self):
+        seen.append(1)
+        if len(seen) == frames:
+            raise signals.Stopped()
+    return check
+
+
 @pytest.fixture
 def interrupted_render(write_scene, inception, monkeypatch):
     """A render stopped after 6 of 10 frames, as a signal would stop it: pieces of 2 frames and a checkpoint."""
     scene_file = write_scene(SCENE)
     scene = load_scene(scene_file)
     out = scene_file.parent / "out.mp4"
-    seen = []
-
-    def stop_after_six(self):
-        seen.append(1)
-        if len(seen) == 6:
-            raise signals.Stopped()
-
-    monkeypatch.setattr(signals.StopRequest, "check", stop_after_six)
+    monkeypatch.setattr(signals.StopRequest, "check", stopping_after(6, []))
     with pytest.raises(RenderInterrupted):
         render(scene, make_plan(scene, output=out), out, "cpu", progress=False, net=inception, checkpoint_every=2)
     monkeypatch.undo()
@@ -245,20 +248,12 @@ def test_a_png_folder_interrupted_keeps_its_frames_and_resumes_where_it_stopped(
     scene = load_scene(scene_file)
     out = scene_file.parent / "frames"
     dreamed = []
-
-    def count(stop_at):
-        def check(self):
-            dreamed.append(1)
-            if len(dreamed) == stop_at:
-                raise signals.Stopped()
-        return check
-
-    monkeypatch.setattr(signals.StopRequest, "check", count(6))
+    monkeypatch.setattr(signals.StopRequest, "check", stopping_after(6, dreamed))
     with pytest.raises(RenderInterrupted) as stopped:
         render(scene, make_plan(scene, output=out), out, "cpu", progress=False, net=inception, checkpoint_every=2)
     assert len(list(stopped.value.partial.glob("*.png"))) == 6
     dreamed.clear()
-    monkeypatch.setattr(signals.StopRequest, "check", count(0))
+    monkeypatch.setattr(signals.StopRequest, "check", stopping_after(0, dreamed))
     render(scene, make_plan(scene, output=out), out, "cpu", progress=False, net=inception, checkpoint_every=2,
            resume=True)
     assert len(dreamed) == 4 and len(list(out.glob("*.png"))) == 10
