@@ -52,7 +52,8 @@ def run_parallel(paths: list[Path], args, live=None) -> list[Outcome]:
         report = reports / f"{index}.json"
         command = [sys.executable, "-m", "pipeline", str(path), "--device", devices[index % len(devices)], "--quiet",
                    "--report", str(report)]
-        env = {**os.environ, "OMP_NUM_THREADS": str(threads), **(live.child_env(path) if live else {})}
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": _package_path(),
+               **(live.child_env(path) if live else {})}
         code = children.run(command + scene_flags(args), env)
         outcome = Outcome(path, "skipped", exit_code_for(children.signum)) if code is None else _finished(
             path, code, report)
@@ -65,6 +66,13 @@ def run_parallel(paths: list[Path], args, live=None) -> list[Outcome]:
             return list(pool.map(one, enumerate(paths)))
     finally:
         shutil.rmtree(reports, ignore_errors=True)
+
+
+def _package_path() -> str:
+    """PYTHONPATH for a child: this package's folder first, so `python render.py` from a checkout
+    that was never installed (or an install that points elsewhere) starts children of the same code."""
+    here = str(Path(__file__).resolve().parents[2])
+    return os.pathsep.join([here] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
 
 
 class Children:
