@@ -1,5 +1,6 @@
 """Batches: bad scenes are reported and skipped, good ones render, locally, in parallel and on Ray."""
 
+import os
 import struct
 import subprocess
 import sys
@@ -103,3 +104,15 @@ def test_output_folder_that_cannot_be_made(write_scene):
 def test_directory_instead_of_a_scene(tmp_path, command):
     result = command(tmp_path, "--device", "cpu", "--full", "--quiet")
     assert result.returncode == 2 and "is a directory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_batch_children_import_the_parent_s_own_package(monkeypatch):
+    """A checkout run as `python render.py` without installing it (or with an install pointing at another
+    copy) starts --jobs children of the same code: its folder leads their PYTHONPATH."""
+    from pipeline.cli.batch import _package_path
+
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    assert _package_path().split(os.pathsep) == [str(ROOT.resolve()), "/elsewhere"]
+    child = subprocess.run([sys.executable, "-c", "import pipeline; print(pipeline.__file__)"], cwd="/",
+                           env={**os.environ, "PYTHONPATH": _package_path()}, capture_output=True, text=True)
+    assert child.stdout.strip() == str(ROOT.resolve() / "pipeline" / "__init__.py")

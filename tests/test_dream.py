@@ -2,7 +2,7 @@
 
 import torch
 
-from pipeline.dream.core import ascent_step, dream, jitter_offsets, octave_sizes
+from pipeline.dream.core import ascent_step, dream, jitter_offsets, octave_sizes, resize
 from pipeline.image.blur import gaussian_blur, gaussian_kernel
 from pipeline.image.pixels import cover_fit, to_tensor
 from pipeline.dream.objectives import layer_l2, weighted_sum
@@ -67,6 +67,36 @@ def test_octaves_never_go_below_the_model_minimum():
     assert all(min(s) >= 75 for s in sizes)
     assert sizes == sorted(sizes)
     assert octave_sizes(720, 1280, 3, 1.4, 75) == [(367, 653), (514, 914), (720, 1280)]
+
+
+def test_a_smaller_top_octave_stays_inside_the_frame_and_the_model():
+    assert octave_sizes(720, 1280, 3, 1.4, 75, top=0.5) == [(184, 327), (257, 457), (360, 640)]
+    assert octave_sizes(120, 200, 2, 1.4, 75, top=0.25)[-1] == (75, 125)  # the model's minimum
+    assert octave_sizes(120, 200, 2, 1.4, 75, top=1.0)[-1] == (120, 200)
+
+
+def fine_share(detail: torch.Tensor) -> float:
+    """How much of an image's change is finer than about two pixels."""
+    return float((detail - gaussian_blur(detail, 2.0)).pow(2).mean() / detail.pow(2).mean())
+
+
+def test_feature_scale_dreams_larger_features_on_the_whole_frame(inception):
+    """A top octave at half the frame: the frame keeps its size and every pixel is dreamt, the objective
+    rises at the size it was dreamt at, and what the dream adds is coarser than at full size."""
+    image = logo(240, 160)
+    objective = layer_l2("mixed_3")
+    results = {}
+    for top in (1.0, 0.5):
+        settings = DreamSettings(octaves=2, octave_scale=1.4, iterations=4, step=0.02, jitter=4, smooth=0.5,
+                                 top=top)
+        results[top] = dream(inception, image, objective, settings, torch.Generator().manual_seed(0))
+    larger = results[0.5]
+    assert larger.shape == image.shape and 0.0 <= larger.min() and larger.max() <= 1.0
+    seen = (80, 120)  # the objective rises where it was dreamt: at the top octave's size
+    assert value(inception, resize(larger, seen), objective) > 1.1 * value(inception, resize(image, seen), objective)
+    assert fine_share(larger - image) < 0.7 * fine_share(results[1.0] - image)
+    changed = (larger - image).abs().amax(1)
+    assert (changed[0, :, :120] > 0.01).float().mean() > 0.5 and (changed[0, :, 120:] > 0.01).float().mean() > 0.5
 
 
 def test_gradient_smoothing_blurs_but_keeps_the_mean():

@@ -180,7 +180,8 @@ def test_the_preview_note_names_the_size_only_when_it_changed(write_scene):
     assert make_plan(small, preview=True).notes == ["preview: at most 4 (longer) steps per octave"]
     large = load_scene(tiny_scene(write_scene, size=[1280, 720]))
     assert make_plan(large, preview=True).notes == ["preview: 384x216 instead of 1280x720, "
-                                                   "at most 4 (longer) steps per octave"]
+                                                   "at most 4 (longer) steps per octave, octaves sized "
+                                                   "as at full size (features keep their share of the frame)"]
 
 
 @pytest.mark.parametrize("output, shown", [("a.mp4", True), ("a.webp", True), ("a.gif", False), ("a.mov", False),

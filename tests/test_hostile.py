@@ -159,7 +159,7 @@ HOSTILE = st.one_of(
 )
 KEYS = ["size", "fps", "frames", "duration", "seed", "start", "output", "model", "weights", "dream", "motion",
         "color", "sharpen", "segments", "encode", "fade", "dream_start", "nonsense"]
-NESTED = {"dream": ["octaves", "iterations", "step", "jitter", "smooth", "octave_scale"],
+NESTED = {"dream": ["octaves", "iterations", "step", "jitter", "smooth", "octave_scale", "feature_scale"],
           "motion": ["zoom", "rotate", "translate", "resample"], "color": ["strength", "mode", "reference"],
           "sharpen": ["amount", "radius"], "encode": ["crf", "preset", "codec"], "fade": ["in", "out"]}
 NAMES = st.sampled_from(["out.mp4", "a'b.gif", "-dash.mp4", "50%.webp", "sp ace", "ü.mkv", "..", "x\ny.mp4",

@@ -140,6 +140,29 @@ def test_sharpening_adds_crispness_without_halos_or_clipping():
     assert crisp(unsharp_mask(texture, 0.5)) > 1.3 * crisp(texture)
 
 
+def test_a_bicubic_zoom_loop_holds_its_detail_and_sharpening_every_frame_builds_up():
+    """Why sharpening is off by default: 40 frames resampled by bicubic zooming keep a texture's detail
+    by themselves, while an unsharp mask on every frame (radius 1, amount 1) multiplies it."""
+    from pipeline.image.blur import gaussian_blur
+    from pipeline.image.sharpen import unsharp_mask
+    from pipeline.output.quality import detail
+    from pipeline.scene.schema import SharpenConfig
+
+    torch.manual_seed(0)
+    texture = ((gaussian_blur(torch.rand(1, 3, 128, 160), 1.0) - 0.5) * 3 + 0.5).clamp(0.1, 0.9)
+
+    def looped(amount):
+        frame = texture
+        for n in range(40):  # in and out: resampled every frame, never magnified
+            frame = unsharp_mask(warp(frame, 1.015 if n % 2 else 1 / 1.015, 0.0), amount, 1.0)
+        return detail((frame[0].permute(1, 2, 0) * 255).round().byte().numpy())
+
+    start = detail((texture[0].permute(1, 2, 0) * 255).round().byte().numpy())
+    default = SharpenConfig().amount.at(0)
+    assert 0.5 * start < looped(default) < 1.5 * start
+    assert looped(1.0) > 2 * looped(default)
+
+
 def test_sharpening_steepens_lightness_not_colour():
     """Colour edges at constant lightness stay as soft as they were: video keeps colour at half
     resolution, and steepened colour edges come out of it as crushed or blown pixels."""

@@ -4,6 +4,7 @@ import copy
 
 import pytest
 
+from pipeline.dream.core import octave_sizes
 from pipeline.dream.objectives import LayerL2
 from pipeline.scene.keyframes import Track
 from pipeline.plan import Picture, make_plan
@@ -90,6 +91,38 @@ def test_preview_shrinks_size_iterations_and_pixel_settings(make_scene):
     assert any("preview" in note for note in preview.notes)
 
 
+def test_preview_leaves_out_the_octaves_its_shrinking_stands_in_for(make_scene):
+    """The network's features have a fixed size in pixels: the preview's smallest octave, which sets
+    the largest features, stays about as many pixels as the full render's, so eyes and spirals take
+    about the same share of the frame in both."""
+    scene = scene_with(make_scene, (1280, 720), top={"dream": {"octaves": 6, "octave_scale": 1.4}})
+    full, preview = make_plan(scene), make_plan(scene, preview=True)
+    assert full.frames[5].dream.octaves == 6
+    assert preview.frames[5].dream.octaves == 2
+    smallest_full = octave_sizes(720, 1280, 6, 1.4, 75)[0]
+    smallest_preview = octave_sizes(preview.height, preview.width, 2, 1.4, 75)[0]
+    assert smallest_full[1] / 1.4 < smallest_preview[1] < smallest_full[1] * 1.4
+    assert "octaves sized as at full size" in preview.notes[0]
+    assert make_plan(scene_with(make_scene, (200, 100)), preview=True).frames[5].dream.octaves == 2
+    few = scene_with(make_scene, (1280, 720), top={"dream": {"octaves": 2}})
+    assert make_plan(few, preview=True).frames[5].dream.octaves == 1
+
+
+def test_feature_scale_dreams_a_smaller_top_octave_and_the_preview_keeps_its_pixels(make_scene):
+    scene = scene_with(make_scene, (1280, 720), top={"dream": {"octaves": 4, "feature_scale": 2, "jitter": 20}})
+    full, preview = make_plan(scene), make_plan(scene, preview=True)
+    assert (full.frames[5].dream.octaves, full.frames[5].dream.top, full.frames[5].dream.jitter) == (4, 0.5, 20)
+    top_full = octave_sizes(720, 1280, 4, 1.4, 75, full.frames[5].dream.top)
+    assert top_full[-1] == (360, 640)
+    dreamt = preview.frames[5].dream  # 384 px wide: smaller than the full render's 640 px top octave
+    assert (dreamt.octaves, dreamt.top, dreamt.jitter) == (2, 1.0, 12)
+    smallest_preview = octave_sizes(preview.height, preview.width, dreamt.octaves, 1.4, 75, dreamt.top)[0]
+    assert top_full[0][1] / 1.4 < smallest_preview[1] < top_full[0][1] * 1.4
+    coarse = make_plan(scene_with(make_scene, (1280, 720), top={"dream": {"feature_scale": 4}}), preview=True)
+    assert coarse.frames[5].dream.top == pytest.approx(320 / 384)  # 1280/4 px of the 384 px preview
+    assert coarse.frames[5].dream.octaves == 2
+
+
 def test_preview_never_goes_below_the_model_minimum(make_scene):
     scene = scene_with(make_scene, (2000, 100))
     preview = make_plan(scene, preview=True)
@@ -123,15 +156,10 @@ def test_sharpen_and_resample_reach_every_frame(make_scene):
     assert {f.motion.resample for f in plan.frames} == {"bilinear"}
 
 
-def test_frames_the_motion_resamples_are_sharpened_by_default_still_ones_not(make_scene):
-    """A zoom loop softens a little with every resampling; a still one is never resampled."""
-    from pipeline.scene.schema import MOVING_SHARPEN
-
+def test_no_frame_is_sharpened_unless_the_scene_asks(make_scene):
+    """Bicubic resampling keeps a zoom loop's detail; sharpening every frame builds up into a fine maze."""
     data = {"size": [96, 80], "fps": 10, "frames": 6, "motion": {"zoom": {2: 1.0, 3: 1.02}},
             "segments": [{"frames": [0, 5], "layers": "edges"}]}
-    default = make_plan(make_scene(data))
-    assert [default.frames[n].sharpen[0] for n in range(6)] == [0.0, 0.0, 0.0] + [MOVING_SHARPEN] * 3
-    panned = make_plan(make_scene({**data, "motion": {"translate": [1, 0]}}))
-    assert panned.frames[1].sharpen[0] == MOVING_SHARPEN
-    chosen = make_plan(make_scene({**data, "sharpen": {"amount": 0}}))
-    assert [chosen.frames[n].sharpen[0] for n in range(6)] == [0.0] * 6
+    assert [make_plan(make_scene(data)).frames[n].sharpen[0] for n in range(6)] == [0.0] * 6
+    chosen = make_plan(make_scene({**data, "sharpen": {"amount": 0.2}}))
+    assert [chosen.frames[n].sharpen[0] for n in range(6)] == [0.2] * 6

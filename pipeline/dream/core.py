@@ -27,20 +27,24 @@ TILE_ALIGN = 32  # the zoo's coarsest stride: tiles start on this grid
 
 
 def octave_sizes(
-    height: int, width: int, octaves: int, scale: float, min_size: int
+    height: int, width: int, octaves: int, scale: float, min_size: int, top: float = 1.0
 ) -> list[tuple[int, int]]:
-    """(h, w) per octave, smallest first, ending at full size.
+    """(h, w) per octave, smallest first, ending at the top octave: the frame's size, or `top` of it
+    (never under the network's minimum input, nor over the frame).
 
     Octaves whose short side would fall under the network's minimum input are
     dropped rather than shrunk past it.
     """
+    if top < 1.0:
+        top = min(1.0, max(top, min_size / min(height, width)))
+    height_top, width_top = (height, width) if top >= 1.0 else (round(height * top), round(width * top))
     sizes = []
     for level in range(octaves - 1, 0, -1):
         factor = scale**level
-        h, w = round(height / factor), round(width / factor)
+        h, w = round(height_top / factor), round(width_top / factor)
         if min(h, w) >= min_size:
             sizes.append((h, w))
-    sizes.append((height, width))
+    sizes.append((height_top, width_top))
     return sizes
 
 
@@ -225,7 +229,8 @@ def run_octaves(
     on_step: Callable[[float], None] | None = None,
 ) -> torch.Tensor:
     """The octave loop: dream the smallest size first, then carry the added
-    detail up the pyramid, so large structures and fine texture both grow.
+    detail up the pyramid, so large structures and fine texture both grow; a top
+    octave smaller than the image (larger features) has its detail carried up to it.
 
     offsets: (len(sizes) * iterations, 2) jitter on the image's device.
     Shapes and counts are fixed by the arguments, so the loop can be captured.
@@ -245,6 +250,8 @@ def run_octaves(
                 shift = offsets[level * iterations + i]
                 x = ascent_step(net, x, objective, step, shift, kernel, tiles, precision)
             detail = x - base
+    if tuple(sizes[-1]) != tuple(image.shape[2:]):
+        x = (image + resize(detail, image.shape[2:])).clamp(0.0, 1.0)
     return ease_into_range(x.detach())
 
 
@@ -259,7 +266,7 @@ def dream(
     """DeepDream `image` (1, 3, H, W) in [0, 1], eagerly in float32; returns a new tensor."""
     if settings.iterations <= 0 or settings.step <= 0:
         return image
-    sizes = octave_sizes(*image.shape[2:], settings.octaves, settings.octave_scale, net.spec.min_size)
+    sizes = octave_sizes(*image.shape[2:], settings.octaves, settings.octave_scale, net.spec.min_size, settings.top)
     offsets = jitter_offsets(len(sizes) * settings.iterations, settings.jitter, generator).to(image.device)
     kernel = gaussian_kernel(settings.smooth).to(image.device) if settings.smooth > 0 else None
     return run_octaves(net, image, objective, sizes, settings.iterations, settings.step, offsets, kernel,

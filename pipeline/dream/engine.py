@@ -234,10 +234,11 @@ class DreamEngine:
             return image
         objective, order = self._objective(terms)
         height, width = image.shape[2:]
-        sizes = octave_sizes(height, width, settings.octaves, settings.octave_scale, self.spec.min_size)
+        sizes = octave_sizes(height, width, settings.octaves, settings.octave_scale, self.spec.min_size,
+                             settings.top)
         offsets = jitter_offsets(len(sizes) * settings.iterations, settings.jitter, generator)
         kernel = gaussian_kernel(settings.smooth) if settings.smooth > 0 else None
-        tile_pixels = self.tile_pixels_for(objective, height, width)
+        tile_pixels = self.tile_pixels_for(objective, *sizes[-1])  # the top octave is the largest dreamed
 
         def body(step, offsets, kernel, image=image, on_step=None):
             return run_octaves(self.net, image, objective, sizes, settings.iterations, step, offsets, kernel,

@@ -19,7 +19,7 @@ from ..dream.settings import DreamSettings
 from ..scene.formats import format_of
 from ..scene.expressions import Formula
 from ..scene.keyframes import mix
-from ..scene.schema import COLOR, DREAM_DEFAULTS, MOTION_DEFAULTS, MOVING_SHARPEN, Input, Scene
+from ..scene.schema import COLOR, DREAM_DEFAULTS, MOTION_DEFAULTS, Input, Scene
 from ..models.zoo import ZOO
 
 PREVIEW_LONG_SIDE = 384
@@ -237,7 +237,8 @@ def plan_size(scene: Scene, preview: bool, even_sides: bool, long_side: int, max
     if preview:
         same = (width, height) == tuple(scene.size)  # a size that did not change is not news
         resized = "" if same else f"{width}x{height} instead of {scene.size[0]}x{scene.size[1]}, "
-        notes.append(f"preview: {resized}at most {max_iterations} (longer) steps per octave")
+        fewer = "" if same else ", octaves sized as at full size (features keep their share of the frame)"
+        notes.append(f"preview: {resized}at most {max_iterations} (longer) steps per octave{fewer}")
     return width, height, scale, notes
 
 
@@ -365,13 +366,17 @@ def _frame_spec(scene: Scene, index: int, n: int, weights: list, scale: float, m
             return mix(before, value, alpha)
         return value
 
+    octave_scale = dream_value("octave_scale")
+    octaves, top, dream_pixels = pyramid(max(1, round(dream_value("octaves"))), octave_scale,
+                                         dream_value("feature_scale"), scale)
     dream = DreamSettings(
-        octaves=max(1, round(dream_value("octaves"))),
-        octave_scale=dream_value("octave_scale"),
+        octaves=octaves,
+        octave_scale=octave_scale,
         iterations=max(0, round(dream_value("iterations"))),
         step=dream_value("step"),
-        jitter=max(0, round(dream_value("jitter") * scale)),
-        smooth=dream_value("smooth") * scale,
+        jitter=max(0, round(dream_value("jitter") * dream_pixels)),
+        smooth=dream_value("smooth") * dream_pixels,
+        top=top,
     )
     if max_iterations is not None and dream.iterations > max_iterations:
         # Fewer, longer steps: the preview dreams as much per frame as the full render.
@@ -387,17 +392,26 @@ def _frame_spec(scene: Scene, index: int, n: int, weights: list, scale: float, m
     cut = None
     if segment.start is not None and n - first < max(1, segment.blend) and not scene.clip(segment.start):
         cut = (picture(scene, segment.start), (n - first + 1) / max(1, segment.blend))
-    sharpen = (_sharpening(scene, n, motion), scene.sharpen.radius * scale)
+    sharpen = (scene.sharpen.amount.at(n), scene.sharpen.radius * scale)
     mask = segment.mask or scene.mask
     return FrameSpec(n, index, dict(layers), dream, motion, scene.color.strength.at(n), sharpen, cut,
                      dreamed=n > 0 or scene.dream_start, warped=n > 0,
                      mask=None if mask is None else (mask_spec(scene, mask, scale), mask.strength.at(n)))
 
 
-def _sharpening(scene: Scene, n: int, motion: MotionSettings) -> float:
-    """The scene's unsharp amount on frame n; by default some where the motion resamples the frame from
-    the last (each resampling softens it a little, and a zoom loop does it every frame), none on a still."""
-    if scene.sharpen.amount is not None:
-        return scene.sharpen.amount.at(n)
-    moves = motion.zoom != 1.0 or motion.rotate != 0.0 or motion.translate != (0.0, 0.0)
-    return MOVING_SHARPEN if n > 0 and moves else 0.0
+def pyramid(octaves: int, octave_scale: float, feature_scale: float, scale: float) -> tuple[int, float, float]:
+    """(octaves, top, dream pixels) for a frame shrunk by `scale` (a preview), so it shows what the full
+    size will: the number of octaves, the top octave against the frame, and the size of the dream's
+    pixels against the full render's (jitter and smoothing are counted in them).
+
+    The network's features have a fixed size in pixels: a smaller frame dreamt with the same pyramid shows
+    them larger, eyes where the full render has a fine maze. So the pyramid keeps its sizes in pixels:
+    the full render's top octave is the frame shrunk by `feature_scale`; a preview still larger than that
+    dreams its top octave at the same size in pixels, and a smaller one dreams at its own size and leaves
+    out the octaves its shrinking stands in for, so the smallest octave, which sets the largest features,
+    keeps about its size.
+    """
+    relative = scale * feature_scale  # this frame against the full render's top octave
+    if relative >= 1.0:
+        return octaves, 1.0 / relative, 1.0
+    return max(1, octaves - round(math.log(1.0 / relative) / math.log(octave_scale))), 1.0, relative
