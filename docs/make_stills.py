@@ -21,9 +21,20 @@ HERE = Path(__file__).resolve().parent
 GIF_WIDTH, GIF_FPS = 240, 6  # small enough for a README (under 2 MB): every fifth frame of a 30 fps video
 
 
+SHEET_TILE_WIDTH = 480  # a full-size render's frames shrunk to a README picture
+
+
 def frames_sheet(video: Path, picks=(0, 45, 100, 160, 230, 299)) -> Image.Image:
-    frames = iio.imread(video)
-    return contact_sheet([(f"frame {n}", Image.fromarray(frames[n])) for n in picks], columns=3)
+    tiles = []
+    for n, pixels in enumerate(iio.imiter(video)):  # front to back: a full-size video need not fit in memory
+        if n not in picks:
+            continue
+        frame = Image.fromarray(pixels)
+        if frame.width > SHEET_TILE_WIDTH:
+            height = round(frame.height * SHEET_TILE_WIDTH / frame.width)
+            frame = frame.resize((SHEET_TILE_WIDTH, height), Image.LANCZOS)
+        tiles.append((f"frame {n}", frame))
+    return contact_sheet(tiles, columns=3)
 
 
 def turntable_sheet(video: Path, picks=(12, 48, 90)) -> Image.Image:
