@@ -27,6 +27,8 @@ SHEET_TILE_WIDTH = 480  # a full-size render's frames shrunk to a README picture
 def frames_sheet(video: Path, picks=(0, 45, 100, 160, 230, 299)) -> Image.Image:
     tiles = []
     for n, pixels in enumerate(iio.imiter(video)):  # front to back: a full-size video need not fit in memory
+        if n > max(picks):
+            break
         if n not in picks:
             continue
         frame = Image.fromarray(pixels)

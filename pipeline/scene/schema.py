@@ -67,7 +67,7 @@ class DreamConfig(_Strict):
     feature_scale: Optional[keyframed(ge=1.0, le=8.0, formulas=False)] = inherited(
         1.0, "how much larger the dream's features come out: the pyramid's top octave is the frame shrunk by "
         "this much, its detail carried up to full size (2 dreams a 1280x720 frame at 640x360: features twice "
-        "the size, and about 4x faster)")
+        "the size, a quarter of the pixels to dream)")
     iterations: Optional[keyframed(ge=0, le=500, formulas=False)] = inherited(8, "gradient steps per octave")
     step: Optional[keyframed(ge=0.0, le=1.0)] = inherited(
         0.002, "step size: mean pixel change per step, in [0, 1] units")
