@@ -16,7 +16,8 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .scene import Scene, SceneError, clash_with_inputs, output_issues
+from .output.layout import cache_dir, clash_with_inputs
+from .scene import Scene, SceneError, output_issues
 
 if TYPE_CHECKING:
     from .session.session import RenderResult
@@ -54,11 +55,12 @@ def render(scene: Scene, out: str | Path | None = None, *, device: str = "auto",
     if frames is not None and scene.loop and len(frames) != scene.frame_count:
         raise ValueError("a loop's end is blended into its start, so it is rendered whole: leave frames out")
 
-    from .plan import analysed, make_plan
+    from .plan import make_plan
+    from .scene.audio import analysed
     from .session.devices import pick_device
     from .session.session import render as render_session
 
-    scene = analysed(scene, output)
+    scene = analysed(scene, cache_dir(output))
     chosen = pick_device(device)
     plan = make_plan(scene, preview=preview, output=output)
     return render_session(scene, plan, output, chosen, progress=progress, frames=frames, resume=resume,

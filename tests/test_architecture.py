@@ -89,7 +89,7 @@ def reachable(graph, start: str) -> set[str]:
 
 def test_the_folders_are_the_architecture():
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    assert folders == {"scene", "plan", "session", "dream", "models", "image", "output", "cli", "tools"}
+    assert folders == {"scene", "plan", "session", "dream", "models", "image", "output", "cli", "tools", "media"}
     top = {p.name for p in PACKAGE.glob("*.py")}
     assert top == {"__init__.py", "__main__.py", "api.py", "bench.py"}, "the top of pipeline/ keeps only its doors"
 
@@ -247,3 +247,18 @@ def test_a_batch_hands_each_scene_exactly_its_options():
     assert scene_flags(parse_args(["a.yaml"])) == []
     with pytest.raises(SystemExit):
         parse_args(["a.yaml", "--preview", "--full"])
+
+
+def test_media_stands_below_everything(graph):
+    """ffmpeg, sound tracks and file hashes serve every package and use none of them, nor torch."""
+    for module, targets in graph.items():
+        if subpackage(module) == "media":
+            wrong = {t for t in targets if t.startswith("pipeline.") and subpackage(t) != "media"}
+            assert not wrong and "torch" not in targets, f"{module} imports {wrong or 'torch'}"
+
+
+def test_plan_is_pure(graph):
+    """The plan turns a scene into frames: it starts no program and reads no sound."""
+    for module, targets in graph.items():
+        if subpackage(module) == "plan":
+            assert not {t for t in targets if subpackage(t) == "media"} and "subprocess" not in targets, module

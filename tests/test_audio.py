@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from pipeline import SceneError, render
-from pipeline.plan import analysed, make_plan
-from pipeline.plan import audio as audio_module
-from pipeline.plan.audio import cached_analysis
+from pipeline.plan import make_plan
+from pipeline.scene.audio import analysed
+from pipeline.media import audio as audio_module
+from pipeline.output.layout import cache_dir
+from pipeline.media.audio import cached_analysis
 
 RATE = 44100
 CLICKS_AT = 0.25  # seconds of the first click; then one every 0.5 s (120 bpm)
@@ -123,7 +125,7 @@ def test_no_beat_in_silence(make_scene, tmp_path):
 
 def test_the_analysis_is_cached_beside_the_output_by_the_files_hash(audio_scene, tmp_path, monkeypatch):
     scene = audio_scene(motion={"zoom": "1 + 0.05 * onset"})
-    first = analysed(scene)
+    first = analysed(scene, cache_dir(scene.output_path))
     cached = list((tmp_path / "renders" / ".dreamzoom-cache").glob("audio-*.npz"))
     assert len(cached) == 1
 
@@ -131,11 +133,11 @@ def test_the_analysis_is_cached_beside_the_output_by_the_files_hash(audio_scene,
         raise AssertionError("analysed again")
 
     monkeypatch.setattr(audio_module, "analyse", no_analysis)
-    again = analysed(scene)
+    again = analysed(scene, cache_dir(scene.output_path))
     assert again.motion.zoom.values.tolist() == first.motion.zoom.values.tolist()
     cached[0].write_bytes(b"not an analysis")  # a damaged cache is made again, never trusted
     monkeypatch.undo()
-    assert analysed(scene).motion.zoom.values.tolist() == first.motion.zoom.values.tolist()
+    assert analysed(scene, cache_dir(scene.output_path)).motion.zoom.values.tolist() == first.motion.zoom.values.tolist()
 
 
 def frames_of(path) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.cli import main
-from pipeline.output import quality
+from pipeline.tools import quality
 
 W, H = 64, 48
 

@@ -37,7 +37,7 @@ def test_matching_eases_colours_in_short_of_the_edge_of_the_range():
     """Pulled toward a vivid reference frame after frame, colours would be pushed past the edge of the
     range and land on it, a channel crushed to 0 or blown to 255; they settle short of it. The
     spread of lightness still moves to the reference's."""
-    from pipeline.output.quality import clipped
+    from pipeline.tools.quality import clipped
 
     torch.manual_seed(0)
     corners = (torch.rand(1, 3, 48, 64) > 0.5).float()

@@ -150,7 +150,7 @@ def test_a_zoom_loop_keeps_its_pixels_off_black_and_white(inception):
     grey and from colours all on the edge of the range, a zoom loop settles with hardly a pixel
     crushed (a channel at 3 or less) or blown (252 or more), as `check` counts them."""
     from pipeline.image.motion import warp
-    from pipeline.output.quality import clipped
+    from pipeline.tools.quality import clipped
 
     y, x = torch.meshgrid(torch.linspace(0, 6.3, 96), torch.linspace(0, 6.3, 128), indexing="ij")
     waves = torch.stack([torch.sin(3 * x), torch.sin(2 * y + 1), torch.cos(2 * x + 3 * y)])[None]

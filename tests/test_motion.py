@@ -84,7 +84,7 @@ def test_bicubic_resampling_stays_within_the_pixels_it_samples():
     """Bicubic overshoots at sharp edges; clamped to the range, the overshoot would be a crushed or
     blown pixel, and a zoom loop resamples every frame from the last. It stays bicubic: sharper
     than bilinear."""
-    from pipeline.output.quality import detail
+    from pipeline.tools.quality import detail
 
     grid = torch.full((1, 3, 64, 96), 0.1)
     grid[..., ::4, :] = 0.9
@@ -103,7 +103,7 @@ def test_a_zoom_loop_keeps_more_detail_with_the_default_resampling():
     """Each frame of a zoom is resampled from the last: over 20 frames bilinear resampling blurs the
     detail away; the default (bicubic) keeps several times as much."""
     from pipeline.image.blur import gaussian_blur
-    from pipeline.output.quality import detail
+    from pipeline.tools.quality import detail
 
     torch.manual_seed(0)
     texture = ((gaussian_blur(torch.rand(1, 3, 96, 128), 1.0) - 0.5) * 5 + 0.5).clamp(0.0, 1.0)
@@ -122,7 +122,7 @@ def test_sharpening_adds_crispness_without_halos_or_clipping():
     frame sharpened again and again never gains black or white pixels, while a soft texture gains detail."""
     from pipeline.image.blur import gaussian_blur
     from pipeline.image.sharpen import unsharp_mask
-    from pipeline.output.quality import detail
+    from pipeline.tools.quality import detail
 
     soft = torch.full((1, 3, 64, 96), 0.1)
     soft[..., 16:48, 24:72] = 0.9
@@ -145,7 +145,7 @@ def test_a_bicubic_zoom_loop_holds_its_detail_and_sharpening_every_frame_builds_
     by themselves, while an unsharp mask on every frame (radius 1, amount 1) multiplies it."""
     from pipeline.image.blur import gaussian_blur
     from pipeline.image.sharpen import unsharp_mask
-    from pipeline.output.quality import detail
+    from pipeline.tools.quality import detail
     from pipeline.scene.schema import SharpenConfig
 
     torch.manual_seed(0)

@@ -15,15 +15,16 @@ from .outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 def sidecar_motion(video: Path):
     """(motion of video frame i, where it came from) from the sidecar beside `video`, or (None, why not).
     The sidecar is the scene as rendered: its plan gives every frame's zoom, turn and pan."""
-    from ..plan import analysed, make_plan
+    from ..plan import make_plan
+    from ..scene.audio import analysed
     from ..scene import SceneError, load_scene
-    from ..scene.formats import sidecar_path
+    from ..output.layout import cache_dir, sidecar_path
 
     sidecar = sidecar_path(video)
     if not sidecar.is_file():
         return None, "no sidecar"
     try:
-        scene = analysed(load_scene(sidecar), video)  # motion may follow the sound track
+        scene = analysed(load_scene(sidecar), cache_dir(video))  # motion may follow the sound track
         rendered = scene.rendered or {}
         plan = make_plan(scene, preview=bool(rendered.get("preview")), output=video)
         first = int((rendered.get("frames") or [0])[0])
@@ -60,7 +61,7 @@ def check_command(argv) -> int:
         print(f"{video}: no such file", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    from ..output.quality import measure, read_frames, table
+    from ..tools.quality import measure, read_frames, table
 
     if args.zoom is not None:
         zoom = args.zoom

@@ -28,14 +28,15 @@ def plot_issue(scene, plot: Path, overwrite: bool) -> str | None:
 
 def plot_command(scene, plan, output: Path, plot: Path) -> int:
     """Draw the plan's changing values over the sound track into `plot`."""
-    from ..output.timing_plot import PlotUnavailable, draw
-    from ..plan.audio import analysis_of
+    from ..tools.timing_plot import PlotUnavailable, draw
+    from ..output.layout import cache_dir
+    from ..scene.audio import analysis_of
 
     stride = max(1, len(plan.frames) // 4000)
     records = list(frame_records(plan, step=stride))
     waveform = onsets = None
     if scene.audio is not None:
-        analysis = analysis_of(scene, output)
+        analysis = analysis_of(scene, cache_dir(output))
         waveform, onsets = (analysis.envelope, analysis.rate), analysis.onsets
     bpm, offset = scene.tempo
     end = len(plan.frames) / plan.fps

@@ -11,8 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-from ..plan import analysed, describe, frame_records, make_plan
-from ..scene import SceneError, clash_with_inputs, load_scene, output_issues
+from ..output.layout import cache_dir, clash_with_inputs
+from ..plan import describe, frame_records, make_plan
+from ..scene import SceneError, load_scene, output_issues
+from ..scene.audio import analysed
 from .args import parse_frames
 from .plot import plot_command, plot_issue
 from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome, status_of
@@ -47,7 +49,7 @@ def render_scene(path: Path, args, feed=None) -> Outcome:
         say(issue)
         return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
     try:
-        scene = analysed(scene, output)  # the sound track, where formulas or bpm: auto read it
+        scene = analysed(scene, cache_dir(output))  # the sound track, where formulas or bpm: auto read it
     except SceneError as error:
         say(error.render())
         return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)

@@ -16,7 +16,8 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 
-from ..scene.formats import format_of, partial_path
+from ..scene.formats import format_of
+from .layout import partial_path
 
 
 class EncodeError(RuntimeError):

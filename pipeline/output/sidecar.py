@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ..scene.formats import sidecar_path
+from .layout import sidecar_path
 from ..scene.schema import DREAM_DEFAULTS, MOTION_DEFAULTS, Scene
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from ..models.zoo import ZOO
 from .clips import CLIP_SUFFIXES, ClipError, is_clip, probe
 from .errors import SceneIssue, did_you_mean
-from .formats import allowed, format_of, own_paths
+from .formats import allowed, format_of
 from .keyframes import Track
 from .schema import MAX_FRAMES, Scene, Segment
 
@@ -267,23 +267,6 @@ def output_issues(scene: Scene, output: Path) -> list[tuple[str, str]]:
     if scene.audio is not None and not kind.audio:
         issues.append(("audio", f"a {kind.name} output has no sound track; use .mp4 or .mov for audio"))
     return issues
-
-
-def clash_with_inputs(scene: Scene, output: Path) -> Optional[str]:
-    """Why rendering to `output` would replace or delete a file the render reads: a file the
-    render writes (the output, its sidecar, its partial video, its work folder, its lock) is an
-    input or the scene itself, or the output or work folder holds one. Checked for the output
-    actually used, so a sidecar stays a loadable scene."""
-    own = {what: path.resolve() for what, path in own_paths(output).items()}
-    for source in [scene.file] * scene.file.exists() + scene.input_files():  # from_data: no file
-        source = source.resolve()
-        for what, path in own.items():
-            if source == path:
-                return f"{what} {path.name} would replace {source}, which this render reads: choose another output name"
-        for folder in (own["the output"], own["the work folder"]):
-            if folder in source.parents:
-                return f"the folder {folder} holds {source.name}, which this render reads: choose another output"
-    return None
 
 
 def check_scene(scene: Scene, timeline: bool = True) -> list[SceneIssue]:

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ..media.audio import FEATURES
+
 MAX_LENGTH = 500  # characters: a formula is a line of arithmetic
 MAX_EXPONENT = 64  # larger powers only overflow (or take forever on integers)
 
@@ -66,7 +68,7 @@ FUNCTIONS = {
 }
 CONSTANTS = {"pi": math.pi}
 TIME_NAMES = ("t", "frame", "beat", "fps")  # seconds since the start, frame number, beats since beat_offset
-AUDIO_NAMES = ("loudness", "onset", "bass", "mid", "treble")  # the sound track's features, 0..1 (plan/audio.py)
+AUDIO_NAMES = FEATURES  # the sound track's features, 0..1 (media/audio.py)
 
 
 def _power(base, exponent):
@@ -156,7 +158,7 @@ class Formula:
 
     def at(self, frame: float):
         if self.values is None:
-            raise RuntimeError("this formula waits for the sound track's analysis: plan.audio.analysed(scene)")
+            raise RuntimeError("this formula waits for the sound track's analysis: scene.audio.analysed(scene)")
         row = self.values[min(int(frame), len(self.values) - 1)]
         return tuple(float(v) for v in row) if self.vector else float(row[0])
 

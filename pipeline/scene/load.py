@@ -223,7 +223,7 @@ def _validated(data: Any, file: Path, lines: dict, timing: Timing | None = None)
 
 
 def revalidated(scene: Scene, timing: Timing) -> Scene:
-    """The scene validated again with the sound track's tempo and features (plan/audio.py):
+    """The scene validated again with the sound track's tempo and features (scene/audio.py):
     beats land where the music has them and audio formulas get their values, every problem
     still reported with its line."""
     data, lines = scene._source

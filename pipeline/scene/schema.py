@@ -330,7 +330,7 @@ class Scene(_Strict):
 
     @property
     def awaits_analysis(self) -> bool:
-        """Whether the sound track must be analysed (plan/audio.py) before the frames can be planned:
+        """Whether the sound track must be analysed (scene/audio.py) before the frames can be planned:
         bpm: auto, or formulas of audio features."""
         analysed = self._timing is not None and self._timing.features is not None
         return not analysed and (self.bpm == "auto" or bool(self.audio_features))

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from ..scene.formats import work_dir
+from ..output.layout import work_dir
 
 CHECKPOINT = "checkpoint.pt"
 MARKER = "dreamzoom-work"  # in every work folder a render made: only those are ever cleared

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from ..scene.formats import lock_path
+from ..output.layout import lock_path
 
 
 class OutputBusy(Exception):

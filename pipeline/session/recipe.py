@@ -18,7 +18,7 @@ from ..dream.objectives import Guide
 from ..image import pixels
 from ..image.color import keep_chroma, lab_stats, match_colors
 from ..image.flow import carry
-from ..image.layers import composite, masked, overlay_origin, soft_mask
+from ..image.compositing import composite, masked, overlay_origin, soft_mask
 from ..image.motion import warp
 from ..image.sharpen import unsharp_mask
 from ..models.network import DreamNet

@@ -32,8 +32,9 @@ from ..output.sidecar import sidecar_data, write_sidecar
 from ..output.sinks import Audio, Sink, VideoSettings, sink_for
 from ..output.verify import Damaged
 from ..plan import Plan
-from ..scene import Scene, clash_with_inputs
-from ..scene.formats import file_hash, partial_path, sidecar_path
+from ..media.files import file_hash
+from ..output.layout import clash_with_inputs, partial_path, sidecar_path
+from ..scene import Scene
 from .lock import OutputLock
 from .checkpoint import (CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear, differences, fingerprint, is_ours,
                          make_work_dir, work_dir)

@@ -19,13 +19,13 @@ import socket
 import sys
 import threading
 import time
+from importlib import resources
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from ...session.signals import stop_handler
 from .feed import Feed, state_of
-from .page import PAGE
 from . import ADDRESS, TOKEN
 from .remote import INDEX_HEADER, TOKEN_HEADER, Mirror
 
@@ -36,6 +36,7 @@ KEEPALIVE_S = 15.0
 MAX_STREAMS = 32  # event streams open at once; more pages are told to come back later
 MAX_REPORT, MAX_FRAME = 1 << 20, 64 << 20  # bytes a child may post
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
+PAGE = resources.files(__package__).joinpath("page.html").read_bytes()  # self-contained: inline CSS and script
 PAGE_POLICY = ("default-src 'none'; img-src 'self' data:; connect-src 'self'; style-src 'unsafe-inline'; "
                "script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 

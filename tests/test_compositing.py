@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from pipeline import SceneError, render
-from pipeline.image.layers import composite, overlay_origin
+from pipeline.image.compositing import composite, overlay_origin
 from pipeline.plan import make_plan
 
 SMALL = {"size": [96, 76], "fps": 10, "seed": 2, "dream": {"octaves": 1, "iterations": 2, "step": 0.03, "jitter": 4}}
@@ -134,7 +134,7 @@ def test_bad_overlays_and_masks_are_refused_with_one_line(make_scene, tmp_path, 
 
 
 def test_sixteen_bit_masks_keep_their_levels_and_a_huge_feather_is_the_softest_edge(tmp_path):
-    from pipeline.image.layers import soft_mask
+    from pipeline.image.compositing import soft_mask
     from pipeline.image.pixels import cover_fit_gray
 
     ramp = np.tile(np.linspace(0, 65535, 96).astype(np.uint16), (76, 1))

@@ -1,5 +1,5 @@
-"""The sound track's features, one value per video frame, for formulas (`zoom: "1 + 0.05 * onset"`)
-and the tempo for `bpm: auto`.
+"""A sound track's features, one value per video frame, for formulas (`zoom: "1 + 0.05 * onset"`)
+and the tempo for `bpm: auto`. Knows nothing of scenes: scene/audio.py applies it to one.
 
 The track is decoded by the bundled ffmpeg (so mp3, m4a, aac and wav all work) and analysed
 with librosa, the field's standard: loudness (the RMS envelope), onset (onset strength: a peak
@@ -18,16 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..scene.expressions import AUDIO_NAMES
-from ..scene.formats import cache_dir, file_hash
-from ..scene.load import revalidated, scene_error
-from ..scene.schema import Scene
+from .files import file_hash
 
 SAMPLE_RATE = 22050
 HOP = 256  # samples per analysis value: 86 a second, finer than any video's frames
 N_FFT = 2048
 BANDS = {"bass": (20.0, 250.0), "mid": (250.0, 4000.0), "treble": (4000.0, SAMPLE_RATE / 2)}  # Hz
 PEAK_FEATURES = ("onset",)  # a frame takes the peak of these within its time, the mean of the others
+FEATURES = ("loudness", "onset", "bass", "mid", "treble")  # each 0..1
 VERSION = 1  # of the analysis: a cached one of another version is made again
 
 
@@ -138,7 +136,7 @@ def cached_analysis(path: Path, seconds: float, cache: Path | None, repeat: bool
         try:
             with np.load(cache / name, allow_pickle=False) as stored:
                 bpm = float(stored["bpm"])
-                return Analysis({n: stored[n] for n in AUDIO_NAMES}, bpm if bpm > 0 else None,
+                return Analysis({n: stored[n] for n in FEATURES}, bpm if bpm > 0 else None,
                                 float(stored["first_beat"]), stored["onsets"], stored["envelope"])
         except (OSError, KeyError, ValueError):
             pass  # damaged or foreign: made again below
@@ -160,44 +158,3 @@ def _store(path: Path, analysis: Analysis) -> None:
         os.replace(temp, path)
     except OSError:
         pass
-
-
-MAX_SECONDS = 600  # analysed at most: the spectra of a longer timeline would take gigabytes of memory
-
-
-def played_seconds(scene: Scene) -> float:
-    """How much of the sound track the scene's timeline plays (a loop's runs past the video's end)."""
-    return scene._timing.frame_count / scene._timing.fps
-
-
-def analysis_of(scene: Scene, output: Path | None = None) -> Analysis:
-    """The analysis of the part of the scene's sound track its timeline plays (cached beside `output`);
-    a loop's timeline runs past the video's end, where its sound starts again."""
-    seconds = played_seconds(scene)
-    if seconds > MAX_SECONDS:
-        raise scene_error(scene, ("audio",), f"the sound track is analysed (for bpm: auto or audio features) over "
-                                             f"at most {MAX_SECONDS // 60} minutes of video; this one is "
-                                             f"{seconds / 60:.1f}: split it into scenes")
-    try:
-        return cached_analysis(scene.audio_path, seconds, cache_dir(output or scene.output_path), repeat=scene.loop)
-    except AudioError as error:
-        raise scene_error(scene, ("audio",), str(error)) from None
-
-
-def analysed(scene: Scene, output: Path | None = None) -> Scene:
-    """The scene with its sound track analysed, where it needs that (bpm: auto, audio features in
-    formulas): validated again with the tempo and the features. SceneError, with the line, for a
-    track that cannot be decoded, a tempo that cannot be found, or values out of bounds."""
-    if not scene.awaits_analysis:
-        return scene
-    analysis = analysis_of(scene, output)
-    timing = scene._timing
-    bpm, offset = scene.tempo
-    if scene.bpm == "auto":
-        if analysis.bpm is None:
-            raise scene_error(scene, ("bpm",), f"auto found no steady beat in the {played_seconds(scene):g} s of "
-                                               f"'{scene.audio.file}' the video plays: write the tempo, e.g. bpm: 120")
-        bpm = analysis.bpm
-        offset = scene.beat_offset if scene.beat_offset is not None else analysis.first_beat
-    features = {name: analysis.per_frame(name, timing.fps, timing.frame_count) for name in AUDIO_NAMES}
-    return revalidated(scene, timing.analysed(bpm, offset, features))
