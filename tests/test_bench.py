@@ -16,7 +16,13 @@ def figure(out: str, label: str) -> float:
     return float(re.search(rf"^\s*{re.escape(label)}\s+([\d.]+)", out, re.MULTILINE).group(1))
 
 
-def test_bench_prints_its_figures(capsys, monkeypatch):
+@pytest.mark.parametrize("matrix_units", [False, True], ids=["cpu-without-bf16-units", "cpu-with-amx"])
+def test_bench_prints_its_figures(capsys, monkeypatch, matrix_units):
+    """On any CPU: --precision auto picks bf16 where the CPU has bf16 matrix units (Intel AMX), fp32
+    elsewhere, and the yardstick is a matrix product in the dtype the dream ran in."""
+    from pipeline.dream import engine
+
+    monkeypatch.setattr(engine, "cpu_multiplies_bf16_natively", lambda: matrix_units)
     monkeypatch.setitem(bench.MATMUL_SIDE, "cpu", 512)  # a quick yardstick; the real one is larger
     assert bench.main(["--size", "96x80", "--frames", "1", "--iterations", "1", "--octaves", "1",
                        "--model", "efficientnet_lite0", "--profile", "5", "--memory", "96x80"]) == 0
@@ -25,7 +31,9 @@ def test_bench_prints_its_figures(capsys, monkeypatch):
                   "eager fp32 reference", "renderer is", "costliest operations", "convolution"):
         assert label in out
     milliseconds, gflop = figure(out, "top-octave iteration"), figure(out, "arithmetic")
-    rate, matmul, share = figure(out, "achieved"), figure(out, "float32 matmul"), figure(out, "share of matmul")
+    dtype = "bfloat16" if matrix_units else "float32"
+    assert re.search(r"^\s*(\w+) matmul", out, re.MULTILINE).group(1) == dtype
+    rate, matmul, share = figure(out, "achieved"), figure(out, f"{dtype} matmul"), figure(out, "share of matmul")
     assert 0.05 < gflop < 1  # efficientnet_lite0 at 96x80: about 0.1 GFLOP forward and as much backward
     assert rate == pytest.approx(gflop / milliseconds * 1e3, rel=0.05, abs=0.01)  # as printed, rounded
     assert 0.5 < matmul < 1e5 and share == pytest.approx(100 * rate / matmul, rel=0.05, abs=0.06)

@@ -224,3 +224,34 @@ def test_segment_must_say_what_to_dream(write_scene):
 def test_weights_file_must_exist(write_scene):
     problems, _ = errors_of(write_scene, GOOD + "weights: mine.pth\n")
     assert problems[0][:2] == (12, "weights") and "mine.pth' not found" in problems[0][2]
+
+
+@pytest.mark.parametrize("objective, field", [
+    ("layers: {edges: lots}", "segments.0.layers.edges"),
+    ("channels: {'edges:3': lots}", "segments.0.channels.edges:3"),
+    ("class: {tabby: lots}", "segments.0.class.tabby"),
+    ("guide: {image: logo.png, weight: lots}", "segments.0.guide.weight"),
+])
+def test_a_bad_weight_expression_names_the_weight_and_lists_the_names_after_a_separator(write_scene, objective,
+                                                                                         field):
+    (problem,), _ = errors_of(write_scene, f"""
+        size: [64, 48]
+        frames: 4
+        segments:
+          - frames: [0, 3]
+            {objective}
+    """)
+    line, where, message = problem
+    assert (line, where) == (5, field), message
+    assert message.startswith("expression 'lots': unknown name 'lots'; names: t, frame, beat"), message
+
+
+def test_a_weight_out_of_range_names_the_layer(write_scene):
+    (problem,), _ = errors_of(write_scene, """
+        size: [64, 48]
+        frames: 4
+        segments:
+          - frames: [0, 3]
+            layers: {edges: 1, circles: 5000}
+    """)
+    assert problem[1] == "segments.0.layers.circles" and "between -1000 and 1000" in problem[2]

@@ -28,6 +28,14 @@ class SceneError(Exception):
         return "\n".join(lines)
 
 
+class WithinKey(ValueError):
+    """A value inside a mapping is wrong: the problem's path goes on to its key (`layers.edges`)."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
 def did_you_mean(word: str, choices) -> str:
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""

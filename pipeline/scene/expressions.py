@@ -85,6 +85,12 @@ _NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.Consta
           *OPERATORS)
 
 
+def _choices(what: str, allowed, suggestion: str | None) -> str:
+    """'; did you mean x? (names: a, b)' or '; names: a, b': what may be written instead."""
+    listed = f"{what}: {', '.join(allowed)}"
+    return f"; did you mean {suggestion}? ({listed})" if suggestion else f"; {listed}"
+
+
 def check_syntax(source: str, names: tuple[str, ...]) -> None:
     """ValueError unless `source` is arithmetic over `names`, the constants and the functions."""
     if len(source) > MAX_LENGTH:
@@ -108,12 +114,11 @@ def check_syntax(source: str, names: tuple[str, ...]) -> None:
             if name not in FUNCTIONS or node.keywords:
                 close = difflib.get_close_matches(str(name), list(FUNCTIONS), n=1)
                 raise ValueError(f"expression {source!r}: {name or 'this'}() is not a function here"
-                                 + (f"; did you mean {close[0]}()?" if close else "")
-                                 + f" Functions: {', '.join(FUNCTIONS)}")
+                                 + _choices("functions", FUNCTIONS, close and f"{close[0]}()"))
         elif isinstance(node, ast.Name) and node.id not in known and node.id not in FUNCTIONS:
             close = difflib.get_close_matches(node.id, known, n=1)
             raise ValueError(f"expression {source!r}: unknown name '{node.id}'"
-                             + (f"; did you mean '{close[0]}'?" if close else "") + f" Names: {', '.join(known)}")
+                             + _choices("names", known, close and f"'{close[0]}'"))
         elif isinstance(node, ast.Name) and node.id in FUNCTIONS and not _called(tree, node):
             raise ValueError(f"expression {source!r}: {node.id} is a function: write {node.id}(...)")
 

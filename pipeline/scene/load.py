@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from .checks import check_scene
 from .clips import CLIP_SUFFIXES, ClipError, is_clip, probe
-from .errors import SceneError, SceneIssue, did_you_mean
+from .errors import SceneError, SceneIssue, WithinKey, did_you_mean
 from .schema import FOOTAGE, Scene, public_keys
 from .timing import Timing
 
@@ -131,6 +131,9 @@ def _pydantic_issue(error: dict) -> SceneIssue:
     message = words.get(kind) or error["msg"].replace("Input should be ", "write ", 1)
     if kind == "value_error":
         message = message.removeprefix("Value error, ")
+        cause = limits.get("error")
+        if isinstance(cause, WithinKey):  # a layer's, channel's or class's weight: the path ends in its key
+            return SceneIssue(path + (cause.key,), str(cause))
     elif "input" in error and not isinstance(given, (dict, list)):
         message += f" (got {given!r})"
     return SceneIssue(path, message)

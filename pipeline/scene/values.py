@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, Strict, WithJsonSchema
 
+from .errors import WithinKey
 from .expressions import Formula, formula
 from .keyframes import EASES, Track
 from .timing import DURATION, MAX_SECONDS, MOMENT_PATTERN, parse_duration, timing_from
@@ -38,6 +39,14 @@ def _weight(raw: Any, what: str, info=None) -> float | Formula:
     if abs(value) > MAX_WEIGHT:
         raise ValueError(f"{what} must be between -{MAX_WEIGHT:g} and {MAX_WEIGHT:g}, got {value:g}")
     return value
+
+
+def _keyed_weight(key: str, raw: Any, info) -> float | Formula:
+    """The weight of one layer, channel or class; a problem names it in its path."""
+    try:
+        return _weight(raw, f"the weight of {key!r}", info)
+    except ValueError as error:
+        raise WithinKey(key, str(error)) from None
 
 
 def _vector(raw: Any, length: int) -> tuple[float, ...]:
@@ -156,7 +165,7 @@ def _parse_layers(raw: Any, info) -> dict[str, float | Formula]:
         for name, weight in raw.items():
             if not isinstance(name, str):
                 raise ValueError(f"{hint}; {name!r} is not a name")
-            weights[name] = _weight(weight, f"the weight of {name!r}", info)
+            weights[name] = _keyed_weight(name, weight, info)
         if not any(isinstance(w, Formula) or w for w in weights.values()):
             raise ValueError("at least one layer weight must be non-zero")
         return weights
@@ -175,7 +184,7 @@ def _parse_channels(raw: Any, info) -> dict[str, float | Formula]:
                 raise ValueError(f"{hint}; {key}: expected channel numbers like [12, 40]")
             weights.update({f"{key}:{channel}": 1.0 for channel in value})
         elif isinstance(key, str) and re.fullmatch(r"[^:]+:\d+", key):
-            weights[key] = _weight(value, f"the weight of {key!r}", info)
+            weights[key] = _keyed_weight(key, value, info)
         else:
             raise ValueError(f"{hint}; got {key!r}: {value!r}")
     return weights
@@ -188,7 +197,7 @@ def _parse_classes(raw: Any, info) -> dict[str, float | Formula]:
     if isinstance(raw, list) and raw and all(isinstance(c, (str, int)) for c in raw):
         return {str(c): 1.0 for c in raw}
     if isinstance(raw, dict) and raw:
-        return {str(k): _weight(v, f"the weight of {k!r}", info) for k, v in raw.items()}
+        return {str(k): _keyed_weight(k, v, info) for k, v in raw.items()}
     raise ValueError(f"class takes an ImageNet class name or number, a list, or {{class: weight}}, got {raw!r}")
 
 

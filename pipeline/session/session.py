@@ -167,14 +167,18 @@ class RenderSession:
             return f"output {self.output}: {clash}"
         if self.work.exists() and not is_ours(self.work):
             return f"{self.work} was not made by a render: move it away, then run again"
+        if self.overwrite and not self.resume:  # starts afresh: the old checkpoint is never read
+            return self.output_refusal(resuming=False)
         try:
             checkpoint = Checkpoint.load(self.work) if self.work.is_dir() else None
         except CheckpointError as error:
-            return None if self.overwrite else f"{error}: add --overwrite to start again"
-        if checkpoint is not None and not self.resume and not self.overwrite:
+            if self.overwrite:  # --resume --overwrite: what cannot be resumed starts afresh
+                return self.output_refusal(resuming=False)
+            return f"{error}; add --overwrite to start again"
+        if checkpoint is not None and not self.resume:
             return (f"an interrupted render of {self.output} is waiting in {self.work}: add --resume to continue it "
                     "or --overwrite to start again")
-        if self.resume and checkpoint is not None and checkpoint.fingerprint != self.stamp:
+        if self.resume and checkpoint is not None and checkpoint.fingerprint != self.stamp and not self.overwrite:
             changed = ", ".join(differences(checkpoint.facts, self.facts)[:8]) or "made by another version"
             return (f"the checkpoint in {self.work} belongs to a different scene or settings (changed: {changed}); "
                     "add --overwrite to start again")
@@ -199,13 +203,28 @@ class RenderSession:
             return f"{partial} exists and is not this render's: add --overwrite to replace it"
         return None
 
+    def checkpoint_to_resume(self) -> Checkpoint | None:
+        """With --resume, the checkpoint of these very facts; with --overwrite as well, a damaged or
+        different one is set aside and the render starts afresh (refusal() has refused the rest)."""
+        if not self.resume or not self.work.is_dir():
+            return None
+        try:
+            checkpoint = Checkpoint.load(self.work)
+        except CheckpointError:
+            if self.overwrite:
+                return None
+            raise
+        if checkpoint is not None and checkpoint.fingerprint != self.stamp and self.overwrite:
+            return None
+        return checkpoint
+
     def open(self) -> None:
         """Check again, under the lock, what may be replaced; load the network; start fresh or
         from the checkpoint."""
         refused = self.refusal()
         if refused:
             raise RenderRefused(refused)
-        checkpoint = Checkpoint.load(self.work) if self.resume and self.work.is_dir() else None
+        checkpoint = self.checkpoint_to_resume()
         net = self.net or load_model(self.plan.model, self.device, self.plan.weights, seed=self.plan.seed)
         engine = DreamEngine(net, self.device, self.precision, self.max_vram)
         self.dreamer = Dreamer(self.plan, net, self.device, engine)
