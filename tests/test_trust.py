@@ -137,12 +137,17 @@ def test_resume_refuses_other_settings_or_changed_inputs_and_names_them(interrup
     assert (work / "checkpoint.pt").is_file()
 
 
-def test_a_corrupt_checkpoint_gets_one_line_and_overwrite_starts_fresh(interrupted_render, capsys):
+def test_a_corrupt_checkpoint_gets_one_line_and_overwrite_starts_fresh(interrupted_render, capsys, monkeypatch):
     scene_file, out, work = interrupted_render
     (work / "checkpoint.pt").write_bytes(b"not a checkpoint")
     assert resume(scene_file, out) == 2
     err = capsys.readouterr().err
     assert "is damaged; add --overwrite to start again" in err and "Traceback" not in err
+
+    def unread(folder):
+        raise AssertionError("--overwrite read the old checkpoint")
+
+    monkeypatch.setattr("pipeline.session.checkpoint.Checkpoint.load", unread)
     assert main([str(scene_file), "--out", str(out), "--device", "cpu", "--full", "--quiet", "--overwrite"]) == 0
     assert out.is_file()
 
