@@ -1,4 +1,4 @@
-"""Make the README's pictures from real renders.
+"""Make the pictures of the README and the docs from real renders.
 
     python docs/make_stills.py frames scenes/renders/logo.mp4   # -> docs/logo-frames.png
     python docs/make_stills.py gif scenes/renders/logo.mp4      # -> docs/logo.gif

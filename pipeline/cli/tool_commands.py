@@ -1,5 +1,5 @@
 """`layers [MODEL]` and `atlas IMAGE`: see what a model's layers dream before choosing;
-`schema`: the scene format for editors and the README."""
+`schema`: the scene format for editors and the docs."""
 
 from __future__ import annotations
 
@@ -80,7 +80,8 @@ def schema_command(argv) -> int:
         prog=f"{invoked_as()} schema",
         description="Print the JSON Schema of scene files (for editors), or the key reference as a Markdown table.",
     )
-    parser.add_argument("--markdown", action="store_true", help="the README's key reference table instead")
+    parser.add_argument("--markdown", action="store_true",
+                        help="the key reference table instead (as in docs/reference.md)")
     args = parser.parse_args(argv)
     print(key_reference() if args.markdown else schema_text(), end="\n" if args.markdown else "")
     return EXIT_OK

@@ -1,6 +1,6 @@
 """What the scene models say about themselves, for people and editors: the JSON Schema
-(`python -m pipeline schema`, shipped as scene.schema.json) and the README's key reference
-table, both generated from schema.py so a key is described in one place only."""
+(`python -m pipeline schema`, shipped as scene.schema.json) and the key reference table
+(docs/reference.md), both generated from schema.py so a key is described in one place only."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def _rows(schema: dict, root: dict, prefix: str, shown: dict) -> list[str]:
 
 
 def key_reference() -> str:
-    """The README's table of every scene key: what it takes, its default, what it does."""
+    """The table of every scene key (docs/reference.md): what it takes, its default, what it does."""
     root = json_schema()
     header = ["| key | takes | default | what it does |", "| --- | --- | --- | --- |"]
     return "\n".join(header + _rows(root, root, "", {}))

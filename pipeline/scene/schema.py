@@ -273,8 +273,8 @@ class Scene(_Strict):
     # frames or duration, not both; neither when start is a clip (its length is the clip's)
     model_config = ConfigDict(**STRICT, json_schema_extra={"not": {"required": ["frames", "duration"]}})
 
-    # Every key is defined here once; the defaults, the README's key reference, the JSON Schema,
-    # --dry-run and the sidecar derive from these fields.
+    # Every key is defined here once; the defaults, the key reference (docs/reference.md), the JSON
+    # Schema, --dry-run and the sidecar derive from these fields.
 
     output: Optional[str] = Field(None, description="the video: .mp4, .mov (ProRes), .mkv, .gif, .webp, or a "
                                                     "folder for PNGs; default renders/<scene>.mp4")
