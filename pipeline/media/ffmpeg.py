@@ -15,6 +15,7 @@ no system ffprobe is needed (imageio-ffmpeg ships none).
 from __future__ import annotations
 
 import functools
+import math
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -220,19 +221,19 @@ def probe(path: Path) -> Facts:
         audio = next(iter(container.streams.audio), None)
         video_facts = None
         if video is not None:
-            count, start, end = 0, None, None
+            count, first, end = 0, math.inf, -math.inf
             try:
                 for packet in container.demux(video):
                     if packet.size == 0 or packet.pts is None:
                         continue  # the flush packet at the end, or one with no time
                     count += 1
-                    start = packet.pts if start is None else min(start, packet.pts)
-                    end = max(end or packet.pts, packet.pts + (packet.duration or 0))
+                    first, end = min(first, packet.pts), max(end, packet.pts + (packet.duration or 0))
             except av.FFmpegError:
                 pass  # damaged further on: the packets so far are what plays
-            seconds = float((end - start) * video.time_base) if count and end > start else None
+            seconds = float((end - first) * video.time_base) if count and end > first else None
             context = video.codec_context
-            video_facts = VideoFacts(context.width, context.height, context.name, context.format and context.format.name,
+            video_facts = VideoFacts(context.width, context.height, context.name,
+                                     context.format.name if context.format else None,
                                      _rate(video.average_rate), _rate(video.base_rate), count, seconds)
         audio_facts = None
         if audio is not None:
