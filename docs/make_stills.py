@@ -8,13 +8,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import imageio.v3 as iio
 from PIL import Image
 
+from pipeline.media import ffmpeg
 from pipeline.output.sheets import contact_sheet, save_atomically
 
 HERE = Path(__file__).resolve().parent
@@ -50,12 +50,10 @@ def turntable_sheet(video: Path, picks=(12, 48, 90)) -> Image.Image:
 
 def gif(video: Path, target: Path) -> None:
     """The video at GIF_WIDTH px and GIF_FPS frames a second, with one palette of 128 colours made for it."""
-    import imageio_ffmpeg
-
     scaled = f"fps={GIF_FPS},scale={GIF_WIDTH}:-2:flags=lanczos"
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(video), "-filter_complex",
-                    f"[0:v]{scaled},split[a][b];[a]palettegen=max_colors=128:stats_mode=diff[p];"
-                    "[b][p]paletteuse=dither=bayer:bayer_scale=5", str(target)], check=True)
+    ffmpeg.run("-i", video, "-filter_complex",
+               f"[0:v]{scaled},split[a][b];[a]palettegen=max_colors=128:stats_mode=diff[p];"
+               "[b][p]paletteuse=dither=bayer:bayer_scale=5", target)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ the output, named by the file's hash, so a second render of the scene starts at 
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import ffmpeg
 from .files import file_hash
 
 SAMPLE_RATE = 22050
@@ -66,19 +66,13 @@ class Analysis:
 def decode(path: Path, seconds: float, repeat: bool = False) -> np.ndarray:
     """The first `seconds` of the track as mono float32 samples at SAMPLE_RATE; with `repeat`
     the track starts again at its end (a loop's sound does), else it simply ends."""
-    import imageio_ffmpeg
-
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", *(["-stream_loop", "-1"] if repeat else []),
-               "-i", str(Path(path).resolve()),
-               "-t", f"{seconds:.3f}", "-map", "0:a:0", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"]
+    repeat_input = ["-stream_loop", "-1"] if repeat else []
     try:
-        result = subprocess.run(command, capture_output=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as error:
+        samples = ffmpeg.run(*repeat_input, "-i", Path(path), "-t", f"{seconds:.3f}", "-map", "0:a:0", "-ac", "1",
+                             "-ar", str(SAMPLE_RATE), "-f", "f32le", "-", timeout=600)
+    except ffmpeg.MediaError as error:
         raise AudioError(f"cannot decode '{path}': {error}") from None
-    if result.returncode != 0:
-        last = (result.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
-        raise AudioError(f"cannot decode '{path}': {last}")
-    return np.frombuffer(result.stdout, dtype=np.float32)
+    return np.frombuffer(samples, dtype=np.float32)
 
 
 def analyse(samples: np.ndarray) -> Analysis:

@@ -1,4 +1,4 @@
-"""Writing frames: raw RGB streamed to ffmpeg (imageio-ffmpeg) over a pipe.
+"""Writing frames: raw RGB streamed to ffmpeg (media/ffmpeg.py) over a pipe.
 
 A file is written under a temporary name beside its target and renamed only
 when ffmpeg has finished, so a finished name always means a finished file (or
@@ -13,9 +13,9 @@ import os
 import shutil
 from pathlib import Path
 
-import imageio_ffmpeg
 import numpy as np
 
+from ..media import ffmpeg
 from ..scene.formats import format_of
 from .layout import partial_path
 
@@ -28,12 +28,6 @@ def png_pattern(path: Path) -> str:
     """File names inside a PNG-sequence folder: NAME_00000.png, numbered by timeline frame.
     A printf pattern (for ffmpeg and Python's %), so a % in NAME is doubled."""
     return f"{Path(path).name.replace('%', '%%')}_%05d.png"
-
-
-def ffmpeg_path(path: Path) -> str:
-    """A path as ffmpeg should take it: absolute, so no name (a leading '-', 'concat:...',
-    'http:...') can pass for an option or a protocol."""
-    return str(Path(path).resolve())
 
 
 GIF_MIN_DELAY = 2  # hundredths of a second: browsers play a delay of 1 as 10, far slower
@@ -114,18 +108,7 @@ class VideoWriter:
             shutil.rmtree(self.temp, ignore_errors=True)
             self.temp.mkdir(parents=True)
             target = self.temp / png_pattern(Path(png_name or self.path.name))
-        self._writer = imageio_ffmpeg.write_frames(
-            ffmpeg_path(target),
-            (width, height),
-            fps=fps,
-            codec=ffmpeg_codec,
-            pix_fmt_out=pix_fmt,
-            quality=None,
-            macro_block_size=1,
-            ffmpeg_log_level="error",
-            output_params=params,
-        )
-        self._writer.send(None)
+        self._writer = ffmpeg.encoder(target, (width, height), fps, ffmpeg_codec, pix_fmt, params)
 
     def _faded(self, frame: np.ndarray) -> np.ndarray:
         """Fade from black at the start and to black at the end."""
@@ -144,19 +127,23 @@ class VideoWriter:
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
             raise ValueError(f"expected a ({self.height}, {self.width}, 3) uint8 frame, got {frame.shape} {frame.dtype}")
         try:
-            self._writer.send(np.ascontiguousarray(self._faded(frame)))
-        except OSError as error:
-            raise EncodeError(f"ffmpeg stopped while writing {self.temp}: {str(error).splitlines()[0]}") from None
+            self._writer.write(np.ascontiguousarray(self._faded(frame)))
+        except ffmpeg.MediaError as error:
+            raise EncodeError(f"ffmpeg stopped while writing {self.temp}: {error}") from None
         self.frames_written += 1
 
-    def _close(self) -> None:
-        if self._writer is not None:
-            writer, self._writer = self._writer, None
-            writer.close()
+    def _close(self) -> str | None:
+        """Let ffmpeg finish; why it failed, or None."""
+        if self._writer is None:
+            return None
+        writer, self._writer = self._writer, None
+        return writer.close()
 
     def finish(self) -> Path:
         """Close ffmpeg and move the finished output to its final name."""
-        self._close()
+        failed = self._close()
+        if failed:
+            raise EncodeError(f"ffmpeg stopped while writing {self.temp}: {failed}")
         written = self.temp.exists() and (self.temp.is_dir() and any(self.temp.iterdir()) or self.temp.stat().st_size)
         if not written:
             raise EncodeError(f"ffmpeg produced nothing at {self.temp}")

@@ -54,8 +54,9 @@ def sidecar_data(scene: Scene, output: Path, details: dict) -> dict:
 def versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
-    import imageio_ffmpeg
     import torch
+
+    from ..media import ffmpeg
 
     def installed(package: str, otherwise: str) -> str:
         try:
@@ -68,7 +69,7 @@ def versions() -> dict:
         "python": platform.python_version(),
         "torch": str(torch.__version__),
         "torchvision": installed("torchvision", "not installed"),  # read, not imported: that takes 2 s
-        "ffmpeg": imageio_ffmpeg.get_ffmpeg_version(),
+        "ffmpeg": ffmpeg.version(),
         "platform": platform.platform(),
     }
 

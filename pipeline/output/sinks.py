@@ -16,15 +16,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import imageio_ffmpeg
 from PIL import Image
 
+from ..media import ffmpeg
 from ..scene.formats import format_of
-from .encoder import EncodeError, VideoWriter, codec_params, container_params, ffmpeg_path, png_pattern
+from .encoder import EncodeError, VideoWriter, codec_params, container_params, png_pattern
 from .verify import Damaged, verify_png_folder, verify_video
 
 
@@ -128,18 +127,19 @@ class VideoSink(Sink):
             raise ValueError(f"pieces to join must be named by the render, in one folder: {pieces}")
         listing = folder / "pieces.txt"
         listing.write_text("".join(f"file '{piece.name}'\n" for piece in pieces))
-        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "concat", "-i", ffmpeg_path(listing)]
+        args: list[str | Path] = ["-f", "concat", "-i", listing]
         if v.audio is not None:
             repeat = ["-stream_loop", "-1"] if v.audio.loop else []  # a loop's sound starts again at its end
-            command += [*repeat, "-i", ffmpeg_path(v.audio.path), "-map", "0:v:0", "-c:a", "aac", "-b:a", "192k"]
-            command += audio_args(v.audio, v.fps, v.first_frame, v.frame_count, v.total_frames)
+            args += [*repeat, "-i", Path(v.audio.path), "-map", "0:v:0", "-c:a", "aac", "-b:a", "192k"]
+            args += audio_args(v.audio, v.fps, v.first_frame, v.frame_count, v.total_frames)
         muxer = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "gif": "gif", "webp": "webp"}
-        command += self.output_params() + ["-f", muxer[format_of(self.output).name], ffmpeg_path(target)]
-        result = subprocess.run(command, capture_output=True, text=True)
-        listing.unlink(missing_ok=True)
-        if result.returncode != 0:
-            last = (result.stderr.strip().splitlines() or ["no message"])[-1]
-            raise EncodeError(f"ffmpeg could not join the pieces into {target}: {last}")
+        args += self.output_params() + ["-f", muxer[format_of(self.output).name], target]
+        try:
+            ffmpeg.run(*args)
+        except ffmpeg.MediaError as error:
+            raise EncodeError(f"ffmpeg could not join the pieces into {target}: {error}") from None
+        finally:
+            listing.unlink(missing_ok=True)
         return target
 
 

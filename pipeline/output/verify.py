@@ -1,19 +1,16 @@
 """Checking what was written: a file counts only once it decodes to the frames we meant.
 
-ffmpeg decodes the whole stream (a truncated or damaged file decodes to fewer
-frames, or fails), and the header gives the size and frame rate.
+Every frame of the stream is decoded (a truncated or damaged file decodes to fewer
+frames, or fails), and the stream's own facts give the size and frame rate.
 """
 
 from __future__ import annotations
 
-import re
-import subprocess
 from pathlib import Path
 
-import imageio_ffmpeg
 from PIL import Image
 
-from .encoder import ffmpeg_path
+from ..media import ffmpeg
 
 
 class Damaged(Exception):
@@ -24,19 +21,15 @@ class Damaged(Exception):
 
 
 def video_facts(path: Path) -> tuple[int, tuple[int, int], float | None]:
-    """(decoded frames, (width, height), fps or None) of a video file, from one ffmpeg run that
-    decodes every frame; Damaged if ffmpeg cannot read it."""
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_path(path),
-               "-map", "0:v:0", "-f", "null", "-"]
-    result = subprocess.run(command, capture_output=True, text=True, errors="replace")
-    stream = next((line for line in result.stderr.splitlines() if "Stream #" in line and "Video:" in line), "")
-    size = re.search(r", (\d+)x(\d+)[ ,\[]", stream + " ")
-    frames = re.findall(r"frame=\s*(\d+)", result.stderr)
-    if result.returncode != 0 or not size or not frames:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise Damaged(f"{path.name} does not decode: {last}")
-    fps = re.search(r"(\d+(?:\.\d+)?) fps", stream)
-    return int(frames[-1]), (int(size.group(1)), int(size.group(2))), float(fps.group(1)) if fps else None
+    """(decoded frames, (width, height), fps or None) of a video file, every frame decoded;
+    Damaged if it cannot be read."""
+    try:
+        facts = ffmpeg.probe(path)
+        frames = ffmpeg.decoded_frames(path)
+    except ffmpeg.MediaError as error:
+        raise Damaged(f"{path.name} does not decode: {error}") from None
+    video = facts.video  # decoded_frames found it
+    return frames, (video.width, video.height), float(video.rate) if video.rate else None
 
 
 def verify_video(path: Path, frames: int, size: tuple[int, int], fps: float | None) -> None:

@@ -10,6 +10,7 @@ from typing import Optional
 
 from pydantic import BaseModel
 
+from ..media import ffmpeg
 from ..models.zoo import ZOO
 from .clips import CLIP_SUFFIXES, ClipError, is_clip, probe
 from .errors import SceneIssue, did_you_mean
@@ -208,19 +209,14 @@ def _audio_issue(audio: Path) -> Optional[str]:
     """Why `audio` has no sound ffmpeg can read, or None: its first second is decoded (a fraction
     of a second), so a bad track, or one that lists a stream without samples, is found before the
     frames are dreamed, not when they are joined."""
-    import subprocess
-
-    import imageio_ffmpeg
-
     try:
-        start = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(audio.resolve()),
-                                "-t", "1", "-map", "0:a:0", "-ac", "1", "-ar", "8000", "-f", "s16le", "-"],
-                               capture_output=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as error:
+        start = ffmpeg.run("-i", audio, "-t", "1", "-map", "0:a:0", "-ac", "1", "-ar", "8000", "-f", "s16le", "-",
+                           timeout=60)
+    except ffmpeg.NotRun as error:
         return f"cannot read audio '{audio}' ({error})"
-    if start.returncode != 0:
+    except ffmpeg.MediaError:
         return f"'{audio}' has no sound track ffmpeg can read; audio takes a sound file (mp3, m4a, wav, ...)"
-    if not start.stdout:
+    if not start:
         return f"'{audio}' holds no sound (no samples decode); audio takes a sound file (mp3, m4a, wav, ...)"
     return None
 

@@ -6,15 +6,15 @@ flow between consecutive frames is measured on a worker thread one frame ahead o
 
 from __future__ import annotations
 
-import subprocess
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from ..image.flow import flows_between
+from ..media import ffmpeg
 from ..plan.frames import Footage
-from ..scene.clips import ClipError, ffmpeg_command
+from ..scene.clips import ClipError
 
 
 class ClipFrames:
@@ -25,7 +25,7 @@ class ClipFrames:
 
     def __init__(self, path: Path, width: int, height: int, fps: float):
         self.path, self.width, self.height, self.fps = Path(path), width, height, fps
-        self.process: subprocess.Popen | None = None
+        self.reader: ffmpeg.FrameReader | None = None
         self.index = -1  # the frame in self.current
         self.current: np.ndarray | None = None
         self.ended = False
@@ -34,24 +34,19 @@ class ClipFrames:
         self.close()
         scale = (f"fps={self.fps!r},scale={self.width}:{self.height}:force_original_aspect_ratio=increase:"
                  f"flags=lanczos,crop={self.width}:{self.height},setsar=1")
-        self.process = subprocess.Popen(
-            ffmpeg_command("-v", "error", "-i", str(self.path.resolve()), "-map", "0:v:0", "-vf", scale,
-                           "-pix_fmt", "rgb24", "-f", "rawvideo", "-"),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            start_new_session=True)  # Ctrl-C is the render's to handle, not a dead decoder
+        self.reader = ffmpeg.FrameReader(self.path, (self.width, self.height), scale)
         self.index, self.current, self.ended = -1, None, False
 
     def frame(self, k: int) -> np.ndarray:
         """Frame k, (H, W, 3) uint8."""
-        if self.process is None or k < self.index:
+        if self.reader is None or k < self.index:
             self._open()
-        size = self.width * self.height * 3
         while self.index < k and not self.ended:
-            data = self.process.stdout.read(size)
-            if len(data) < size:
+            frame = self.reader.read()
+            if frame is None:
                 self.ended = True
                 break
-            self.current = np.frombuffer(data, np.uint8).reshape(self.height, self.width, 3)
+            self.current = frame
             self.index += 1
         if self.current is None or k > self.index + 1:  # more than the last frame's rounding short
             raise ClipError(f"clip '{self.path.name}' ended at frame {self.index + 1} while frame {k + 1} was due: "
@@ -59,11 +54,9 @@ class ClipFrames:
         return self.current
 
     def close(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.stdout.close()
-            self.process.wait()
-            self.process = None
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
 
 
 class FootageFeed:

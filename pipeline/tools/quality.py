@@ -187,13 +187,9 @@ def read_frames(path: Path) -> Iterator[np.ndarray]:
             for frame in ImageSequence.Iterator(image):
                 yield np.asarray(frame.convert("RGB"))
         return
-    import imageio_ffmpeg
+    from ..media import ffmpeg
 
-    reader = imageio_ffmpeg.read_frames(str(path.resolve()), pix_fmt="rgb24")
-    meta = next(reader)
-    width, height = meta["size"]
-    for raw in reader:
-        yield np.frombuffer(raw, np.uint8).reshape(height, width, 3)
+    yield from ffmpeg.frames(path)
 
 
 def _pillow_rgb(path: Path) -> np.ndarray:
