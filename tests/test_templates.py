@@ -112,3 +112,42 @@ def test_scalars_read_and_written_back():
         assert read_scalar(text) == value
     for value in [0.003, 1e-05, True, None, "Dream on", "1.5", "null", "a: b", 'say "hi"', "-x", 7, "ünï"]:
         assert read_scalar(scalar_text(value)) == value and type(read_scalar(scalar_text(value))) is type(value)
+
+
+# --set
+
+def run(*argv):
+    return subprocess.run([sys.executable, str(ROOT / "render.py"), *map(str, argv)], capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_set_changes_nested_and_list_paths(write_scene, capsys):
+    path = write_scene(TEMPLATE)
+    code = cli.main([str(path), "--dry-run", "--json", "--set", "dream.step=0.004", "--set", "segments.0.layers=parts",
+                     "--set", "vars.z=1.05", "--set", "motion.rotate=0.5"])
+    assert code == 0
+    first = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert first["step"] == 0.004 and first["zoom"] == 1.05 and first["rotate"] == 0.5
+    assert first["layers"] == {"mixed_4": 1.0}  # parts, on inception_v3
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("dream.step=abc", "--set dream.step=abc: dream.step: expression 'abc': unknown name 'abc'"),
+    ("encode.crf=1.5", "--set encode.crf=1.5: encode.crf: write a whole number"),
+    ("fps=.nan", "--set fps=.nan: fps: write a finite number"),
+    ("size.0=huge", "--set size.0=huge: size.0: write a whole number"),
+    ("size.0=100000000000000000000", "--set size.0=100000000000000000000: size.0: "),
+    ("segments.3.layers=parts", "--set segments.3.layers=parts: segments.3.layers: segments has 1 item (0-0), no item 3"),
+    ("fps.x=1", "--set fps.x=1: fps.x: fps is a value (8), not a section"),
+    ("dreem.step=1", "--set dreem.step=1: dreem.step: dreem: unknown key 'dreem'; did you mean 'dream'?"),
+    ("vars.zz=1", "--set vars.zz=1: vars.zz: unknown variable 'zz'; did you mean 'z'?"),
+    ("vars.z=[1, 2]", "--set vars.z=[1, 2]: vars.z: motion.zoom: "),
+    ("fps", "--set fps: write PATH=VALUE"),
+    ("=1", "--set =1: '' is not a key path"),
+])
+def test_a_bad_set_is_one_line_naming_the_flag(write_scene, capsys, flag, message):
+    path = write_scene(TEMPLATE)
+    assert cli.main([str(path), "--dry-run", "--set", flag]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+

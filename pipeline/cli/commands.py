@@ -6,7 +6,7 @@ import signal
 import sys
 
 from ..output.sidecar import invoked_as
-from .args import parse_args
+from .args import parse_args, set_overrides
 from .live import child_feed, serve_problem
 from ..session.signals import exit_code_for, raising_on_stop
 from .outcome import EXIT_BAD_INPUT, EXIT_FAILED
@@ -29,6 +29,10 @@ def main(argv=None) -> int:
         return check_command(argv[1:])
     args = parse_args(argv, invoked_as())
     problem = serve_problem(args)
+    try:
+        set_overrides(args)  # each --set is PATH=VALUE, before anything is loaded
+    except ValueError as error:
+        problem = str(error)
     if len(args.scenes) > 1 and args.out is not None:
         problem = "--out names one file: use it with one scene (each scene has its own output)"
     if problem:

@@ -15,7 +15,7 @@ from ..output.layout import cache_dir, clash_with_inputs
 from ..plan import describe, frame_records, make_plan
 from ..scene import SceneError, load_scene, output_issues
 from ..scene.audio import analysed
-from .args import parse_frames
+from .args import parse_frames, set_overrides
 from .plot import plot_command, plot_issue
 from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome, status_of
 from .replace import may_replace
@@ -25,11 +25,15 @@ def say(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def render_scene(path: Path, args, feed=None) -> Outcome:
+def render_scene(path: Path, args, feed=None, overrides: list | None = None) -> Outcome:
     """Validate, then dry-run, storyboard or render one scene as the command line asks; `feed`
-    (--serve's live page) sees the render."""
+    (--serve's live page) sees the render. `overrides`: the values a batch's row puts in the scene
+    (with --set's), else --set's."""
     try:
-        scene = load_scene(path)
+        scene = load_scene(path, overrides=set_overrides(args) if overrides is None else overrides)
+    except ValueError as error:  # a --set that is not PATH=VALUE
+        say(str(error))
+        return Outcome(path, "invalid", EXIT_BAD_INPUT)
     except SceneError as error:
         say(error.render())
         return Outcome(path, "invalid", EXIT_BAD_INPUT)

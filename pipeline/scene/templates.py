@@ -298,7 +298,7 @@ def origin_of(field: str, overrides: list[Override], uses: dict) -> Override | N
     def under(path: str) -> bool:
         return field == path or field.startswith(path + ".")
 
-    found = [o for o in overrides if o.path[0] != "vars" and under(o.dotted)]
+    found = [o for o in overrides if o.path[0] != "vars" and (under(o.dotted) or o.dotted.startswith(field + "."))]
     if found:
         return max(found, key=lambda o: len(o.path))  # the last and most specific
     for path, names in uses.items():
