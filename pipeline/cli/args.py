@@ -35,6 +35,13 @@ OPTIONS = (
                          help="change one value of the scene, by its dotted key path: dream.step=0.003, "
                               "segments.1.layers=parts, vars.tagline=\"Dream on\"; the value is read as in the "
                               "scene file (repeatable)")),
+    Option("--batch", dict(type=Path, metavar="ROWS.csv", help="one video per row of a CSV (header: the scene's "
+                                                              "vars and dotted key paths) or JSON Lines file"),
+           per_scene=False),
+    Option("--vary", dict(action="append", metavar="PATH=A,B,...",
+                          help="render every combination of these values, each beside the scene's output and named "
+                               "after its values, plus NAME.variants.png: the same moments of each (repeatable)"),
+           per_scene=False),
     Option("--dry-run", dict(action="store_true", help="print the resolved plan and exit")),
     Option("--json", dict(action="store_true", help="with --dry-run: the plan as JSON Lines on stdout, one object "
                                                     "per frame (frame, time, segment, motion, dream, colour, "
@@ -102,6 +109,11 @@ def parse_args(argv, prog: str = "render.py") -> argparse.Namespace:
         parser.error("--plot draws the plan: use it with --dry-run")
     if args.plot is not None and len(args.scenes) > 1:
         parser.error("--plot names one file: use it with one scene")
+    if (args.batch is not None or args.vary) and len(args.scenes) > 1:
+        parser.error(f"{'--batch' if args.batch is not None else '--vary'} makes many videos from one scene: "
+                     "give one scene file")
+    if (args.batch is not None or args.vary) and args.out is not None:
+        parser.error("--out names one file; the rows and variants each have their own output")
     if args.json and not args.dry_run:
         parser.error("--json prints the plan: use it with --dry-run")
     return args

@@ -41,7 +41,8 @@ def render_scene(path: Path, args, feed=None, overrides: list | None = None) -> 
     frames = checked_options(scene, output, args)
     if frames is None:
         return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
-    if not args.dry_run:  # what is in the way is settled before anything else is said or done
+    finished = args.resume and not args.dry_run and not args.storyboard and os.path.lexists(output)
+    if not args.dry_run and not finished:  # what is in the way is settled before anything else is said or done
         from ..output.sheets import storyboard_path
 
         refused, overwrite = may_replace(storyboard_path(output) if args.storyboard else output, args.overwrite)
@@ -73,6 +74,11 @@ def render_scene(path: Path, args, feed=None, overrides: list | None = None) -> 
         print_plan(scene, plan, args)
         code = EXIT_OK if args.plot is None else plot_command(scene, plan, output, args.plot)
         return Outcome(path, "planned" if code == EXIT_OK else "invalid", code, output=output)
+    if finished:  # --resume over a finished render: kept when it is this one, else replaced only with --overwrite
+        kept = finished_render(path, scene, plan, output, frames, args)
+        if kept is not None:
+            return kept
+        args = argparse.Namespace(**{**vars(args), "overwrite": True})
     if args.storyboard:
         if feed is not None:
             feed.started(scene, plan, None, output)
@@ -83,6 +89,36 @@ def render_scene(path: Path, args, feed=None, overrides: list | None = None) -> 
     outcome = run_render(path, scene, plan, output, frames, device, args, feed)
     outcome.warnings = warnings
     return outcome
+
+
+def finished_render(path: Path, scene, plan, output: Path, frames: range, args) -> Outcome | None:
+    """With --resume, an output already there: kept (status 'kept') when it is complete and its
+    sidecar records this very render (the same resolved scene, input files, size and frames);
+    otherwise refused, saying what changed, unless --overwrite lets it be rendered again (None)."""
+    from ..output.sidecar import changes_since
+    from ..output.verify import Damaged
+    from ..session.session import scene_sink
+
+    changed = changes_since(scene, output, plan.preview, (plan.width, plan.height), frames)
+    why = None
+    if changed is None:
+        why = "it has no sidecar to say what it was rendered from"
+    elif changed:
+        more = f" and {len(changed) - 6} more" if len(changed) > 6 else ""
+        why = f"it was rendered from other values: {', '.join(changed[:6])}{more} changed"
+    else:
+        try:
+            scene_sink(scene, plan, output, frames).verify_output(output, len(frames))
+        except (Damaged, OSError) as error:
+            why = f"it is damaged ({error})"
+    if why is None:
+        say(f"{output} is already rendered from this scene: kept")
+        return Outcome(path, "kept", EXIT_OK, len(frames), output=output)
+    if args.overwrite:
+        say(f"Rendering {output} again: {why}")
+        return None
+    say(f"{output} exists and {why}: add --overwrite to render it again")
+    return Outcome(path, "refused", EXIT_BAD_INPUT, output=output)
 
 
 def print_plan(scene, plan, args) -> None:

@@ -188,6 +188,19 @@ def load_scene(file: str | Path, vars: dict | None = None, set: dict | None = No
     return resolved(data, file, lines, overrides)
 
 
+def declared_vars(file: str | Path) -> dict:
+    """The vars a scene file declares, with their defaults; {} when it declares none or cannot be
+    read (loading it then says why)."""
+    try:
+        if Path(file).stat().st_size > MAX_SCENE_BYTES:
+            return {}
+        data, _, _ = _parse(Path(file), Path(file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SceneError):
+        return {}
+    declared = data.get("vars") if isinstance(data, dict) else None
+    return dict(declared) if isinstance(declared, dict) else {}
+
+
 def api_overrides(vars: dict | None, set: dict | None) -> list[Override]:
     """load_scene's `vars=` and `set=` as overrides; TypeError for arguments that are not mappings."""
     found = []
