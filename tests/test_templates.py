@@ -151,3 +151,204 @@ def test_a_bad_set_is_one_line_naming_the_flag(write_scene, capsys, flag, messag
     err = capsys.readouterr().err
     assert err.startswith(message) and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
 
+
+
+# --batch
+
+def rows_file(folder, text, name="rows.csv"):
+    path = folder / name
+    path.write_text(text)
+    for sample in ("coffee.png", "cat.png"):
+        shutil.copy(ROOT / "scenes" / "samples" / sample, folder / sample)
+    return path
+
+
+def report_of(path):
+    return json.loads(path.read_text())
+
+
+@pytest.mark.slow
+def test_a_batch_skips_a_bad_row_and_exits_with_the_worst(write_scene, tmp_path, capsys):
+    scene = write_scene(TEMPLATE)
+    rows = rows_file(tmp_path, "picture,name,motion.zoom\ncoffee.png,coffee,1.01\nmissing.png,gone,1.01\n"
+                               "cat.png,\"cat, purring\",1.02\n")
+    code = cli.main([str(scene), "--batch", str(rows), "--device", "cpu", "--quiet", "--report",
+                     str(tmp_path / "report.json")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "rows.csv:3: picture: start: image" in err and "missing.png' not found" in err
+    assert "2 of 3 rows are valid" in err
+    assert (tmp_path / "renders" / "coffee.mp4").is_file() and (tmp_path / "renders" / "cat, purring.mp4").is_file()
+    report = report_of(tmp_path / "report.json")
+    assert [(r["row"], r["status"]) for r in report["scenes"]] == [
+        ("rows.csv:2", "done"), ("rows.csv:3", "invalid"), ("rows.csv:4", "done")]
+    assert report["scenes"][2]["values"] == {"picture": "cat.png", "name": "cat, purring", "motion.zoom": 1.02}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("picture,name\ncoffee.png,a,extra\n", "rows.csv:2: 3 values, but the header names 2 columns"),
+    ("picture,name,motion.zoom\ncoffee.png,a\n", "rows.csv:2: 2 values, but the header names 3 columns"),
+    ("picture,name,motion.zoom\ncoffee.png,a,.nan\n", "rows.csv:2: motion.zoom: the value must be a finite number"),
+    ("picture,name,motion.zoom\ncoffee.png,a,1e999\n", "rows.csv:2: motion.zoom: "),
+    ("picture,name,fps\ncoffee.png,a,fast\n", "rows.csv:2: fps: write a number (got 'fast')"),
+    ("picture,name,size.0\ncoffee.png,a,99999999999999999999999\n", "rows.csv:2: size.0: "),
+    ("picture,name,z\ncoffee.png,a,\"[1, 2]\"\n", "rows.csv:2: z: motion.zoom: "),
+    ("picture,name\ncoffee.png,'; rm -rf /\n", None),  # a name like any other
+    ("picture,name\n-rf.png,a\n", "rows.csv:2: picture: start: image"),
+])
+def test_hostile_cells_are_named_by_their_line(write_scene, tmp_path, capsys, text, message):
+    scene = write_scene(TEMPLATE)
+    rows = rows_file(tmp_path, text)
+    assert cli.main([str(scene), "--batch", str(rows), "--dry-run"]) == (2 if message else 0)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    if message:
+        assert message in err, err
+
+
+@pytest.mark.parametrize("text, message", [
+    ("picture,produkt\ncoffee.png,a\n", "rows.csv:1: column 'produkt' is neither one of the scene's vars "
+                                        "(picture, name, z) nor a scene key"),
+    ("picture,picture\ncoffee.png,a\n", "rows.csv:1: column 'picture' appears twice"),
+    ("picture,\ncoffee.png,a\n", "rows.csv:1: column 2 has no name"),
+    ("", "has no rows"),
+    ("picture\n\"coffee.png\n", "not CSV"),
+])
+def test_a_rows_file_that_cannot_be_used_is_refused_at_once(write_scene, tmp_path, capsys, text, message):
+    scene = write_scene(TEMPLATE)
+    assert cli.main([str(scene), "--batch", str(rows_file(tmp_path, text)), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_rows_that_would_write_one_file_are_refused_before_any_work(write_scene, tmp_path, capsys):
+    scene = write_scene(TEMPLATE)
+    rows = rows_file(tmp_path, "picture,name\ncoffee.png,same\ncat.png,other\ncat.png,same\n")
+    assert cli.main([str(scene), "--batch", str(rows), "--device", "cpu", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"rows.csv:4: output {tmp_path / 'renders' / 'same.mp4'} is also rows.csv:2's" in err
+    assert "Nothing rendered" in err and not (tmp_path / "renders").exists()
+
+
+def test_jsonl_rows_and_their_lines(write_scene, tmp_path, capsys):
+    scene = write_scene(TEMPLATE)
+    rows = rows_file(tmp_path, '{"picture": "coffee.png", "name": "a"}\n\n{"picture": "cat.png", "z": NaN}\n'
+                               '[1]\n{"name": {"nested": 1}}\nnot json\n', "rows.jsonl")
+    assert cli.main([str(scene), "--batch", str(rows), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "rows.jsonl:3: z: write a finite number" in err
+    assert "rows.jsonl:4: write one JSON object per line" in err
+    assert "rows.jsonl:5: name: a variable holds one value" in err and "rows.jsonl:6: not JSON" in err
+    assert "1 of 5 rows are valid" in err
+
+
+@pytest.mark.slow
+def test_batch_rows_spread_over_jobs(write_scene, tmp_path):
+    scene = write_scene(TEMPLATE)
+    rows = rows_file(tmp_path, "picture,name\ncoffee.png,coffee\ncat.png,-cat 'q'\n")
+    result = run(scene, "--batch", rows, "--jobs", "2", "--device", "cpu", "--quiet", "--report",
+                 tmp_path / "report.json")
+    assert result.returncode == 0, result.stderr
+    assert [r["status"] for r in report_of(tmp_path / "report.json")["scenes"]] == ["done", "done"]
+    assert (tmp_path / "renders" / "-cat 'q'.mp4").is_file() and (tmp_path / "renders" / "coffee.mp4").is_file()
+
+
+# re-running a batch
+
+def sidecar(output):
+    return (output.parent / (output.name + ".yaml")).read_text()
+
+
+@pytest.mark.slow
+def test_a_stopped_batch_resumed_renders_only_what_was_left(write_scene, tmp_path, monkeypatch, capsys):
+    from pipeline.session import signals
+
+    scene = write_scene(TEMPLATE.replace("frames: 2", "frames: 4").replace("[0, 1]", "[0, 3]"))
+    rows = rows_file(tmp_path, "picture,name\ncoffee.png,one\ncat.png,two\nlogo.png,three\n")
+    argv = [str(scene), "--batch", str(rows), "--device", "cpu", "--quiet", "--checkpoint-every", "1"]
+    dreamed = []
+
+    def stop_at(frames):
+        def check(self):
+            dreamed.append(1)
+            if len(dreamed) == frames:
+                raise signals.Stopped()
+        return check
+
+    monkeypatch.setattr(signals.StopRequest, "check", stop_at(6))  # in the second row, as a signal would
+    assert cli.main(argv) == 130
+    first_run = len(dreamed)
+    renders = tmp_path / "renders"
+    assert (renders / "one.mp4").is_file() and not (renders / "two.mp4").exists() and (renders / ".two.mp4.work").is_dir()
+    one = sidecar(renders / "one.mp4")
+    capsys.readouterr()
+
+    dreamed.clear()
+    monkeypatch.setattr(signals.StopRequest, "check", stop_at(0))
+    assert cli.main(argv + ["--resume", "--report", str(tmp_path / "report.json")]) == 0
+    out = capsys.readouterr()
+    assert f"{renders / 'one.mp4'} is already rendered from this scene: kept" in out.err
+    assert [r["status"] for r in report_of(tmp_path / "report.json")["scenes"]] == ["kept", "done", "done"]
+    assert sidecar(renders / "one.mp4") == one  # not rendered again
+    assert "resumed: true" in sidecar(renders / "two.mp4") and "resumed: false" in sidecar(renders / "three.mp4")
+    per_row = first_run - 2  # the first row whole, then the second stopped at its second check
+    assert len(dreamed) < per_row * 2 + 1, (first_run, len(dreamed))  # less than two whole rows
+
+    dreamed.clear()  # a row whose values changed is named, and rendered again only with --overwrite
+    rows.write_text("picture,name\ncoffee.png,one\ncoffee.png,two\nlogo.png,three\n")
+    assert cli.main(argv + ["--resume"]) == 2
+    err = capsys.readouterr().err
+    assert f"{renders / 'two.mp4'} exists and it was rendered from other values: start, inputs." in err
+    assert not dreamed
+    assert cli.main(argv + ["--resume", "--overwrite"]) == 0
+    assert f"Rendering {renders / 'two.mp4'} again: it was rendered from other values: start" in capsys.readouterr().err
+    assert len(dreamed) == per_row  # that row only
+
+
+# --vary
+
+@pytest.mark.slow
+def test_a_two_by_two_vary_makes_four_videos_and_a_labelled_grid(write_scene, tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    from pipeline.output import sheets
+
+    captions = []
+    real = sheets.captioned_rows
+    monkeypatch.setattr(sheets, "captioned_rows", lambda rows, **kw: captions.extend(c for c, _ in rows) or real(rows))
+    monkeypatch.setattr("pipeline.cli.variants.captioned_rows", sheets.captioned_rows)
+    scene = write_scene(TEMPLATE)
+    code = cli.main([str(scene), "--vary", "motion.zoom=1.01,1.05", "--vary", "name=a b,c/d", "--device", "cpu",
+                     "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    renders = tmp_path / "renders"
+    names = sorted(p.name for p in renders.glob("*.mp4"))
+    assert names == ["plain.zoom-1.01.name-a_b.mp4", "plain.zoom-1.01.name-c_d.mp4",
+                     "plain.zoom-1.05.name-a_b.mp4", "plain.zoom-1.05.name-c_d.mp4"]
+    assert captions == ["motion.zoom = 1.01  name = a b", "motion.zoom = 1.01  name = c/d",
+                        "motion.zoom = 1.05  name = a b", "motion.zoom = 1.05  name = c/d"]
+    with Image.open(renders / "plain.variants.png") as grid:
+        assert grid.width == 2 * 192  # two moments (frames 0 and 1), small frames shown at 192 px
+        assert grid.height > 4 * 192
+
+
+def test_vary_with_storyboard_makes_only_the_grid(write_scene, tmp_path, capsys):
+    scene = write_scene(TEMPLATE)
+    assert cli.main([str(scene), "--vary", "dream.step=0.01,0.05", "--storyboard", "--device", "cpu", "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "renders").iterdir()) == ["plain.variants.png"]
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("motion.zoom", "--vary motion.zoom: write PATH=A,B,..."),
+    ("zoom=1,2", "--vary zoom=1,2: column 'zoom' is neither one of the scene's vars"),
+    ("z=1,1", "--vary z=1,1: a value appears twice"),
+])
+def test_a_bad_vary_is_one_line(write_scene, capsys, flag, message):
+    assert cli.main([str(write_scene(TEMPLATE)), "--vary", flag, "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_vary_value_out_of_range_names_the_flag(write_scene, capsys):
+    assert cli.main([str(write_scene(TEMPLATE)), "--vary", "motion.zoom=1.01,5", "--dry-run"]) == 2
+    assert "--vary motion.zoom=5: motion.zoom: must be at most 2, got 5" in capsys.readouterr().err

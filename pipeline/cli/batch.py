@@ -249,8 +249,8 @@ def run_batch(args, live=None) -> tuple[int, list[Outcome]]:
                                                         values=job.values)) for i, job in enumerate(jobs)]
     print(f"{len(valid)} of {len(jobs)} {what} are valid; rendering them.", file=sys.stderr)
     grid_only = bool(args.vary and args.storyboard and not args.dry_run)
-    if grid_only:
-        results = []
+    if grid_only:  # only the grid, made below
+        results = [Outcome(job.scene, "storyboard", EXIT_OK) for _, job, _ in valid]
     elif args.ray and not args.dry_run:
         results = run_on_ray([job for _, job, _ in valid], args)
     elif args.jobs > 1 and not args.dry_run:  # a plan is printed at once: in order, here

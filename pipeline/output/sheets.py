@@ -41,10 +41,11 @@ def contact_sheet(tiles: list[tuple[str, Image.Image]], columns: int | None = No
 
 def captioned_rows(rows: list[tuple[str, list[tuple[str, Image.Image]]]], long_side: int = 320) -> Image.Image:
     """One row of tiles per entry (each tile labelled in its top-left corner, shrunk to at most
-    `long_side`), with the entry's caption in a strip under its row: the same moments of several
+    `long_side`, small ones enlarged), with the entry's caption in a strip under its row: the same moments of several
     variants, the values that make each one under it."""
     width, height = rows[0][1][0][1].size
-    scale = min(1.0, long_side / max(width, height))
+    scale = min(1.0, long_side / max(width, height)) if max(width, height) > long_side * 0.6 else \
+        long_side * 0.6 / max(width, height)  # small frames are shown larger, so their labels fit
     width, height = max(1, round(width * scale)), max(1, round(height * scale))
     columns = max(len(tiles) for _, tiles in rows)
     font = ImageFont.load_default(size=max(12, height // 12))
