@@ -352,3 +352,27 @@ def test_a_bad_vary_is_one_line(write_scene, capsys, flag, message):
 def test_a_vary_value_out_of_range_names_the_flag(write_scene, capsys):
     assert cli.main([str(write_scene(TEMPLATE)), "--vary", "motion.zoom=1.01,5", "--dry-run"]) == 2
     assert "--vary motion.zoom=5: motion.zoom: must be at most 2, got 5" in capsys.readouterr().err
+
+
+def test_vary_does_not_replace_a_grid_unasked(write_scene, tmp_path, capsys):
+    scene = write_scene(TEMPLATE)
+    (tmp_path / "renders").mkdir()
+    (tmp_path / "renders" / "plain.variants.png").write_text("mine")
+    assert cli.main([str(scene), "--vary", "dream.step=0.01,0.05", "--storyboard", "--device", "cpu"]) == 2
+    assert "plain.variants.png exists: add --overwrite" in capsys.readouterr().err
+    assert (tmp_path / "renders" / "plain.variants.png").read_text() == "mine"
+
+
+# the Python API
+
+def test_the_api_takes_vars_and_set(write_scene):
+    path = write_scene(TEMPLATE)
+    scene = load_scene(path, vars={"name": "tea"}, set={"dream.step": 0.01, "segments.0.layers": "parts"})
+    assert scene.output_path.name == "tea.mp4" and scene.dream.step.plain() == 0.01
+    assert scene.segments[0].layers == {"parts": 1.0}
+    with pytest.raises(SceneError, match=r"set\['dream.step'\]: dream.step: must be at most 1, got 3"):
+        load_scene(path, set={"dream.step": 3})
+    with pytest.raises(TypeError, match="vars takes a dict"):
+        load_scene(path, vars=["name"])
+    with pytest.raises(ValueError, match=r"set\['a..b'\]: 'a..b' is not a key path"):
+        load_scene(path, set={"a..b": 1})

@@ -247,6 +247,15 @@ def run_batch(args, live=None) -> tuple[int, list[Outcome]]:
         print(f"Nothing rendered: two {what} would write one file.", file=sys.stderr)
         return EXIT_BAD_INPUT, [outcomes.get(i, Outcome(job.scene, "skipped", EXIT_BAD_INPUT, row=job.row,
                                                         values=job.values)) for i, job in enumerate(jobs)]
+    if args.vary and not args.dry_run and not (args.overwrite or args.resume):
+        from ..output.sheets import variants_path
+
+        taken = sorted({str(variants_path(job.base)) for _, job, _ in valid
+                        if job.base is not None and variants_path(job.base).exists()})
+        if taken:
+            print(f"{taken[0]} exists: add --overwrite to replace it (or --resume to keep the variants already "
+                  "rendered and make the grid again)", file=sys.stderr)
+            return EXIT_BAD_INPUT, []
     print(f"{len(valid)} of {len(jobs)} {what} are valid; rendering them.", file=sys.stderr)
     grid_only = bool(args.vary and args.storyboard and not args.dry_run)
     if grid_only:  # only the grid, made below
