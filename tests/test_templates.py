@@ -376,3 +376,12 @@ def test_the_api_takes_vars_and_set(write_scene):
         load_scene(path, vars=["name"])
     with pytest.raises(ValueError, match=r"set\['a..b'\]: 'a..b' is not a key path"):
         load_scene(path, set={"a..b": 1})
+
+
+def test_the_sample_batch_is_valid(capsys):
+    code = cli.main([str(ROOT / "scenes" / "product.yaml"), "--batch", str(ROOT / "scenes" / "products.csv"),
+                     "--dry-run"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "products.csv:4: product = logo, picture = logo.png" in out
+    assert "renders/product/cat - Purr into a dream.mp4" in out

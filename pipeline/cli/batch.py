@@ -275,6 +275,8 @@ def run_batch(args, live=None) -> tuple[int, list[Outcome]]:
             return EXIT_BAD_INPUT, []
         results = []
         for _, job, _ in valid:
+            if args.dry_run and not args.json and job.row:  # which row each plan is
+                print(f"\n{job.row}: " + ", ".join(f"{name} = {value}" for name, value in job.values.items()))
             feed = live.feed(job.scene) if live else None
             results.append(render_scene(job.scene, args, feed, overrides=job.overrides(given)))
             if live is not None:
