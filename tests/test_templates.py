@@ -340,7 +340,7 @@ def test_vary_with_storyboard_makes_only_the_grid(write_scene, tmp_path, capsys)
 
 @pytest.mark.parametrize("flag, message", [
     ("motion.zoom", "--vary motion.zoom: write PATH=A,B,..."),
-    ("zoom=1,2", "--vary zoom=1,2: column 'zoom' is neither one of the scene's vars"),
+    ("zoom=1,2", "--vary zoom=1,2: the name 'zoom' is neither one of the scene's vars"),
     ("z=1,1", "--vary z=1,1: a value appears twice"),
 ])
 def test_a_bad_vary_is_one_line(write_scene, capsys, flag, message):

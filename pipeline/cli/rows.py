@@ -51,7 +51,7 @@ class Job:
         return [part for o in self.own for part in ("--set", f"{o.dotted}={scalar_text(o.value)}")]
 
 
-def column_path(name: str, declared: dict) -> tuple:
+def column_path(name: str, declared: dict, what: str = "column") -> tuple:
     """The override path of a column: vars.NAME for one of the scene's vars, else the key path."""
     if name in declared:
         return ("vars", name)
@@ -59,7 +59,7 @@ def column_path(name: str, declared: dict) -> tuple:
     if path[0] == "vars" or path[0] in public_keys(Scene):
         return path
     choices = list(declared) + public_keys(Scene)
-    raise TemplateError(f"column '{name}' is neither one of the scene's vars ({', '.join(declared) or 'none'}) "
+    raise TemplateError(f"{what} '{name}' is neither one of the scene's vars ({', '.join(declared) or 'none'}) "
                         f"nor a scene key{did_you_mean(name, choices)}")
 
 
@@ -158,7 +158,7 @@ def parse_vary(texts: list[str], declared: dict) -> list[tuple[tuple, str, list]
         try:
             if not sep or not listed.strip():
                 raise TemplateError("write PATH=A,B,..., e.g. motion.zoom=1.01,1.02 or vars.product=tea.png,cat.png")
-            path = column_path(name.strip(), declared)
+            path = column_path(name.strip(), declared, "the name")
             values = [read_scalar(v.strip()) for v in next(csv.reader([listed], skipinitialspace=True))]
         except (TemplateError, csv.Error) as error:
             raise TemplateError(f"--vary {text}: {error}") from None
