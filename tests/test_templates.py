@@ -385,3 +385,39 @@ def test_the_sample_batch_is_valid(capsys):
     assert code == 0
     assert "products.csv:4: product = logo, picture = logo.png" in out
     assert "renders/product/cat - Purr into a dream.mp4" in out
+
+
+def test_an_override_is_part_of_the_resume_fingerprint(write_scene, tmp_path, monkeypatch, capsys):
+    from pipeline.session import signals
+
+    path = write_scene(TEMPLATE.replace("frames: 2", "frames: 4").replace("[0, 1]", "[0, 3]"))
+    argv = [str(path), "--device", "cpu", "--quiet", "--checkpoint-every", "1", "--set", "dream.step=0.02"]
+    seen = []
+
+    def check(self):
+        seen.append(1)
+        if len(seen) == 3:
+            raise signals.Stopped()
+
+    monkeypatch.setattr(signals.StopRequest, "check", check)
+    assert cli.main(argv) == 130
+    monkeypatch.undo()
+    capsys.readouterr()
+    changed = argv[:-1] + ["dream.step=0.03", "--resume"]
+    assert cli.main(changed) == 2
+    assert "scene.dream.step" in capsys.readouterr().err
+    assert cli.main(argv + ["--resume"]) == 0
+    assert "resumed: true" in sidecar(tmp_path / "renders" / "plain.mp4")
+
+
+@pytest.mark.slow
+def test_a_batch_on_ray(write_scene, tmp_path):
+    pytest.importorskip("ray")
+    scene = write_scene(TEMPLATE)
+    rows = rows_file(tmp_path, "picture,name\ncoffee.png,coffee\nmissing.png,gone\n")
+    result = run(scene, "--batch", rows, "--ray", "--device", "cpu", "--quiet", "--report", tmp_path / "report.json")
+    assert result.returncode == 2, result.stderr
+    assert "rows.csv:3: picture: start: image" in result.stderr
+    report = report_of(tmp_path / "report.json")["scenes"]
+    assert [(r["row"], r["status"]) for r in report] == [("rows.csv:2", "done"), ("rows.csv:3", "invalid")]
+    assert (tmp_path / "renders" / "coffee.mp4").is_file()

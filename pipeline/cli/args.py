@@ -160,6 +160,7 @@ def set_overrides(args: argparse.Namespace) -> list:
         try:
             path, value = parse_set(text)
         except TemplateError as error:
-            raise ValueError(f"--set {text}: {error}") from None
-        found.append(Override(path, value, f"--set {text}", ".".join(str(p) for p in path)))
+            raise ValueError(f"--set {text[:80]}: {error}") from None
+        shown = text if len(text) <= 80 else text[:60] + "..."
+        found.append(Override(path, value, f"--set {shown}", ".".join(str(p) for p in path)))
     return found

@@ -6,6 +6,7 @@ summarised in one table. One bad scene (one bad row) never stops the others.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -256,7 +257,8 @@ def run_batch(args, live=None) -> tuple[int, list[Outcome]]:
             print(f"{taken[0]} exists: add --overwrite to replace it (or --resume to keep the variants already "
                   "rendered and make the grid again)", file=sys.stderr)
             return EXIT_BAD_INPUT, []
-    print(f"{len(valid)} of {len(jobs)} {what} are valid; rendering them.", file=sys.stderr)
+    print(f"{len(valid)} of {len(jobs)} {what} are valid; " + ("rendering them." if valid else "nothing to render."),
+          file=sys.stderr)
     grid_only = bool(args.vary and args.storyboard and not args.dry_run)
     if grid_only:  # only the grid, made below
         results = [Outcome(job.scene, "storyboard", EXIT_OK) for _, job, _ in valid]
@@ -278,7 +280,8 @@ def run_batch(args, live=None) -> tuple[int, list[Outcome]]:
             if args.dry_run and not args.json and job.row:  # which row each plan is
                 print(f"\n{job.row}: " + ", ".join(f"{name} = {value}" for name, value in job.values.items()))
             feed = live.feed(job.scene) if live else None
-            results.append(render_scene(job.scene, args, feed, overrides=job.overrides(given)))
+            named = argparse.Namespace(**{**vars(args), "row": job.row})  # said with its plan and its render
+            results.append(render_scene(job.scene, named, feed, overrides=job.overrides(given)))
             if live is not None:
                 live.ended(job.scene, results[-1].code)
             if results[-1].status == "interrupted":

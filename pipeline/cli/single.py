@@ -127,6 +127,8 @@ def print_plan(scene, plan, args) -> None:
         print(describe(scene, plan))
         return
     named = {"scene": str(scene.file)} if len(args.scenes) > 1 else {}
+    if getattr(args, "row", None):  # a batch's row or variant
+        named = {"scene": str(scene.file), "row": args.row}
     try:
         for record in frame_records(plan):
             print(json.dumps({**named, **record}))
@@ -167,7 +169,8 @@ def announce(path: Path, scene, plan, frames: range, device, args, output: Path)
     for note in notes:
         say(f"note: {note}")
     part = f" (writing frames {frames.start}-{frames.stop - 1})" if len(frames) != plan.frame_count else ""
-    say(f"Rendering {path}: {plan.frame_count} frames{part}, {plan.width}x{plan.height} "
+    row = f" ({args.row})" if getattr(args, "row", None) else ""
+    say(f"Rendering {path}{row}: {plan.frame_count} frames{part}, {plan.width}x{plan.height} "
         f"at {frame_rate(plan.fps, output)}, model {scene.model}, on {device}")
     return notes
 
