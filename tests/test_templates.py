@@ -421,3 +421,18 @@ def test_a_batch_on_ray(write_scene, tmp_path):
     report = report_of(tmp_path / "report.json")["scenes"]
     assert [(r["row"], r["status"]) for r in report] == [("rows.csv:2", "done"), ("rows.csv:3", "invalid")]
     assert (tmp_path / "renders" / "coffee.mp4").is_file()
+
+
+def test_scene_from_data_takes_vars_and_set(make_scene):
+    data = {"vars": {"name": "x"}, "output": "renders/${name}.mp4", "size": [80, 80], "frames": 2, "start": "logo.png",
+            "segments": [{"frames": [0, 1], "layers": "edges"}]}
+    scene = make_scene(data)
+    assert scene.output_path.name == "x.mp4"
+    from pipeline import Scene
+
+    scene = Scene.from_data(data, base_dir=scene.file.parent, vars={"name": "y"}, set={"fps": 12})
+    assert scene.output_path.name == "y.mp4" and scene.fps == 12
+    assert data["vars"] == {"name": "x"}  # the caller's data is left as it was
+    nested = {**data, "dream": {"step": 0.01}}
+    Scene.from_data(nested, base_dir=scene.file.parent, set={"dream.step": 0.02})
+    assert nested["dream"] == {"step": 0.01}

@@ -292,9 +292,12 @@ def scene_error(scene: Scene, path: tuple, message: str) -> SceneError:
     return SceneError(scene.file, [(_line_of(lines, path), _dotted(path), message)])
 
 
-def scene_from_data(data: dict, base_dir: str | Path = ".", name: str = "scene") -> Scene:
+def scene_from_data(data: dict, base_dir: str | Path = ".", name: str = "scene", *, vars: dict | None = None,
+                    set: dict | None = None) -> Scene:
     """A scene from a dict, as from a file named NAME.yaml in `base_dir`: relative paths resolve
-    there, the default output is base_dir/renders/NAME.mp4, and it is checked as fully as a file."""
+    there, the default output is base_dir/renders/NAME.mp4, and it is checked as fully as a file.
+    `vars` and `set` as for load_scene."""
+    overrides = api_overrides(vars, set)
     if not isinstance(base_dir, (str, os.PathLike)):
         raise TypeError(f"base_dir takes a folder path (str or Path), got {base_dir!r}")
     if not isinstance(name, str) or not name or name in (".", "..") or any(c in name for c in "/\\\0\n\r"):
@@ -303,6 +306,8 @@ def scene_from_data(data: dict, base_dir: str | Path = ".", name: str = "scene")
     file = Path(base_dir) / f"{name}.yaml"
     if not isinstance(data, dict):
         raise SceneError(file, [(0, "", f"a scene is a mapping of keys to values, got {type(data).__name__}")])
+    if "vars" in data or overrides:
+        return resolved(data, file, {}, overrides)
     return _validated(_with_clip_length(data, file, {}), file, {})
 
 

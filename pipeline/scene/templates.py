@@ -10,6 +10,7 @@ a plain scene. A problem caused by an override is reported where the override ca
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -253,7 +254,7 @@ def apply(data: dict, overrides: list[Override], model: type[BaseModel]) -> tupl
     """The scene's data with the overrides put in place and its vars substituted:
     (data, uses {path: [var names]}, problems [(path, message)], override problems [(Override, message)]).
     `vars` is taken out: the resolved scene is an ordinary scene."""
-    data = dict(data)
+    data = copy.deepcopy(data)  # the caller's (Scene.from_data's) data stays as it was
     declared = data.get("vars")
     problems, refused = [], []
     if declared is None:
