@@ -436,3 +436,19 @@ def test_scene_from_data_takes_vars_and_set(make_scene):
     nested = {**data, "dream": {"step": 0.01}}
     Scene.from_data(nested, base_dir=scene.file.parent, set={"dream.step": 0.02})
     assert nested["dream"] == {"step": 0.01}
+
+
+def test_numbers_from_vars_in_every_kind_of_numeric_key(write_scene):
+    path = write_scene(TEMPLATE.replace("vars: {", "vars: {w: 96, s: 7, d: '0.25', o: 0.5, ").replace(
+        "size: [80, 80]", 'size: ["${w}", 80]').replace("seed: 0", 'seed: "${s}"').replace(
+        "frames: 2\n", 'duration: "${d}"\noverlay: [{image: logo.png, opacity: "${o}"}]\n'))
+    scene = load_scene(path)
+    assert scene.size == (96, 80) and scene.seed == 7 and scene.frame_count == 2
+    assert scene.overlay[0].opacity.plain() == 0.5
+    assert scene.start == "logo.png"  # a key that takes text keeps it
+
+
+def test_bad_var_names_are_refused(write_scene):
+    path = write_scene(TEMPLATE.replace("vars: {", "vars: {a-b: 1, ").replace("z: 1.02}", "z: 1.02, 3: x}"))
+    message = problems(path)
+    assert "vars.a-b: 'a-b' is not a variable name" in message and "vars.3: '3' is not a variable name" in message
