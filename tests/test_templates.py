@@ -288,7 +288,8 @@ def test_a_stopped_batch_resumed_renders_only_what_was_left(write_scene, tmp_pat
     assert cli.main(argv + ["--resume", "--report", str(tmp_path / "report.json")]) == 0
     out = capsys.readouterr()
     assert f"{renders / 'one.mp4'} is already rendered from this scene: kept" in out.err
-    assert [r["status"] for r in report_of(tmp_path / "report.json")["scenes"]] == ["kept", "done", "done"]
+    report = report_of(tmp_path / "report.json")["scenes"]
+    assert [r["status"] for r in report] == ["kept", "done", "done"] and report[0]["output_sha256"]
     assert sidecar(renders / "one.mp4") == one  # not rendered again
     assert "resumed: true" in sidecar(renders / "two.mp4") and "resumed: false" in sidecar(renders / "three.mp4")
     per_row = first_run - 2  # the first row whole, then the second stopped at its second check

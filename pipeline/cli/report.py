@@ -39,7 +39,7 @@ def record(outcome: Outcome) -> dict:
     }
     if outcome.row is not None:
         data["row"], data["values"] = outcome.row, dict(outcome.values or {})
-    if outcome.status == "done" and outcome.output is not None and outcome.output.exists():
+    if outcome.status in ("done", "kept") and outcome.output is not None and outcome.output.exists():
         data["output_bytes"], data["output_sha256"] = content_hash(outcome.output)
     return data
 
