@@ -108,9 +108,11 @@ def test_a_scene_without_vars_loads_as_before(write_scene):
 
 def test_scalars_read_and_written_back():
     for text, value in [("0.003", 0.003), ("true", True), ("null", None), ("Dream on", "Dream on"),
-                        ("a: b", "a: b"), ("[1, 2]", "[1, 2]"), ("", ""), ("1e-05", "1e-05"), ("12", 12)]:
+                        ("a: b", "a: b"), ("[1, 2]", "[1, 2]"), ("", ""), ("1e-05", 1e-05), ("12", 12),
+                        ("yes", "yes"), ("1:30", "1:30"), ("0x1F", "0x1F"), ("2024-01-01", "2024-01-01"),
+                        ("'quoted'", "quoted"), ("+.5", 0.5), ("-.inf", float("-inf"))]:
         assert read_scalar(text) == value
-    for value in [0.003, 1e-05, True, None, "Dream on", "1.5", "null", "a: b", 'say "hi"', "-x", 7, "ünï"]:
+    for value in [0.003, 1e-05, True, None, "Dream on", "1.5", "null", "a: b", 'say "hi"', "-x", 7, "ünï", "007", 1e300]:
         assert read_scalar(scalar_text(value)) == value and type(read_scalar(scalar_text(value))) is type(value)
 
 
@@ -453,3 +455,14 @@ def test_bad_var_names_are_refused(write_scene):
     path = write_scene(TEMPLATE.replace("vars: {", "vars: {a-b: 1, ").replace("z: 1.02}", "z: 1.02, 3: x}"))
     message = problems(path)
     assert "vars.a-b: 'a-b' is not a variable name" in message and "vars.3: '3' is not a variable name" in message
+
+
+def test_a_var_cell_keeps_its_text(write_scene, tmp_path, capsys):
+    """Product codes and taglines are text: 007 stays 007, yes stays yes, 1:30 stays 1:30."""
+    scene = write_scene(TEMPLATE)
+    rows = rows_file(tmp_path, "name,picture\n007,logo.png\nyes,logo.png\n1:30,logo.png\n.nan,logo.png\n")
+    assert cli.main([str(scene), "--batch", str(rows), "--dry-run"]) == 2
+    captured = capsys.readouterr()
+    for name in ("007", "yes", "1:30"):
+        assert f"renders/{name}.mp4" in captured.out
+    assert "rows.csv:5: name: write a finite number" in captured.err

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..scene.errors import did_you_mean
 from ..scene.schema import Scene, public_keys
-from ..scene.templates import Override, TemplateError, read_scalar, scalar_text, split_path
+from ..scene.templates import Override, TemplateError, read_scalar, read_var, scalar_text, split_path
 
 MAX_ROWS_BYTES = 64 << 20
 MAX_ROWS = 100_000
@@ -119,7 +119,16 @@ def _csv_rows(text: str, file: Path, scene: Path, declared: dict) -> list[Job]:
                                                         f"columns ({', '.join(names)}): quote values that hold "
                                                         "commas"))
                 continue
-            values = {name: read_scalar(cell) for name, cell in zip(names, cells) if cell != ""}
+            values, problem = {}, None
+            for name, path, cell in zip(names, paths, cells):
+                try:
+                    if cell != "":  # an empty cell leaves the scene's value
+                        values[name] = read_var(cell) if path[0] == "vars" else read_scalar(cell)
+                except TemplateError as error:
+                    problem = problem or f"{name}: {error}"
+            if problem:
+                jobs.append(Job(scene, row=row, problem=problem))
+                continue
             own = [Override(path, values[name], row, name) for name, path in zip(names, paths) if name in values]
             jobs.append(Job(scene, own, row, values))
     except csv.Error as error:
@@ -159,7 +168,8 @@ def parse_vary(texts: list[str], declared: dict) -> list[tuple[tuple, str, list]
             if not sep or not listed.strip():
                 raise TemplateError("write PATH=A,B,..., e.g. motion.zoom=1.01,1.02 or vars.product=tea.png,cat.png")
             path = column_path(name.strip(), declared, "the name")
-            values = [read_scalar(v.strip()) for v in next(csv.reader([listed], skipinitialspace=True))]
+            read = read_var if path[0] == "vars" else read_scalar
+            values = [read(v.strip()) for v in next(csv.reader([listed], skipinitialspace=True))]
         except (TemplateError, csv.Error) as error:
             raise TemplateError(f"--vary {text}: {error}") from None
         if len(set(map(repr, values))) != len(values):

@@ -58,19 +58,45 @@ def split_path(text: str) -> tuple:
     return tuple(int(p) if p.strip().isdigit() else p.strip() for p in parts)
 
 
+PLAIN_INT = re.compile(r"[-+]?[0-9]+")
+PLAIN_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+
+
 def read_scalar(text: str) -> Any:
-    """A command-line or CSV value read as YAML reads a scalar: 0.003 a number, true a switch, null
-    nothing, anything else the text itself. Text that YAML would read as a list or a mapping
-    ('[a, b]', 'Wake up: dream') stays that text: a value never adds structure."""
-    if text.strip() == "":
-        return text
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return text  # a date, a list, a mapping: the text as written
+    """A command-line or CSV value read as a scene file's plain value: 0.003 a number, true or false
+    a switch, null nothing, 'quoted' or "quoted" the text inside, anything else the text itself.
+    Only these forms: 'yes', '1:30', '0x1F', '007' as octal or a date stay text, and text that YAML
+    would read as a list or a mapping ('[a, b]', 'Wake up: dream') stays that text: a value never
+    adds structure."""
+    plain = text.strip()
+    if plain in ("null", "Null", "NULL", "~"):
+        return None
+    if plain in ("true", "True", "TRUE", "false", "False", "FALSE"):
+        return plain.lower() == "true"
+    if PLAIN_INT.fullmatch(plain):
+        return int(plain)
+    if PLAIN_FLOAT.fullmatch(plain):
+        word = plain.lower().lstrip("+-")
+        if word in (".inf", ".nan"):
+            return float(("-" if plain.startswith("-") else "") + word[1:])
+        return float(plain)
+    if len(plain) > 1 and plain[0] == plain[-1] and plain[0] in "'\"":
+        try:
+            value = yaml.safe_load(plain)
+        except yaml.YAMLError:
+            return text
+        return value if isinstance(value, str) else text
+    return text
+
+
+def read_var(text: str) -> Any:
+    """A var's value from the command line or a CSV cell: as read_scalar reads it, a number checked
+    (finite, not huge) but kept as written ('007', '1.50'), since a var is put into text as text."""
+    value = read_scalar(text)
+    if isinstance(value, (bool, int, float)):
+        checked_var("value", value)
+        return text.strip()
+    return value
 
 
 def scalar_text(value: Any) -> str:
@@ -87,7 +113,8 @@ def parse_set(text: str) -> tuple[tuple, Any]:
     path, sep, value = text.partition("=")
     if not sep:
         raise TemplateError("write PATH=VALUE, e.g. dream.step=0.003 or vars.tagline=\"Dream on\"")
-    return split_path(path), read_scalar(value)
+    path = split_path(path)
+    return path, read_var(value) if path[0] == "vars" else read_scalar(value)
 
 
 def checked_var(name: Any, value: Any) -> Any:
