@@ -236,7 +236,8 @@ def test_a_batch_hands_each_scene_exactly_its_options():
     from pipeline.cli.args import OPTIONS, parse_args, scene_flags
 
     given = parse_args(["a.yaml", "b.yaml", "--frames", "3:9", "--full", "--resume", "--precision", "bf16",
-                        "--max-vram", "2.5", "--checkpoint-every", "7", "--jobs", "2", "--quiet", "--out", "x.mp4"])
+                        "--max-vram", "2.5", "--checkpoint-every", "7", "--jobs", "2", "--quiet", "--out", "x.mp4",
+                        "--set", "dream.step=0.003", "--set", "vars.tagline=Dream on"])
     again = parse_args(["a.yaml", *scene_flags(given)])
     for option in OPTIONS:
         name = option.flag[2:].replace("-", "_")

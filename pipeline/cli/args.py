@@ -31,6 +31,17 @@ OPTIONS = (
                                                        "steps per octave (the default when no GPU is used)"),
            group="quality"),
     Option("--full", dict(action="store_true", help="full size and settings even on the CPU"), group="quality"),
+    Option("--set", dict(action="append", metavar="PATH=VALUE",
+                         help="change one value of the scene, by its dotted key path: dream.step=0.003, "
+                              "segments.1.layers=parts, vars.tagline=\"Dream on\"; the value is read as in the "
+                              "scene file (repeatable)")),
+    Option("--batch", dict(type=Path, metavar="ROWS.csv", help="one video per row of a CSV (header: the scene's "
+                                                              "vars and dotted key paths) or JSON Lines file"),
+           per_scene=False),
+    Option("--vary", dict(action="append", metavar="PATH=A,B,...",
+                          help="render every combination of these values, each beside the scene's output and named "
+                               "after its values, plus NAME.variants.png: the same moments of each (repeatable)"),
+           per_scene=False),
     Option("--dry-run", dict(action="store_true", help="print the resolved plan and exit")),
     Option("--json", dict(action="store_true", help="with --dry-run: the plan as JSON Lines on stdout, one object "
                                                     "per frame (frame, time, segment, motion, dream, colour, "
@@ -98,6 +109,11 @@ def parse_args(argv, prog: str = "render.py") -> argparse.Namespace:
         parser.error("--plot draws the plan: use it with --dry-run")
     if args.plot is not None and len(args.scenes) > 1:
         parser.error("--plot names one file: use it with one scene")
+    if (args.batch is not None or args.vary) and len(args.scenes) > 1:
+        parser.error(f"{'--batch' if args.batch is not None else '--vary'} makes many videos from one scene: "
+                     "give one scene file")
+    if (args.batch is not None or args.vary) and args.out is not None:
+        parser.error("--out names one file; the rows and variants each have their own output")
     if args.json and not args.dry_run:
         parser.error("--json prints the plan: use it with --dry-run")
     return args
@@ -112,6 +128,8 @@ def scene_flags(args: argparse.Namespace) -> list[str]:
         value = getattr(args, option.flag[2:].replace("-", "_"))
         if option.options.get("action") == "store_true":
             flags += [option.flag] if value else []
+        elif option.options.get("action") == "append":
+            flags += [part for item in value or [] for part in (option.flag, item)]
         elif value is not None and value != option.options.get("default"):
             flags += [option.flag, str(value)]
     return flags
@@ -130,3 +148,19 @@ def parse_frames(text: str | None, count: int) -> range:
     if not 0 <= start <= end < count:
         raise ValueError(f"'{text}' is outside the scene's frames 0-{count - 1}")
     return range(start, end + 1)
+
+
+def set_overrides(args: argparse.Namespace) -> list:
+    """--set PATH=VALUE as overrides of the scene (scene/templates.py); ValueError naming the flag
+    for one that is not PATH=VALUE."""
+    from ..scene.templates import Override, TemplateError, parse_set
+
+    found = []
+    for text in getattr(args, "set", None) or []:
+        try:
+            path, value = parse_set(text)
+        except TemplateError as error:
+            raise ValueError(f"--set {text[:80]}: {error}") from None
+        shown = text if len(text) <= 80 else text[:60] + "..."
+        found.append(Override(path, value, f"--set {shown}", ".".join(str(p) for p in path)))
+    return found

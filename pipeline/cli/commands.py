@@ -6,7 +6,7 @@ import signal
 import sys
 
 from ..output.sidecar import invoked_as
-from .args import parse_args
+from .args import parse_args, set_overrides
 from .live import child_feed, serve_problem
 from ..session.signals import exit_code_for, raising_on_stop
 from .outcome import EXIT_BAD_INPUT, EXIT_FAILED
@@ -29,8 +29,14 @@ def main(argv=None) -> int:
         return check_command(argv[1:])
     args = parse_args(argv, invoked_as())
     problem = serve_problem(args)
+    try:
+        set_overrides(args)  # each --set is PATH=VALUE, before anything is loaded
+    except ValueError as error:
+        problem = str(error)
     if len(args.scenes) > 1 and args.out is not None:
         problem = "--out names one file: use it with one scene (each scene has its own output)"
+    if args.serve is not None and (args.batch is not None or args.vary):
+        problem = "--serve shows scene files as they render; it does not follow --batch rows or --vary yet"
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -62,7 +68,7 @@ def render_scenes(args, live) -> tuple[int, list]:
     outcomes = []
     try:
         with raising_on_stop():  # a stop before a render has begun (loading the model, say) ends here
-            if len(args.scenes) == 1 and not args.ray:
+            if len(args.scenes) == 1 and not args.ray and args.batch is None and not args.vary:
                 path = args.scenes[0]
                 feed = live.feed(path) if live is not None else child_feed(str(path))
                 outcomes = [render_scene(path, args, feed)]

@@ -21,12 +21,15 @@ class Outcome:
     """How one scene went: for the exit code and the batch summary."""
 
     scene: Path
-    status: str  # done, invalid, refused, busy, failed, interrupted, skipped, planned, storyboard
+    status: str  # done, kept (--resume: already rendered), invalid, refused, busy, failed, interrupted, skipped,
+    # planned, storyboard
     code: int
     frames: int = 0
     seconds: float = 0.0
     output: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    row: str | None = None  # a batch row or variant: where its values come from ('rows.csv:3')
+    values: dict | None = None  # the values it puts in the scene, by column or key path
 
 
 def status_of(code: int) -> str:

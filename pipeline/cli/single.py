@@ -15,7 +15,7 @@ from ..output.layout import cache_dir, clash_with_inputs
 from ..plan import describe, frame_records, make_plan
 from ..scene import SceneError, load_scene, output_issues
 from ..scene.audio import analysed
-from .args import parse_frames
+from .args import parse_frames, set_overrides
 from .plot import plot_command, plot_issue
 from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome, status_of
 from .replace import may_replace
@@ -25,11 +25,15 @@ def say(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def render_scene(path: Path, args, feed=None) -> Outcome:
+def render_scene(path: Path, args, feed=None, overrides: list | None = None) -> Outcome:
     """Validate, then dry-run, storyboard or render one scene as the command line asks; `feed`
-    (--serve's live page) sees the render."""
+    (--serve's live page) sees the render. `overrides`: the values a batch's row puts in the scene
+    (with --set's), else --set's."""
     try:
-        scene = load_scene(path)
+        scene = load_scene(path, overrides=set_overrides(args) if overrides is None else overrides)
+    except ValueError as error:  # a --set that is not PATH=VALUE
+        say(str(error))
+        return Outcome(path, "invalid", EXIT_BAD_INPUT)
     except SceneError as error:
         say(error.render())
         return Outcome(path, "invalid", EXIT_BAD_INPUT)
@@ -37,7 +41,8 @@ def render_scene(path: Path, args, feed=None) -> Outcome:
     frames = checked_options(scene, output, args)
     if frames is None:
         return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
-    if not args.dry_run:  # what is in the way is settled before anything else is said or done
+    finished = args.resume and not args.dry_run and not args.storyboard and os.path.lexists(output)
+    if not args.dry_run and not finished:  # what is in the way is settled before anything else is said or done
         from ..output.sheets import storyboard_path
 
         refused, overwrite = may_replace(storyboard_path(output) if args.storyboard else output, args.overwrite)
@@ -69,6 +74,11 @@ def render_scene(path: Path, args, feed=None) -> Outcome:
         print_plan(scene, plan, args)
         code = EXIT_OK if args.plot is None else plot_command(scene, plan, output, args.plot)
         return Outcome(path, "planned" if code == EXIT_OK else "invalid", code, output=output)
+    if finished:  # --resume over a finished render: kept when it is this one, else replaced only with --overwrite
+        kept = finished_render(path, scene, plan, output, frames, args)
+        if kept is not None:
+            return kept
+        args = argparse.Namespace(**{**vars(args), "overwrite": True})
     if args.storyboard:
         if feed is not None:
             feed.started(scene, plan, None, output)
@@ -81,12 +91,44 @@ def render_scene(path: Path, args, feed=None) -> Outcome:
     return outcome
 
 
+def finished_render(path: Path, scene, plan, output: Path, frames: range, args) -> Outcome | None:
+    """With --resume, an output already there: kept (status 'kept') when it is complete and its
+    sidecar records this very render (the same resolved scene, input files, size and frames);
+    otherwise refused, saying what changed, unless --overwrite lets it be rendered again (None)."""
+    from ..output.sidecar import changes_since
+    from ..output.verify import Damaged
+    from ..session.session import scene_sink
+
+    changed = changes_since(scene, output, plan.preview, (plan.width, plan.height), frames)
+    why = None
+    if changed is None:
+        why = "it has no sidecar to say what it was rendered from"
+    elif changed:
+        more = f" and {len(changed) - 6} more" if len(changed) > 6 else ""
+        why = f"it was rendered from other values: {', '.join(changed[:6])}{more} changed"
+    else:
+        try:
+            scene_sink(scene, plan, output, frames).verify_output(output, len(frames))
+        except (Damaged, OSError) as error:
+            why = f"it is damaged ({error})"
+    if why is None:
+        say(f"{output} is already rendered from this scene: kept")
+        return Outcome(path, "kept", EXIT_OK, len(frames), output=output)
+    if args.overwrite:
+        say(f"Rendering {output} again: {why}")
+        return None
+    say(f"{output} exists and {why}: add --overwrite to render it again")
+    return Outcome(path, "refused", EXIT_BAD_INPUT, output=output)
+
+
 def print_plan(scene, plan, args) -> None:
     """--dry-run: the plan as a table, or with --json as JSON Lines (naming the scene in a batch)."""
     if not args.json:
         print(describe(scene, plan))
         return
     named = {"scene": str(scene.file)} if len(args.scenes) > 1 else {}
+    if getattr(args, "row", None):  # a batch's row or variant
+        named = {"scene": str(scene.file), "row": args.row}
     try:
         for record in frame_records(plan):
             print(json.dumps({**named, **record}))
@@ -127,7 +169,8 @@ def announce(path: Path, scene, plan, frames: range, device, args, output: Path)
     for note in notes:
         say(f"note: {note}")
     part = f" (writing frames {frames.start}-{frames.stop - 1})" if len(frames) != plan.frame_count else ""
-    say(f"Rendering {path}: {plan.frame_count} frames{part}, {plan.width}x{plan.height} "
+    row = f" ({args.row})" if getattr(args, "row", None) else ""
+    say(f"Rendering {path}{row}: {plan.frame_count} frames{part}, {plan.width}x{plan.height} "
         f"at {frame_rate(plan.fps, output)}, model {scene.model}, on {device}")
     return notes
 

@@ -102,3 +102,48 @@ def write_sidecar(scene: Scene, output: Path, details: dict) -> Path:
     temp.write_text(text)
     os.replace(temp, path)
     return path
+
+
+def differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """Dotted names of what differs between two fact trees, e.g. ['precision', 'scene.dream.step']."""
+    found = []
+    for key in sorted(set(old) | set(new), key=str):
+        a, b, name = old.get(key), new.get(key), f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            found += differences(a, b, f"{name}.")
+        elif a != b:
+            found.append(name)
+    return found
+
+
+def read_sidecar(output: Path) -> dict | None:
+    """The data of `output`'s sidecar, or None when there is none that can be read."""
+    try:
+        data = yaml.safe_load(sidecar_path(output).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("rendered"), dict) else None
+
+
+def changes_since(scene: Scene, output: Path, preview: bool, size: tuple[int, int], frames: range) -> list[str] | None:
+    """What differs between the render `output`'s sidecar records and the one now asked for, as
+    dotted names (['dream.step', 'inputs.logo.png']; [] when nothing does); None when there is no
+    sidecar to compare with."""
+    from ..media.files import file_hash
+
+    recorded = read_sidecar(output)
+    if recorded is None:
+        return None
+    rendered = recorded.pop("rendered")
+    now = sidecar_data(scene, output, {})
+    now.pop("rendered")
+    changed = differences(recorded, now)
+    asked = {"preview": preview, "size": list(size), "frames": [frames.start, frames.stop - 1]}
+    changed += [key for key, value in asked.items() if rendered.get(key) != value]
+    if isinstance(rendered.get("inputs"), dict):  # sidecars of earlier releases have no hashes
+        try:
+            inputs = {os.path.relpath(path, scene.file.parent): file_hash(path) for path in scene.input_files()}
+        except OSError:
+            inputs = {}
+        changed += [f"inputs.{name}" for name in differences(rendered["inputs"], inputs)]
+    return changed

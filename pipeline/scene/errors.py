@@ -17,13 +17,16 @@ class SceneError(Exception):
 
     def __init__(self, file: Path, problems: list[tuple[int, str, str]]):
         self.file = file
-        self.problems = problems  # (line, dotted field path, message)
+        self.problems = problems  # (line, dotted field path, message); line may name an override instead
         super().__init__(self.render())
 
     def render(self) -> str:
         lines = []
         for line, field, message in self.problems:
-            where = f"{self.file}:{line}:" if line else f"{self.file}:"
+            if isinstance(line, str):  # not the file: an override ('--set dream.step=x', 'rows.csv:3')
+                where = f"{line}:"
+            else:
+                where = f"{self.file}:{line}:" if line else f"{self.file}:"
             lines.append(f"{where} {field}: {message}" if field else f"{where} {message}")
         return "\n".join(lines)
 

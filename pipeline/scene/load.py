@@ -18,6 +18,7 @@ from .checks import check_scene
 from .clips import CLIP_SUFFIXES, ClipError, is_clip, probe
 from .errors import SceneError, SceneIssue, WithinKey, did_you_mean
 from .schema import FOOTAGE, Scene, public_keys
+from .templates import Override, TemplateError, apply, placed, split_path
 from .timing import Timing
 
 
@@ -159,8 +160,15 @@ def _parse(file: Path, text: str):
     return data, lines, duplicates
 
 
-def load_scene(file: str | Path) -> Scene:
-    """Read and fully validate a scene file; raises SceneError listing every problem."""
+def load_scene(file: str | Path, vars: dict | None = None, set: dict | None = None, *,
+               overrides: list[Override] | None = None) -> Scene:
+    """Read and fully validate a scene file; raises SceneError listing every problem.
+
+    vars: values for the scene's `vars` ({"product": "tea.png"}); set: values at dotted key paths
+    ({"dream.step": 0.003, "segments.1.layers": "parts"}), as `--set` gives them. Both are applied
+    before validation, so the result is checked as fully as a file that said so.
+    `overrides`: the same from the command line or a batch's rows, each saying where it came from."""
+    overrides = list(overrides or []) + api_overrides(vars, set)
     file = Path(file)
     if not file.exists():
         raise SceneError(file, [(0, "", "no such file")])
@@ -178,8 +186,56 @@ def load_scene(file: str | Path) -> Scene:
         raise SceneError(file, [(1, "", "a scene file is a YAML mapping (key: value lines)")])
     if duplicates:
         raise SceneError(file, [(line, _dotted(path), "appears twice") for path, line in duplicates])
+    if "vars" not in data and not overrides:
+        return _validated(_with_clip_length(data, file, lines), file, lines)
+    return resolved(data, file, lines, overrides)
 
-    return _validated(_with_clip_length(data, file, lines), file, lines)
+
+def declared_vars(file: str | Path) -> dict:
+    """The vars a scene file declares, with their defaults; {} when it declares none or cannot be
+    read (loading it then says why)."""
+    try:
+        if Path(file).stat().st_size > MAX_SCENE_BYTES:
+            return {}
+        data, _, _ = _parse(Path(file), Path(file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SceneError):
+        return {}
+    declared = data.get("vars") if isinstance(data, dict) else None
+    return dict(declared) if isinstance(declared, dict) else {}
+
+
+def api_overrides(vars: dict | None, set: dict | None) -> list[Override]:
+    """load_scene's `vars=` and `set=` as overrides; TypeError for arguments that are not mappings."""
+    found = []
+    for argument, given in (("vars", vars), ("set", set)):
+        if given is None:
+            continue
+        if not isinstance(given, dict):
+            raise TypeError(f"{argument} takes a dict, like {{'product': 'tea.png'}}, got {given!r}")
+        for key, value in given.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{argument} takes text keys, got {key!r}")
+            where = f"{argument}[{key!r}]"
+            try:
+                path = ("vars", key) if argument == "vars" else split_path(key)
+            except TemplateError as error:
+                raise ValueError(f"{where}: {error}") from None
+            found.append(Override(path, value, where, key))
+    return found
+
+
+def resolved(data: dict, file: Path, lines: dict, overrides: list[Override]) -> Scene:
+    """The scene `data` describes once its overrides are in place and its vars substituted
+    (templates.py), validated as if the file said so; problems an override caused name it."""
+    data, uses, problems, refused = apply(data, overrides, Scene)
+    if refused:
+        raise SceneError(file, [(o.where, o.label, message) for o, message in refused])
+    if problems:
+        raise SceneError(file, placed([(_line_of(lines, p), _dotted(p), m) for p, m in problems], overrides, uses))
+    try:
+        return _validated(_with_clip_length(data, file, lines), file, lines)
+    except SceneError as error:
+        raise SceneError(file, placed(error.problems, overrides, uses)) from None
 
 
 def _with_clip_length(data: dict, file: Path, lines: dict) -> dict:
@@ -239,9 +295,12 @@ def scene_error(scene: Scene, path: tuple, message: str) -> SceneError:
     return SceneError(scene.file, [(_line_of(lines, path), _dotted(path), message)])
 
 
-def scene_from_data(data: dict, base_dir: str | Path = ".", name: str = "scene") -> Scene:
+def scene_from_data(data: dict, base_dir: str | Path = ".", name: str = "scene", *, vars: dict | None = None,
+                    set: dict | None = None) -> Scene:
     """A scene from a dict, as from a file named NAME.yaml in `base_dir`: relative paths resolve
-    there, the default output is base_dir/renders/NAME.mp4, and it is checked as fully as a file."""
+    there, the default output is base_dir/renders/NAME.mp4, and it is checked as fully as a file.
+    `vars` and `set` as for load_scene."""
+    overrides = api_overrides(vars, set)
     if not isinstance(base_dir, (str, os.PathLike)):
         raise TypeError(f"base_dir takes a folder path (str or Path), got {base_dir!r}")
     if not isinstance(name, str) or not name or name in (".", "..") or any(c in name for c in "/\\\0\n\r"):
@@ -250,6 +309,8 @@ def scene_from_data(data: dict, base_dir: str | Path = ".", name: str = "scene")
     file = Path(base_dir) / f"{name}.yaml"
     if not isinstance(data, dict):
         raise SceneError(file, [(0, "", f"a scene is a mapping of keys to values, got {type(data).__name__}")])
+    if "vars" in data or overrides:
+        return resolved(data, file, {}, overrides)
     return _validated(_with_clip_length(data, file, {}), file, {})
 
 

@@ -12,9 +12,19 @@ from .schema import Scene
 SCHEMA_FILE = Path(__file__).with_name("scene.schema.json")
 
 
+VARS_SCHEMA = {
+    "type": "object", "title": "Vars", "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+    "additionalProperties": {"type": ["string", "number", "boolean"]},
+    "description": "named values with defaults, used as ${name} inside any string value; a batch's rows, "
+                   "--set vars.NAME=VALUE and --vary give others (see docs/batch.md)",
+}
+
+
 def json_schema() -> dict:
-    """The JSON Schema (draft 2020-12) a scene file must satisfy, as far as types can say."""
+    """The JSON Schema (draft 2020-12) a scene file must satisfy, as far as types can say:
+    the Scene's keys, and `vars` (a template's values, taken out before validation)."""
     schema = Scene.model_json_schema(by_alias=True)
+    schema["properties"] = {"vars": VARS_SCHEMA, **schema["properties"]}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "dreamzoom scene"}
 
 

@@ -22,6 +22,7 @@ import torch
 import yaml
 
 from ..output.layout import work_dir
+from ..output.sidecar import differences  # noqa: F401  (what changed since a checkpoint, too)
 
 CHECKPOINT = "checkpoint.pt"
 MARKER = "dreamzoom-work"  # in every work folder a render made: only those are ever cleared
@@ -50,18 +51,6 @@ def make_work_dir(work: Path) -> None:
 def fingerprint(facts: dict) -> str:
     """Changes when anything that shapes the frames changes."""
     return hashlib.sha256(yaml.safe_dump(facts, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def differences(old: dict, new: dict, prefix: str = "") -> list[str]:
-    """Dotted names of what differs between two fact trees, e.g. ['precision', 'scene.dream.step']."""
-    found = []
-    for key in sorted(set(old) | set(new), key=str):
-        a, b, name = old.get(key), new.get(key), f"{prefix}{key}"
-        if isinstance(a, dict) and isinstance(b, dict):
-            found += differences(a, b, f"{name}.")
-        elif a != b:
-            found.append(name)
-    return found
 
 
 @dataclass

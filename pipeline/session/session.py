@@ -352,6 +352,7 @@ class RenderSession:
             "frames": [self.frames.start, self.frames.stop - 1],
             "seconds": round(seconds, 2),
             "resumed": self.resumed,
+            "inputs": self.facts["inputs"],  # what --resume compares a later run's input files with
             **({"bpm_found": self.scene.tempo[0], "beat_offset": self.scene.tempo[1]}
                if self.scene.bpm == "auto" else {}),
         })

@@ -33,6 +33,11 @@ def storyboard_frames(scene: Scene) -> list[int]:
 
 
 def make_storyboard(scene: Scene, device: torch.device, progress: bool = True) -> Image.Image:
+    return contact_sheet(storyboard_tiles(scene, device, progress))  # a grid that fits the number of tiles
+
+
+def storyboard_tiles(scene: Scene, device: torch.device, progress: bool = True) -> list[tuple[str, Image.Image]]:
+    """The storyboard's frames, each with its label, in timeline order."""
     plan = make_plan(
         scene, preview=True, long_side=STORYBOARD_LONG_SIDE, max_iterations=STORYBOARD_ITERATIONS,
         output=Path("storyboard"),  # a PNG: odd sides are fine
@@ -46,7 +51,7 @@ def make_storyboard(scene: Scene, device: torch.device, progress: bool = True) -
     for spec, frame in tqdm(frames, total=last, desc="storyboard", unit="frame", disable=not progress):
         if spec.index in picks:
             tiles.append((tile_label(scene, spec), Image.fromarray(to_pixels(overlays.over(spec.index, frame)))))
-    return contact_sheet(tiles)  # a grid that fits the number of tiles
+    return tiles
 
 
 def tile_label(scene: Scene, spec) -> str:
