@@ -14,8 +14,7 @@ from pipeline.dream import engine as engine_module
 from pipeline.plan import make_plan
 from pipeline.session import recipe
 from pipeline.session.recipe import Dreamer
-
-from .conftest import ROOT
+from tests.helpers import ROOT
 
 TINY = {
     "size": [96, 80], "fps": 8, "frames": 4, "start": "logo.png",

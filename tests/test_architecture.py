@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT, small_scene
 
 PACKAGE = ROOT / "pipeline"
 
@@ -214,8 +215,7 @@ def test_a_plain_install_runs_a_jobs_batch(tmp_path):
     for name in ("one", "two"):
         path = tmp_path / "work" / f"{name}.yaml"
         path.parent.mkdir(exist_ok=True)
-        path.write_text(f"output: {name}.gif\nsize: [80, 80]\nframes: 2\nstart: '#336699'\nweights: random\n"
-                        "dream: {octaves: 1, iterations: 1}\nsegments:\n  - frames: [0, 1]\n    layers: edges\n")
+        path.write_text(yaml.safe_dump(small_scene(2, output=f"{name}.gif", start="#336699", weights="random")))
         scenes.append(path)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(target)

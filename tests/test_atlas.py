@@ -4,7 +4,7 @@ from PIL import Image
 
 from pipeline.cli import commands as cli
 from pipeline.models.zoo import ALIASES
-from tests.conftest import LOGO
+from tests.helpers import LOGO
 
 
 def test_layers_lists_layers_and_aliases(capsys):

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.cli import commands as cli
 from pipeline.scene import SceneError, load_scene
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 GOOD = """
 size: [96, 80]

@@ -7,7 +7,7 @@ from pipeline.image.blur import gaussian_blur, gaussian_kernel
 from pipeline.image.pixels import cover_fit, to_tensor
 from pipeline.dream.objectives import layer_l2, weighted_sum
 from pipeline.dream.settings import DreamSettings
-from tests.conftest import LOGO
+from tests.helpers import LOGO
 
 
 def logo(width=160, height=96):
@@ -136,7 +136,7 @@ def test_class_objective_raises_the_class_score():
 
 def test_guide_objective_moves_features_toward_the_guide(inception):
     from pipeline.dream.objectives import guide
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     cat = to_tensor(cover_fit(ROOT / "scenes" / "samples" / "cat.png", 160, 96), "cpu")
     with torch.no_grad():

@@ -38,7 +38,7 @@ from pipeline.models.network import DreamNet, fold_batch_norms
 from pipeline.dream.objectives import layer_l2, weighted_sum
 from pipeline.dream.settings import DreamSettings
 from pipeline.models.zoo import ZOO
-from tests.conftest import LOGO, ROOT
+from tests.helpers import LOGO, ROOT
 
 SETTINGS = DreamSettings(octaves=2, octave_scale=1.3, iterations=4, step=0.02, jitter=8, smooth=0.5)
 

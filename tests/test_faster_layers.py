@@ -29,7 +29,7 @@ from pipeline.models.fast.racing import Raced, faster_layers
 from pipeline.models.fast.sibling_convs import merge_sibling_convs
 from pipeline.models.fast.stem import SpaceToDepthConv, is_stem
 from pipeline.models.zoo import ZOO
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def gradient_cosine(net, other, objective, image) -> float:

@@ -20,7 +20,7 @@ from pipeline.output.sheets import contact_sheet, grid
 from pipeline.plan import describe, make_plan
 from pipeline.scene import SceneError, load_scene
 from pipeline.session import devices
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tests.test_architecture import poisoned_torch
 
 TINY = {

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.scene import SceneError, load_scene
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 BASE = """
 size: [96, 80]

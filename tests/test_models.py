@@ -12,7 +12,7 @@ from pipeline.models import torchvision_nets
 from pipeline.models.network import load_model
 from pipeline.models.weights import ModelUnavailable
 from pipeline.models.zoo import ALIASES, ZOO
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 SAMPLES = ROOT / "scenes" / "samples"
 CAT_CLASSES = {281, 282, 283, 285, 287}  # tabby, tiger cat, Persian, Egyptian cat, lynx

@@ -14,7 +14,7 @@ from pipeline.session.session import render
 from pipeline.plan import make_plan
 from pipeline.scene import Scene, SceneError, load_scene
 from pipeline.output.sidecar import sidecar_path
-from tests.conftest import LOGO
+from tests.helpers import LOGO
 
 TINY = {
     "size": [100, 76], "fps": 12, "frames": 6, "start": "logo.png",

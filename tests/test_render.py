@@ -15,7 +15,7 @@ import yaml
 from pipeline.session.session import render
 from pipeline.plan import make_plan
 from pipeline.scene import Scene, load_scene
-from tests.conftest import ROOT, wait_until
+from tests.helpers import ROOT, wait_until
 
 SHORT = """
 output: renders/short.mp4

@@ -7,7 +7,7 @@ import sys
 import imageio.v3 as iio
 import numpy as np
 
-from tests.conftest import ROOT, signal_self_when, wait_until
+from tests.helpers import ROOT, signal_self_when, wait_until
 
 SCENE = """
 size: [96, 76]

@@ -25,7 +25,7 @@ from PIL import Image
 from pipeline.cli import main
 from pipeline.cli.live import feed as live_feed, server as live_server
 from pipeline.cli.live.remote import Mirror
-from tests.conftest import ROOT, signal_self_when
+from tests.helpers import ROOT, signal_self_when
 from tests.test_architecture import poisoned_torch
 
 GATE = 3  # the render waits before dreaming this frame until the test opens the gate

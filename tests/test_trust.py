@@ -206,7 +206,7 @@ def test_the_same_pixels_alone_and_inside_jobs(write_scene, inception):
 
     from PIL import Image
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     scenes = [write_scene(SCENE.replace("frames: 10", "frames: 3").replace("[0, 9]", "[0, 2]") + f"output: {name}\n",
                           f"scene_{name}.yaml") for name in ("alone", "job_a", "job_b")]
