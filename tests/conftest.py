@@ -10,6 +10,15 @@ import yaml
 
 from tests.helpers import LOGO
 
+ALSO_SLOW = ("browser", "install", "gpu")  # a browser, a pip install or a GPU: never in the fast run
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if any(item.get_closest_marker(name) for name in ALSO_SLOW) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def write_scene(tmp_path):

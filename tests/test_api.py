@@ -29,6 +29,7 @@ def test_importing_the_package_does_not_import_torch():
     assert result.stdout.strip() == "False", result.stderr
 
 
+@pytest.mark.slow
 def test_a_render_in_one_call(make_scene, reuse_inception, tmp_path):
     scene = pipeline.Scene.from_data(TINY, base_dir=tmp_path, name="tiny")
     seen = []
@@ -44,6 +45,7 @@ def test_a_render_in_one_call(make_scene, reuse_inception, tmp_path):
     assert again.frames == 4
 
 
+@pytest.mark.slow
 def test_the_default_output_is_beside_base_dir(make_scene, reuse_inception, tmp_path):
     scene = make_scene({**TINY, "frames": 2, "segments": [{"frames": [0, 1], "layers": "edges"}]}, "named")
     assert pipeline.render(scene, device="cpu").path == tmp_path / "renders" / "named.mp4"
@@ -79,6 +81,7 @@ CHANGING = {
 }
 
 
+@pytest.mark.slow
 def test_caches_stay_bounded_when_the_weights_change_every_frame(make_scene, inception, monkeypatch):
     plan = make_plan(make_scene(CHANGING), output=None)
 

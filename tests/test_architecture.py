@@ -174,6 +174,7 @@ def test_a_bad_scene_is_refused_without_torch_in_well_under_a_second(tmp_path):
     assert took < 1.0, f"{took:.2f} s with the interpreter's start"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("door", [["render.py"], ["-m", "pipeline"]])
 def test_every_door_runs_the_same_command(tmp_path, door):
     scene = tmp_path / "bad.yaml"
@@ -197,6 +198,7 @@ def test_the_console_script_is_the_same_command():
     assert script.load() is main
 
 
+@pytest.mark.install
 def test_a_plain_install_runs_a_jobs_batch(tmp_path):
     """`pip install .` (not editable) into a fresh folder, then --jobs 2 from elsewhere: the children
     start as `python -m pipeline` of the installed package, not through the repository's render.py."""

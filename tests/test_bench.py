@@ -16,6 +16,7 @@ def figure(out: str, label: str) -> float:
     return float(re.search(rf"^\s*{re.escape(label)}\s+([\d.]+)", out, re.MULTILINE).group(1))
 
 
+@pytest.mark.slow
 def test_bench_prints_its_figures(capsys, monkeypatch):
     monkeypatch.setitem(bench.MATMUL_SIDE, "cpu", 512)  # a quick yardstick; the real one is larger
     assert bench.main(["--size", "96x80", "--frames", "1", "--iterations", "1", "--octaves", "1",

@@ -19,7 +19,7 @@ from pipeline.plan import make_plan
 from pipeline.scene import load_scene
 from tests.helpers import ROOT
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
 
 CAT = ROOT / "scenes" / "samples" / "cat.png"
 LAYER = "inception4c"
