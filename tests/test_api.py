@@ -14,7 +14,7 @@ from pipeline.dream import engine as engine_module
 from pipeline.plan import make_plan
 from pipeline.session import recipe
 from pipeline.session.recipe import Dreamer
-from tests.helpers import ROOT
+from tests.helpers import ROOT, small_scene
 
 TINY = {
     "size": [96, 80], "fps": 8, "frames": 4, "start": "logo.png",
@@ -47,7 +47,7 @@ def test_a_render_in_one_call(make_scene, reuse_inception, tmp_path):
 
 @pytest.mark.slow
 def test_the_default_output_is_beside_base_dir(make_scene, reuse_inception, tmp_path):
-    scene = make_scene({**TINY, "frames": 2, "segments": [{"frames": [0, 1], "layers": "edges"}]}, "named")
+    scene = make_scene(small_scene(2), "named")
     assert pipeline.render(scene, device="cpu").path == tmp_path / "renders" / "named.mp4"
 
 

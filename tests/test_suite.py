@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, small_scene
 
 PACKAGES = sorted(p.parent.name for p in (ROOT / "pipeline").glob("*/__init__.py"))
 
@@ -42,3 +42,12 @@ def test_the_fast_run_touches_every_package():
     assert "tests/test_gpu.py" not in files  # marked gpu only: slow too
     touched = set().union(*(packages_imported_by(ROOT / f) for f in files))
     assert set(PACKAGES) - touched == set(), "packages no fast test imports"
+
+
+def test_the_small_scene_is_a_valid_scene_as_data_and_as_a_file(write_scene, make_scene):
+    from pipeline.scene import load_scene
+
+    scene = load_scene(write_scene(small_scene(4, layers="circles", seed=7)))
+    assert (scene.frames, scene.seed, tuple(scene.size)) == (4, 7, (96, 80))
+    assert scene.segments[0].layers == {"circles": 1.0}
+    assert make_scene(small_scene()).frames == 3
