@@ -1,26 +1,35 @@
-import os
+"""Fixtures and hooks; what tests share besides these is in tests/helpers.py."""
+
 import shutil
-import signal
 import subprocess
 import textwrap
-import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-LOGO = ROOT / "scenes" / "logo.png"
+from tests.helpers import LOGO
+
+ALSO_SLOW = ("browser", "install", "gpu")  # a browser, a pip install or a GPU: never in the fast run
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if any(item.get_closest_marker(name) for name in ALSO_SLOW) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
 def write_scene(tmp_path):
-    """Write YAML text (dedented) as a scene file in a temp folder with the logo beside it."""
+    """Write YAML text (dedented), or scene data such as helpers.small_scene() gives, as a scene file in
+    a temp folder with the logo beside it."""
     shutil.copy(LOGO, tmp_path / "logo.png")
 
-    def write(text: str, name: str = "scene.yaml") -> Path:
+    def write(text: str | dict, name: str = "scene.yaml") -> Path:
         path = tmp_path / name
+        if isinstance(text, dict):
+            text = yaml.safe_dump(text, sort_keys=False, default_flow_style=None)
         path.write_text(textwrap.dedent(text).lstrip("\n"))
         return path
 
@@ -84,40 +93,3 @@ def command(reuse_inception, capsys):
         return subprocess.CompletedProcess(["render.py", *argv], code, out, err)
 
     return run
-
-
-def wait_until(ready, what: str, process: subprocess.Popen | None = None, timeout: float = 120) -> None:
-    """Poll `ready()` until it is true; fails if `process` ends first or after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if process is not None and process.poll() is not None:
-            pytest.fail(f"the process ended (exit {process.returncode}) before {what}")
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-
-
-@contextmanager
-def signal_self_when(ready, signum: int = signal.SIGTERM):
-    """While inside, a watcher thread sends `signum` to this process once `ready()` is true, as a
-    scheduler would to a render in progress. The signal's default action (which would end the test
-    run) is replaced by a no-op for the duration, so a render's own handler is what acts on it."""
-    previous = signal.signal(signum, lambda *_: None)
-    done = threading.Event()
-    sent = threading.Event()
-
-    def watch():
-        while not done.is_set():
-            if ready():
-                os.kill(os.getpid(), signum)
-                sent.set()
-                return
-            time.sleep(0.01)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        yield sent
-    finally:
-        done.set()
-        watcher.join()
-        signal.signal(signum, previous)

@@ -14,8 +14,7 @@ from pipeline.dream import engine as engine_module
 from pipeline.plan import make_plan
 from pipeline.session import recipe
 from pipeline.session.recipe import Dreamer
-
-from .conftest import ROOT
+from tests.helpers import ROOT, small_scene
 
 TINY = {
     "size": [96, 80], "fps": 8, "frames": 4, "start": "logo.png",
@@ -30,6 +29,7 @@ def test_importing_the_package_does_not_import_torch():
     assert result.stdout.strip() == "False", result.stderr
 
 
+@pytest.mark.slow
 def test_a_render_in_one_call(make_scene, reuse_inception, tmp_path):
     scene = pipeline.Scene.from_data(TINY, base_dir=tmp_path, name="tiny")
     seen = []
@@ -45,8 +45,9 @@ def test_a_render_in_one_call(make_scene, reuse_inception, tmp_path):
     assert again.frames == 4
 
 
+@pytest.mark.slow
 def test_the_default_output_is_beside_base_dir(make_scene, reuse_inception, tmp_path):
-    scene = make_scene({**TINY, "frames": 2, "segments": [{"frames": [0, 1], "layers": "edges"}]}, "named")
+    scene = make_scene(small_scene(2), "named")
     assert pipeline.render(scene, device="cpu").path == tmp_path / "renders" / "named.mp4"
 
 
@@ -80,6 +81,7 @@ CHANGING = {
 }
 
 
+@pytest.mark.slow
 def test_caches_stay_bounded_when_the_weights_change_every_frame(make_scene, inception, monkeypatch):
     plan = make_plan(make_scene(CHANGING), output=None)
 

@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT, small_scene
 
 PACKAGE = ROOT / "pipeline"
 
@@ -173,6 +174,7 @@ def test_a_bad_scene_is_refused_without_torch_in_well_under_a_second(tmp_path):
     assert took < 1.0, f"{took:.2f} s with the interpreter's start"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("door", [["render.py"], ["-m", "pipeline"]])
 def test_every_door_runs_the_same_command(tmp_path, door):
     scene = tmp_path / "bad.yaml"
@@ -196,6 +198,7 @@ def test_the_console_script_is_the_same_command():
     assert script.load() is main
 
 
+@pytest.mark.install
 def test_a_plain_install_runs_a_jobs_batch(tmp_path):
     """`pip install .` (not editable) into a fresh folder, then --jobs 2 from elsewhere: the children
     start as `python -m pipeline` of the installed package, not through the repository's render.py."""
@@ -214,8 +217,7 @@ def test_a_plain_install_runs_a_jobs_batch(tmp_path):
     for name in ("one", "two"):
         path = tmp_path / "work" / f"{name}.yaml"
         path.parent.mkdir(exist_ok=True)
-        path.write_text(f"output: {name}.gif\nsize: [80, 80]\nframes: 2\nstart: '#336699'\nweights: random\n"
-                        "dream: {octaves: 1, iterations: 1}\nsegments:\n  - frames: [0, 1]\n    layers: edges\n")
+        path.write_text(yaml.safe_dump(small_scene(2, output=f"{name}.gif", start="#336699", weights="random")))
         scenes.append(path)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(target)

@@ -1,10 +1,11 @@
 """The layer catalog and the atlas: what users look at to choose layers."""
 
+import pytest
 from PIL import Image
 
 from pipeline.cli import commands as cli
 from pipeline.models.zoo import ALIASES
-from tests.conftest import LOGO
+from tests.helpers import LOGO
 
 
 def test_layers_lists_layers_and_aliases(capsys):
@@ -21,6 +22,7 @@ def test_layers_rejects_an_unknown_model(capsys):
     assert "unknown model 'vgg99'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_atlas_writes_a_labelled_grid(tmp_path, capsys):
     out = tmp_path / "atlas.png"
     assert cli.main(["atlas", str(LOGO), "--model", "efficientnet_lite0", "--size", "96", "--out", str(out),

@@ -159,6 +159,7 @@ def steps_and_seam(video, zoom: float) -> tuple[np.ndarray, float]:
     return np.array([step(a, b) for a, b in zip(frames[:-1], frames[1:])]), step(frames[-1], frames[0])
 
 
+@pytest.mark.slow
 def test_a_loop_seam_is_as_small_as_its_steps(make_scene, reuse_inception, tmp_path):
     base = {"size": [96, 76], "fps": 10, "frames": 24, "seed": 1, "start": "logo.png",
             "dream": {"octaves": 1, "iterations": 2, "step": 0.01, "jitter": 4}, "motion": {"zoom": 1.04},
@@ -171,6 +172,7 @@ def test_a_loop_seam_is_as_small_as_its_steps(make_scene, reuse_inception, tmp_p
     assert seam > 2 * steps.max(), (seam, steps)  # without loop: a jump the assertion above would catch
 
 
+@pytest.mark.slow
 def test_a_looped_render_with_sound_resumes_to_the_same_video(audio_scene, reuse_inception, tmp_path):
     scene = audio_scene(duration="2s", loop=True, fade={"in": 0.2, "out": 0.2}, bpm="auto",
                         segments=[{"frames": [0, 59], "layers": "edges"}], motion={"zoom": "1.02 + 0.03 * onset"})
@@ -203,6 +205,7 @@ def test_frames_cannot_cut_a_loop(make_scene):
         render(scene, frames=range(0, 6))
 
 
+@pytest.mark.slow
 def test_dry_run_names_the_tempo_and_plots_the_timing(audio_scene, command, tmp_path):
     import yaml
     from PIL import Image

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.cli import commands as cli
 from pipeline.scene import SceneError, load_scene
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 GOOD = """
 size: [96, 80]
@@ -32,6 +32,7 @@ def batch(*paths, flags=()):
     )
 
 
+@pytest.mark.slow
 def test_one_broken_scene_does_not_stop_the_others(write_scene, command):
     first = write_scene(GOOD, "first.yaml")
     broken = write_scene(GOOD.replace("layers: edges", "layers: edgez"), "broken.yaml")
@@ -47,6 +48,7 @@ def test_one_broken_scene_does_not_stop_the_others(write_scene, command):
     assert iio.imread(first.parent / "renders" / "second.mp4").shape[0] == 4
 
 
+@pytest.mark.slow
 def test_jobs_render_scenes_side_by_side(write_scene, command):
     paths = [write_scene(GOOD, f"s{i}.yaml") for i in range(2)]
     result = command(*paths, "--device", "cpu", "--full", "--quiet", "--jobs", "2")  # the children are processes
@@ -56,6 +58,7 @@ def test_jobs_render_scenes_side_by_side(write_scene, command):
         assert iio.imread(paths[0].parent / "renders" / f"s{i}.mp4").shape[0] == 3
 
 
+@pytest.mark.slow
 def test_ray_batch_on_a_local_instance(write_scene):
     pytest.importorskip("ray")
     good = write_scene(GOOD, "ray_a.yaml")

@@ -16,6 +16,7 @@ def figure(out: str, label: str) -> float:
     return float(re.search(rf"^\s*{re.escape(label)}\s+([\d.]+)", out, re.MULTILINE).group(1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("matrix_units", [False, True], ids=["cpu-without-bf16-units", "cpu-with-amx"])
 def test_bench_prints_its_figures(capsys, monkeypatch, matrix_units):
     """On any CPU: --precision auto picks bf16 where the CPU has bf16 matrix units (Intel AMX), fp32

@@ -5,6 +5,7 @@ import math
 
 import imageio.v3 as iio
 import numpy as np
+import pytest
 import torch
 
 from pipeline.image.color import lab_stats, lab_to_rgb, match_colors, rgb_to_lab
@@ -74,6 +75,7 @@ def rendered_frames(scene_file, out, inception) -> np.ndarray:
     return np.stack([iio.imread(frame) for frame in sorted(out.glob("*.png"))])
 
 
+@pytest.mark.slow
 def test_color_matching_stops_the_drift_of_a_long_loop(write_scene, inception, tmp_path):
     """Frame 39 against frame 0: mean and spread of each channel. (By then the unmatched loop has drifted
     nearly as far as it ever does: about 300 here, 330 at frame 299; matched, about 60 at either.)"""
@@ -103,6 +105,7 @@ def test_luma_mode_keeps_the_colours_from_before_the_dream():
     assert chroma_error < 0.25 * (rgb_to_lab(dreamed)[:, 1:] - rgb_to_lab(before)[:, 1:]).abs().mean()
 
 
+@pytest.mark.slow
 def test_luma_mode_keeps_the_hues_the_start_image_brings(write_scene, inception, tmp_path):
     """Compared with the same zoom without any dream, the mean hue stays put in luma mode."""
 

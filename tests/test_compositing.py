@@ -24,6 +24,7 @@ def badge(path, size=(40, 20)) -> np.ndarray:
     return rgba
 
 
+@pytest.mark.slow
 def test_an_overlay_is_on_every_frame_of_a_zoom_unchanged_and_never_dreamed_on(make_scene, reuse_inception,
                                                                                 tmp_path):
     rgba = badge(tmp_path / "badge.png")
@@ -65,6 +66,7 @@ def test_composite_keeps_what_hangs_over_the_edge_out():
     assert torch.equal(composite(frame, overlay, (20, 20), 1.0), frame)
 
 
+@pytest.mark.slow
 def test_a_mask_keeps_its_region_exactly_the_start_image_with_colour_matching_on(make_scene, reuse_inception,
                                                                                 tmp_path):
     gray = np.full((76, 96), 255, np.uint8)
@@ -83,6 +85,7 @@ def test_a_mask_keeps_its_region_exactly_the_start_image_with_colour_matching_on
     assert np.abs(frames[-1, :, :30] - frames[0, :, :30]).mean() > 5
 
 
+@pytest.mark.slow
 def test_mask_start_keeps_the_opaque_pixels_of_the_start_image(make_scene, reuse_inception, tmp_path):
     rgba = np.zeros((76, 96, 4), np.uint8)
     rgba[..., :3] = (30, 60, 200)

@@ -1,5 +1,6 @@
 """The dream core: the objective rises, values stay in range, octaves respect the model."""
 
+import pytest
 import torch
 
 from pipeline.dream.core import ascent_step, dream, jitter_offsets, octave_sizes, resize
@@ -7,7 +8,7 @@ from pipeline.image.blur import gaussian_blur, gaussian_kernel
 from pipeline.image.pixels import cover_fit, to_tensor
 from pipeline.dream.objectives import layer_l2, weighted_sum
 from pipeline.dream.settings import DreamSettings
-from tests.conftest import LOGO
+from tests.helpers import LOGO
 
 
 def logo(width=160, height=96):
@@ -19,6 +20,7 @@ def value(net, image, objective):
         return float(objective(net(image, objective.layers)))
 
 
+@pytest.mark.slow
 def test_pretrained_inception_matches_the_published_network(inception):
     """A few stable facts of Google's weights: activations are sparse and non-negative."""
     acts = inception(logo(299, 299), ["mixed_10"])["mixed_10"]
@@ -26,6 +28,7 @@ def test_pretrained_inception_matches_the_published_network(inception):
     assert acts.min() >= 0 and 0.05 < (acts > 0).float().mean() < 0.95
 
 
+@pytest.mark.slow
 def test_one_step_raises_the_objective(inception):
     image = logo()
     objective = layer_l2("mixed_3")
@@ -35,6 +38,7 @@ def test_one_step_raises_the_objective(inception):
     assert value(inception, after_image, objective) > before * 1.02
 
 
+@pytest.mark.slow
 def test_dream_raises_a_weighted_objective_and_stays_in_range(inception):
     image = logo()
     objective = weighted_sum([(layer_l2("conv_4"), 0.5), (layer_l2("mixed_1"), 1.0)])
@@ -45,6 +49,7 @@ def test_dream_raises_a_weighted_objective_and_stays_in_range(inception):
     assert value(inception, dreamed, objective) > 1.2 * value(inception, image, objective)
 
 
+@pytest.mark.slow
 def test_dream_is_deterministic_for_a_seed(inception):
     settings = DreamSettings(octaves=2, octave_scale=1.4, iterations=2, step=0.02, jitter=8, smooth=0.5)
     runs = [
@@ -80,6 +85,7 @@ def fine_share(detail: torch.Tensor) -> float:
     return float((detail - gaussian_blur(detail, 2.0)).pow(2).mean() / detail.pow(2).mean())
 
 
+@pytest.mark.slow
 def test_feature_scale_dreams_larger_features_on_the_whole_frame(inception):
     """A top octave at half the frame: the frame keeps its size and every pixel is dreamt, the objective
     rises at the size it was dreamt at, and what the dream adds is coarser than at full size."""
@@ -116,6 +122,7 @@ def raised(net, image, objective, steps=3):
     return before, value(net, image, objective)
 
 
+@pytest.mark.slow
 def test_channel_objective_raises_its_channel(inception):
     from pipeline.dream.objectives import channel_l2
 
@@ -123,6 +130,7 @@ def test_channel_objective_raises_its_channel(inception):
     assert after > 1.5 * before
 
 
+@pytest.mark.slow
 def test_class_objective_raises_the_class_score():
     from pipeline.models.imagenet import class_index
     from pipeline.models.network import load_model
@@ -134,9 +142,10 @@ def test_class_objective_raises_the_class_score():
     assert after > before + 1.0
 
 
+@pytest.mark.slow
 def test_guide_objective_moves_features_toward_the_guide(inception):
     from pipeline.dream.objectives import guide
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     cat = to_tensor(cover_fit(ROOT / "scenes" / "samples" / "cat.png", 160, 96), "cpu")
     with torch.no_grad():
@@ -145,6 +154,7 @@ def test_guide_objective_moves_features_toward_the_guide(inception):
     assert after > before * 1.2
 
 
+@pytest.mark.slow
 def test_a_zoom_loop_keeps_its_pixels_off_black_and_white(inception):
     """Dreamed frame after frame, the gradient asks for ever more contrast and saturation. From a flat
     grey and from colours all on the edge of the range, a zoom loop settles with hardly a pixel

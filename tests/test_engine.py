@@ -38,7 +38,7 @@ from pipeline.models.network import DreamNet, fold_batch_norms
 from pipeline.dream.objectives import layer_l2, weighted_sum
 from pipeline.dream.settings import DreamSettings
 from pipeline.models.zoo import ZOO
-from tests.conftest import LOGO, ROOT
+from tests.helpers import LOGO, ROOT
 
 SETTINGS = DreamSettings(octaves=2, octave_scale=1.3, iterations=4, step=0.02, jitter=8, smooth=0.5)
 
@@ -64,6 +64,7 @@ def test_roll_by_a_tensor_on_the_host_or_the_device_is_torch_roll():
         assert torch.equal(roll_on_device(image, torch.tensor([dy, dx])), expected)
 
 
+@pytest.mark.slow
 def test_engine_in_reference_precision_is_the_eager_dream_exactly(inception):
     """Term weights live in a tensor (a crossfade reuses the captured graph), yet the result is identical."""
     image = logo()
@@ -76,6 +77,7 @@ def test_engine_in_reference_precision_is_the_eager_dream_exactly(inception):
     assert not torch.equal(other, reference)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision, floor", [(Precision(torch.float32, True), 0.9999),
                                               (Precision(torch.bfloat16, True), 0.95)])
 def test_fast_precisions_follow_the_fp32_gradient(inception, precision, floor):
@@ -104,6 +106,7 @@ def test_cpu_bf16_detection_reads_the_cpu_and_survives_a_torch_without_the_query
     assert engine_module.cpu_multiplies_bf16_natively() is False
 
 
+@pytest.mark.slow
 def test_a_cpu_dream_step_works_in_one_layout_and_hands_the_frame_back_in_the_callers(inception, monkeypatch):
     """A channels_last gradient meeting a channels-first frame makes the step's per-pixel work slow."""
     steps = []
@@ -136,6 +139,7 @@ def test_a_cpu_engine_keeps_freed_memory_so_a_step_touches_no_fresh_pages(incept
     assert engine_module.keep_freed_memory()
 
 
+@pytest.mark.slow
 def test_cpu_precisions_raise_the_objective_like_the_reference(inception):
     image = logo()
     objective = layer_l2("mixed_3")
@@ -169,6 +173,7 @@ def test_tiles_cover_the_frame_once_and_respect_the_budget():
         tile_grid(1080, 1920, 1000, 75)
 
 
+@pytest.mark.slow
 def test_tiled_gradient_follows_the_whole_frame_gradient(inception):
     image = logo(640, 384)
     for layer, floor in [("conv_4", 0.999), ("mixed_3", 0.95)]:
@@ -185,6 +190,7 @@ def seam_contrast(image: torch.Tensor, column: int) -> float:
     return float(jumps[column - 1] / jumps.median())
 
 
+@pytest.mark.slow
 def test_tiled_dream_leaves_no_seams(inception):
     """The renderer's tiles (margins, stride grid) with the jitter rolling the frame under them
     leave no mark at the tile border. Bare tiles without jitter do (so the check can fail)."""
@@ -206,6 +212,7 @@ def test_tiled_dream_leaves_no_seams(inception):
     assert 0.8 < seam_contrast(dreamed(tiles, 32), 160) < 1.25
 
 
+@pytest.mark.slow
 def test_random_weights_keep_activations_alive():
     """Random weights are for timing: their activations must be real numbers, not zeros or denormals."""
     from pipeline.models.network import load_model
@@ -215,6 +222,7 @@ def test_random_weights_keep_activations_alive():
     assert 0.1 < float(acts.std()) < 100
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(ZOO))
 def test_batch_norm_folding_is_exact(name):
     spec = ZOO[name]

@@ -85,6 +85,7 @@ def test_beat_in_a_formula_needs_bpm_and_weights_keep_their_bounds(make_scene):
         make_scene({**BASE, "segments": [{"at": 0, "layers": {"edges": "-2000 * t"}}]})
 
 
+@pytest.mark.slow
 def test_a_formula_render_and_its_sidecar_render_the_same(make_scene, reuse_inception, tmp_path):
     import imageio.v3 as iio
     import numpy as np

@@ -29,7 +29,7 @@ from pipeline.models.fast.racing import Raced, faster_layers
 from pipeline.models.fast.sibling_convs import merge_sibling_convs
 from pipeline.models.fast.stem import SpaceToDepthConv, is_stem
 from pipeline.models.zoo import ZOO
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def gradient_cosine(net, other, objective, image) -> float:
@@ -57,6 +57,7 @@ def zoo_layers(kind) -> list[tuple[str, nn.Module]]:
     return [(name, module) for name, module in _zoo_layers_looked_at() if isinstance(module, kind)]
 
 
+@pytest.mark.slow
 def test_the_block_stem_equals_every_zoo_stem_convolution():
     stems = [(name, conv) for name, conv in zoo_layers(nn.Conv2d) if is_stem(conv)]
     assert {name for name, _ in stems} >= {"googlenet", "resnet50", "inception_v3", "inception_v3_tv"}
@@ -101,6 +102,7 @@ def test_the_centred_avg_pool_equals_every_stride_1_avg_pool_it_covers():
                     torch.testing.assert_close(ours_in.grad, theirs_in.grad, rtol=tolerance, atol=tolerance)
 
 
+@pytest.mark.slow
 def test_on_the_cpu_the_engine_runs_the_block_stem_and_avg_pools_and_the_gradient_is_the_networks():
     net = load_model("googlenet", weights="random")
     fast = faster_layers(copy.deepcopy(net), torch.device("cpu"))
@@ -118,6 +120,7 @@ def test_on_the_cpu_the_engine_runs_the_block_stem_and_avg_pools_and_the_gradien
     assert gradient_cosine(inception, fast, layer_l2("mixed_5"), image) > 0.9999
 
 
+@pytest.mark.slow
 def test_merged_branch_convolutions_equal_every_zoo_inception_block():
     merged_blocks = {}
     for name in ("googlenet", "inception_v3", "inception_v3_tv", "resnet50"):
@@ -153,6 +156,7 @@ def settle(net: nn.Module, use_candidate) -> nn.Module:
     return net
 
 
+@pytest.mark.slow
 def test_the_networks_cuda_gets_compute_what_the_model_computes():
     """The rewrites of faster_layers for CUDA, built and run on the CPU (all but the Triton pools)."""
     for name, layer in (("googlenet", "inception4c"), ("inception_v3", "mixed_5")):
@@ -255,6 +259,7 @@ def check_network() -> None:
     assert gradient_cosine(net, fast, objective, image) > 0.9999
 
 
+@pytest.mark.slow
 def test_fused_max_pool_under_the_triton_interpreter():
     """Equal to PyTorch's for every pool window in the zoo; raced fairly; right inside a whole network."""
     pytest.importorskip("triton")

@@ -20,7 +20,7 @@ from pipeline.output.sheets import contact_sheet, grid
 from pipeline.plan import describe, make_plan
 from pipeline.scene import SceneError, load_scene
 from pipeline.session import devices
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tests.test_architecture import poisoned_torch
 
 TINY = {
@@ -91,6 +91,7 @@ def test_at_a_terminal_the_user_is_asked_and_no_keeps_the_file(write_scene, tmp_
     assert out.read_bytes() == b"an earlier render"
 
 
+@pytest.mark.slow
 def test_at_a_terminal_yes_replaces_the_output(write_scene, tmp_path, command, terminal):
     scene = tiny_scene(write_scene)
     out = tmp_path / "clip.mp4"
@@ -111,6 +112,7 @@ def test_an_existing_storyboard_is_not_replaced_without_overwrite(write_scene, t
     assert board.read_bytes() == b"approved yesterday"
 
 
+@pytest.mark.slow
 def test_jobs_children_refuse_rather_than_ask_even_from_a_terminal(write_scene, tmp_path):
     """Started at a terminal (a pseudo-terminal here), a --jobs batch's children have nobody to ask."""
     scenes = [write_scene(yaml.safe_dump({**TINY, "output": f"s{i}.mp4"}), f"s{i}.yaml") for i in range(2)]
@@ -131,6 +133,7 @@ def test_jobs_children_refuse_rather_than_ask_even_from_a_terminal(write_scene, 
 
 # ---------------------------------------------------------------- a CUDA build without a GPU
 
+@pytest.mark.slow
 def test_a_cuda_build_without_a_gpu_is_named_on_the_first_line(write_scene, tmp_path, command, monkeypatch):
     import torch
 
@@ -252,6 +255,7 @@ def test_a_gif_is_written_at_the_rate_it_can_hold(tmp_path, fps):
     assert gif_delays(tmp_path / "clip.gif") == [round(1000 / gif_fps(fps))] * 12
 
 
+@pytest.mark.slow
 def test_a_gif_render_states_and_keeps_its_rate(write_scene, tmp_path, command):
     out = tmp_path / "clip.gif"
     result = command(tiny_scene(write_scene), "--out", out, "--device", "cpu", "--quiet")
@@ -263,6 +267,7 @@ def test_a_gif_render_states_and_keeps_its_rate(write_scene, tmp_path, command):
 
 # ---------------------------------------------------------------- one command, three doors
 
+@pytest.mark.slow
 def test_the_three_doors_print_the_same_help(tmp_path):
     script = shutil.which("dreamzoom")
     console = [script] if script else [sys.executable, "-c", "import sys; sys.argv[0] = 'dreamzoom'; "

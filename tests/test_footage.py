@@ -53,6 +53,7 @@ def video_facts(path) -> tuple[int, float, tuple[int, int], str]:
     return len(frames), fps, (frames.shape[2], frames.shape[1]), account
 
 
+@pytest.mark.slow
 def test_a_clip_of_n_frames_gives_n_frames_at_its_rate_with_its_sound(make_scene, reuse_inception, tmp_path):
     sliding_clip(tmp_path / "clip.mp4", 9, fps=12, sound=True)
     scene = make_scene({**SMALL, "start": "clip.mp4", "audio": "start",
@@ -106,6 +107,7 @@ def test_a_cut_clip_keeps_its_clip_end_and_flow_into_the_segments_after(make_sce
     assert [plan.frames[n].footage.flow for n in (4, 5)] == [0.3, 0.6]
 
 
+@pytest.mark.slow
 def test_a_render_reads_its_clip_once_front_to_back(make_scene, reuse_inception, tmp_path, monkeypatch):
     """The next frame is decoded while this one dreams, in order: the decoder never starts over."""
     sliding_clip(tmp_path / "clip.mp4", 8)
@@ -117,6 +119,7 @@ def test_a_render_reads_its_clip_once_front_to_back(make_scene, reuse_inception,
     assert len(opened) == 1
 
 
+@pytest.mark.slow
 def test_a_segment_cuts_to_a_clip_which_plays_from_its_first_frame(make_scene, reuse_inception, tmp_path):
     sliding_clip(tmp_path / "clip.mp4", 6)
     scene = make_scene({**SMALL, "start": "logo.png", "frames": 10, "fps": 10, "motion": {"zoom": 1.05},
@@ -138,6 +141,7 @@ def compensated_steps(video, shift: int = 2) -> np.ndarray:
     return np.array([np.abs(b[:, 4 + shift:-4] - a[:, 4:-4 - shift]).mean() for a, b in zip(frames[:-1], frames[1:])])
 
 
+@pytest.mark.slow
 def test_with_flow_the_dream_follows_the_moving_clip_instead_of_boiling(make_scene, reuse_inception, tmp_path):
     sliding_clip(tmp_path / "clip.mp4", 14, size=(96, 76))
     base = {**SMALL, "start": "clip.mp4"}
@@ -150,6 +154,7 @@ def test_with_flow_the_dream_follows_the_moving_clip_instead_of_boiling(make_sce
     assert dreamed > 0.5 * np.abs(iio.imread(afresh).astype(float)[-1] - clip[-1]).mean()  # as dreamed, not less
 
 
+@pytest.mark.slow
 def test_an_interrupted_render_resumes_mid_clip_to_identical_frames(make_scene, reuse_inception, tmp_path):
     from pipeline.session.session import RenderInterrupted
 

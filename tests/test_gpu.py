@@ -17,9 +17,9 @@ from pipeline.dream.objectives import layer_l2
 from pipeline.dream.settings import DreamSettings
 from pipeline.plan import make_plan
 from pipeline.scene import load_scene
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
 
 CAT = ROOT / "scenes" / "samples" / "cat.png"
 LAYER = "inception4c"

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.scene import SceneError, load_scene
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 BASE = """
 size: [96, 80]
@@ -93,6 +93,7 @@ def run_measured(args, cwd):
     return result, seconds, int(peak)
 
 
+@pytest.mark.slow
 def test_a_long_plan_is_planned_in_bounded_time(write_scene):
     long = BASE.replace("frames: 3", "frames: 1000000").replace("[0, 2]", "[0, 999999]")
     result, seconds, _ = run_measured([write_scene(long), "--dry-run", "--device", "cpu"], ROOT)
@@ -132,6 +133,7 @@ def shared_model(monkeypatch, inception):
     monkeypatch.setattr("pipeline.session.session.load_model", lambda *args, **kwargs: inception)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["Client's logo.mp4", "-starts with a dash.mp4", "100% done.gif", "with spaces",
                                   "ünïcødé ✓.mov", "quote' and \"double\".mkv", "x.mp4'\\nfile 'other.mp4"])
 def test_any_output_name_the_filesystem_takes_works(write_scene, shared_model, name):
@@ -192,6 +194,7 @@ def files_in(folder):
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 
 
+@pytest.mark.slow
 @settings(max_examples=int(os.environ.get("DREAMZOOM_FUZZ_EXAMPLES", "40")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=scene_texts())

@@ -12,7 +12,7 @@ from pipeline.models import torchvision_nets
 from pipeline.models.network import load_model
 from pipeline.models.weights import ModelUnavailable
 from pipeline.models.zoo import ALIASES, ZOO
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 SAMPLES = ROOT / "scenes" / "samples"
 CAT_CLASSES = {281, 282, 283, 285, 287}  # tabby, tiger cat, Persian, Egyptian cat, lynx
@@ -24,6 +24,7 @@ def sample(name, size=224):
     return torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", ZOO.values(), ids=ZOO.keys())
 def test_every_model_has_the_aliases_and_a_consistent_table(spec):
     for alias in ALIASES:
@@ -36,6 +37,7 @@ def test_every_model_has_the_aliases_and_a_consistent_table(spec):
         assert acts[layer.name].shape[1] == layer.channels, layer
 
 
+@pytest.mark.slow
 def test_efficientnet_lite0_classifies_the_samples():
     net = load_model("efficientnet_lite0")
     with torch.no_grad():
@@ -45,6 +47,7 @@ def test_efficientnet_lite0_classifies_the_samples():
     assert CUP_CLASSES & set(cup), cup
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, layer", [("inception_v3", "mixed_10"), ("vgg19", "conv5_4")])
 def test_headless_models_recognise_the_same_content(name, layer):
     """No classifier here, so: a cat must look more like a cat than like a coffee cup."""

@@ -1,5 +1,6 @@
 """Motion: zoom, rotation and panning move content the documented way, with no black borders."""
 
+import pytest
 import torch
 
 from pipeline.image.motion import warp
@@ -140,6 +141,7 @@ def test_sharpening_adds_crispness_without_halos_or_clipping():
     assert crisp(unsharp_mask(texture, 0.5)) > 1.3 * crisp(texture)
 
 
+@pytest.mark.slow
 def test_a_bicubic_zoom_loop_holds_its_detail_and_sharpening_every_frame_builds_up():
     """Why sharpening is off by default: 40 frames resampled by bicubic zooming keep a texture's detail
     by themselves, while an unsharp mask on every frame (radius 1, amount 1) multiplies it."""

@@ -14,7 +14,7 @@ from pipeline.session.session import render
 from pipeline.plan import make_plan
 from pipeline.scene import Scene, SceneError, load_scene
 from pipeline.output.sidecar import sidecar_path
-from tests.conftest import LOGO
+from tests.helpers import LOGO
 
 TINY = {
     "size": [100, 76], "fps": 12, "frames": 6, "start": "logo.png",
@@ -90,6 +90,7 @@ def rendered_format(inception, tmp_path_factory):
     return get
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(FORMATS)),
                          ids=[f"{n}{'-h265' if e else ''}-{w}x{h}" for n, e, (w, h) in FORMATS])
 def test_each_format_reads_back_with_every_frame(index, rendered_format):
@@ -104,6 +105,7 @@ def test_each_format_reads_back_with_every_frame(index, rendered_format):
     assert sidecar_path(out).is_file()
 
 
+@pytest.mark.slow
 def test_h265_and_prores_are_what_they_say(rendered_format):
     for index, codec in ((1, "hevc"), (2, "prores")):  # out.mp4 with h265, out.mov
         out = rendered_format(index)
@@ -125,6 +127,7 @@ def tone(tmp_path):
     return make
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("audio_seconds", [3.0, 0.4])
 def test_audio_is_cut_or_padded_to_the_video(audio_seconds, make_scene, inception, tmp_path, tone):
     track = tone(audio_seconds)
@@ -143,6 +146,7 @@ def test_audio_problems_are_caught_before_work(make_scene):
         tiny(make_scene, output="out.gif", audio="logo.png")
 
 
+@pytest.mark.slow
 def test_video_fades_from_and_to_black(make_scene, inception, tmp_path):
     scene = tiny(make_scene, frames=12, fade={"in": 0.5, "out": 0.25}, encode={"crf": 0})
     out = tmp_path / "fade.mp4"
@@ -153,6 +157,7 @@ def test_video_fades_from_and_to_black(make_scene, inception, tmp_path):
     assert brightness[-1] < 0.5 * brightness[8]
 
 
+@pytest.mark.slow
 def test_frames_option_writes_that_part_of_the_timeline(write_scene, tmp_path, command):
     scene_file = write_scene(yaml.safe_dump(tiny_data(frames=8, encode={"crf": 0})))
     outputs = {}
@@ -165,6 +170,7 @@ def test_frames_option_writes_that_part_of_the_timeline(write_scene, tmp_path, c
     assert np.array_equal(part, full[3:6])
 
 
+@pytest.mark.slow
 def test_sidecar_renders_the_same_video_again(make_scene, inception, tmp_path):
     scene = tiny(make_scene, motion={"zoom": {0: 1.0, 5: 1.1, "ease": "smooth"}, "rotate": 2})
     first = tmp_path / "first.mp4"
@@ -177,6 +183,7 @@ def test_sidecar_renders_the_same_video_again(make_scene, inception, tmp_path):
     assert sidecar.rendered["frames"] == [0, 5]
 
 
+@pytest.mark.slow
 def test_storyboard_shows_segment_starts_midpoints_and_the_end(write_scene, tmp_path, command):
     data = tiny_data(160, 96, 10)
     data["segments"] = [{"frames": [0, 4], "layers": "circles"}, {"frames": [5, 9], "layers": "edges"}]

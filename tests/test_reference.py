@@ -13,8 +13,7 @@ from pipeline import cli
 from pipeline.scene import SceneError, load_scene
 from pipeline.scene.reference import SCHEMA_FILE, json_schema, key_reference, schema_text
 from pipeline.scene.schema import DREAM_DEFAULTS, DreamConfig, MotionConfig, Scene
-
-from .conftest import LOGO, ROOT
+from tests.helpers import LOGO, ROOT
 
 SCENES = sorted((ROOT / "scenes").glob("*.yaml"))
 

@@ -15,7 +15,7 @@ import yaml
 from pipeline.session.session import render
 from pipeline.plan import make_plan
 from pipeline.scene import Scene, load_scene
-from tests.conftest import ROOT, wait_until
+from tests.helpers import ROOT, wait_until
 
 SHORT = """
 output: renders/short.mp4
@@ -43,6 +43,7 @@ def differs(a, b, threshold=1.0):
     return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean()) > threshold
 
 
+@pytest.mark.slow
 def test_render_command_writes_the_video(write_scene, command):
     scene_file = write_scene(SHORT)
     with warnings.catch_warnings(record=True) as caught:
@@ -64,6 +65,7 @@ def test_render_command_writes_the_video(write_scene, command):
     assert all(differs(frames[i], frames[i + 1]) for i in range(11))
 
 
+@pytest.mark.slow
 def test_segments_change_what_is_dreamed(write_scene, inception, tmp_path):
     videos = []
     # Lossless PNG frames: x264's look-ahead would otherwise let later frames shift earlier ones.
@@ -78,6 +80,7 @@ def test_segments_change_what_is_dreamed(write_scene, inception, tmp_path):
     assert all(differs(a[i], b[i]) for i in range(7, 12))
 
 
+@pytest.mark.slow
 def test_preview_is_announced_when_no_gpu_is_used(write_scene, command):
     text = SHORT.replace("[128, 96]", "[800, 600]").replace("frames: 12", "frames: 1").replace("[0, 5]", "[0, 0]")
     text = text.replace("octaves: 2", "octaves: 1").replace("iterations: 2", "iterations: 1")
@@ -195,6 +198,7 @@ def read_frames(path):
     return iio.imread(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", list(VARIANTS))
 def test_every_key_changes_the_output(key, render_variant):
     setup, change = VARIANTS[key]
@@ -206,6 +210,7 @@ def test_every_key_changes_the_output(key, render_variant):
     assert any(differs(base[i], changed[i]) for i in range(len(base))), key
 
 
+@pytest.mark.slow
 def test_encode_keys_change_the_file(render_variant):
     data = copy.deepcopy(BASE)
     data["encode"] = {"crf": 40, "preset": "ultrafast"}
@@ -216,12 +221,14 @@ def test_encode_keys_change_the_file(render_variant):
     assert iio.immeta(small)["fps"] == pytest.approx(25)
 
 
+@pytest.mark.slow
 def test_same_seed_renders_the_same_video(render_variant):
     first = iio.imread(render_variant("base", BASE))
     again = iio.imread(render_variant("base_again", merged(BASE, {"output": "again.mp4"})))
     assert np.array_equal(first, again)
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_a_playable_partial_video(write_scene):
     scene_file = write_scene(SHORT.replace("frames: 12", "frames: 400").replace("[6, 11]", "[6, 399]"))
     partial = scene_file.parent / "renders" / "short.part.mp4"
@@ -248,6 +255,7 @@ def test_ctrl_c_keeps_a_playable_partial_video(write_scene):
     assert 1 <= frames.shape[0] < 400 and frames.shape[1:] == (96, 128, 3)
 
 
+@pytest.mark.slow
 def test_odd_size_renders_at_the_next_even_size(write_scene, inception, tmp_path):
     text = SHORT.replace("[128, 96]", "[129, 97]").replace("frames: 12", "frames: 2")
     text = text.replace("[0, 5]", "[0, 0]").replace("[6, 11]", "[1, 1]").replace("transition: 2", "")

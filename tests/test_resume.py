@@ -6,8 +6,9 @@ import sys
 
 import imageio.v3 as iio
 import numpy as np
+import pytest
 
-from tests.conftest import ROOT, signal_self_when, wait_until
+from tests.helpers import ROOT, signal_self_when, wait_until
 
 SCENE = """
 size: [96, 76]
@@ -29,6 +30,7 @@ segments:
 FLAGS = ("--device", "cpu", "--full", "--quiet", "--checkpoint-every", "10")
 
 
+@pytest.mark.slow
 def test_killed_render_resumes_to_identical_frames(write_scene, tmp_path, command):
     scene_file = write_scene(SCENE)
     reference = tmp_path / "reference.mp4"
@@ -57,6 +59,7 @@ def test_killed_render_resumes_to_identical_frames(write_scene, tmp_path, comman
     assert not work.exists()
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_changed_scene(write_scene, tmp_path, command):
     scene_file = write_scene(SCENE)
     target = tmp_path / "out.mp4"
@@ -71,6 +74,7 @@ def test_resume_refuses_a_changed_scene(write_scene, tmp_path, command):
     assert result.returncode == 2 and "different scene" in result.stderr
 
 
+@pytest.mark.slow
 def test_existing_output_needs_overwrite(write_scene, tmp_path, command):
     scene_file = write_scene(SCENE.replace("frames: 20", "frames: 2").replace("[0, 7]", "[0, 0]")
                              .replace("[8, 19]", "[1, 1]").replace("transition: 4", ""))

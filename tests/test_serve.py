@@ -25,7 +25,7 @@ from PIL import Image
 from pipeline.cli import main
 from pipeline.cli.live import feed as live_feed, server as live_server
 from pipeline.cli.live.remote import Mirror
-from tests.conftest import ROOT, signal_self_when
+from tests.helpers import ROOT, signal_self_when
 from tests.test_architecture import poisoned_torch
 
 GATE = 3  # the render waits before dreaming this frame until the test opens the gate
@@ -163,6 +163,7 @@ def tiny(write_scene, name="scene.yaml", **changes):
 
 # ---------------------------------------------------------------- in a browser
 
+@pytest.mark.browser
 def test_the_page_shows_the_latest_frame_and_progress_that_advances(write_scene, command, gate, chromium):
     scene = tiny(write_scene)
     (scene.parent / "renders").mkdir()
@@ -216,6 +217,7 @@ def test_the_page_shows_the_latest_frame_and_progress_that_advances(write_scene,
     assert not served(port)  # stopped after its grace period
 
 
+@pytest.mark.browser
 def test_jobs_show_every_scene_on_the_parents_page(write_scene, chromium):
     """--jobs 2: the children report to the parent, which serves one page (port 0: any free one)."""
     scenes = [tiny(write_scene, f"job{i}.yaml", model="efficientnet_lite0", weights="random", frames=6,
@@ -250,6 +252,7 @@ def test_jobs_show_every_scene_on_the_parents_page(write_scene, chromium):
 
 # ---------------------------------------------------------------- as an attacker would
 
+@pytest.mark.slow
 def test_what_a_page_cannot_do_does_not_touch_the_render(write_scene, command, gate, monkeypatch):
     """Unknown paths, HEAD, other hosts, forged reports, many pages and pages that vanish mid-stream,
     a client that stalls: the render goes on and finishes; two scenes in sequence share the page."""
@@ -318,6 +321,7 @@ def test_what_a_page_cannot_do_does_not_touch_the_render(write_scene, command, g
     assert [(s["state"], s["frame"], s["frames"]) for s in end["scenes"]] == [("done", 10, 10)] * 2
 
 
+@pytest.mark.slow
 def test_a_stopped_render_reads_interrupted(write_scene, command, gate, monkeypatch):
     monkeypatch.setattr(live_server, "GRACE_S", 0.5)
     port = free_port()

@@ -41,6 +41,7 @@ def wait_for(path: Path, process: subprocess.Popen, timeout: float = 120) -> Non
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_stop_signal_checkpoints_keeps_a_partial_and_exits_with_its_code(write_scene, signum, code):
     scene = write_scene(SCENE)
@@ -68,6 +69,7 @@ def running_with(text: str) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_a_jobs_parent_passes_sigterm_on_and_leaves_no_child_behind(write_scene):
     scenes = [write_scene(SCENE.replace("seed: 2", f"seed: {n}"), f"job{n}.yaml") for n in (1, 2)]
     report = scenes[0].parent / "report.json"
@@ -85,6 +87,7 @@ def test_a_jobs_parent_passes_sigterm_on_and_leaves_no_child_behind(write_scene)
         assert (scenes[0].parent / "renders" / f".job{n}.mp4.work" / "checkpoint.pt").is_file()
 
 
+@pytest.mark.slow
 def test_one_render_per_output_and_a_dead_holders_lock_is_taken_over(write_scene, capsys):
     from pipeline.cli import main
 
@@ -119,6 +122,7 @@ def test_a_second_signal_stops_at_once_unless_it_is_the_first_one_echoed(monkeyp
     assert signals.exit_code_for(stopped.value.signum) == 143
 
 
+@pytest.mark.slow
 def test_a_stop_does_not_wait_for_a_long_frame(write_scene):
     """Frame 1 takes hundreds of steps; a SIGTERM during it stops the render there, keeping frame 0."""
     scene = write_scene(SCENE.replace("iterations: 1", "iterations: 500").replace("frames: 400", "frames: 3")
@@ -134,6 +138,7 @@ def test_a_stop_does_not_wait_for_a_long_frame(write_scene):
     assert "the 1 frames so far" in err
 
 
+@pytest.mark.slow
 def test_a_stop_before_the_render_begins_exits_with_its_code(write_scene):
     scene = write_scene(SCENE)
     process = subprocess.Popen([sys.executable, "-m", "pipeline", scene, "--device", "cpu", "--quiet"],
@@ -148,6 +153,7 @@ def test_a_stop_before_the_render_begins_exits_with_its_code(write_scene):
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_a_ray_batch_cancels_its_tasks_on_sigterm(write_scene):
     pytest.importorskip("ray")
     scene = write_scene(SCENE, "ray_long.yaml")

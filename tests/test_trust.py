@@ -63,6 +63,7 @@ def reference_frames(scene_file, inception, tmp_path):
     return iio.imread(out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncated", "missing"])
 def test_a_damaged_piece_found_at_resume_is_made_again(interrupted_render, inception, tmp_path, capsys, damage):
     scene_file, out, work = interrupted_render
@@ -78,6 +79,7 @@ def test_a_damaged_piece_found_at_resume_is_made_again(interrupted_render, incep
     assert not work.exists()
 
 
+@pytest.mark.slow
 def test_a_piece_damaged_before_the_join_stops_the_render_and_keeps_everything(interrupted_render, monkeypatch,
                                                                                 capsys):
     from pipeline.output.pieces import Pieces
@@ -96,6 +98,7 @@ def test_a_piece_damaged_before_the_join_stops_the_render_and_keeps_everything(i
     assert not out.exists() and (work / "checkpoint.pt").is_file()
 
 
+@pytest.mark.slow
 def test_intact_pieces_resume_to_the_whole_video(interrupted_render):
     scene_file, out, work = interrupted_render
     assert resume(scene_file, out) == 0
@@ -125,6 +128,7 @@ def other_precision() -> str:
     return "fp32" if str(resolve_precision("auto", "cpu").dtype) == "torch.bfloat16" else "bf16"
 
 
+@pytest.mark.slow
 def test_resume_refuses_other_settings_or_changed_inputs_and_names_them(interrupted_render, capsys):
     scene_file, out, work = interrupted_render
     assert main([str(scene_file), "--out", str(out), "--device", "cpu", "--full", "--quiet", "--checkpoint-every",
@@ -137,6 +141,7 @@ def test_resume_refuses_other_settings_or_changed_inputs_and_names_them(interrup
     assert (work / "checkpoint.pt").is_file()
 
 
+@pytest.mark.slow
 def test_a_corrupt_checkpoint_gets_one_line_and_overwrite_starts_fresh(interrupted_render, capsys, monkeypatch):
     scene_file, out, work = interrupted_render
     (work / "checkpoint.pt").write_bytes(b"not a checkpoint")
@@ -152,6 +157,7 @@ def test_a_corrupt_checkpoint_gets_one_line_and_overwrite_starts_fresh(interrupt
     assert out.is_file()
 
 
+@pytest.mark.slow
 def test_a_failed_checkpoint_save_ends_in_one_line_and_keeps_the_last_one(interrupted_render, capsys, monkeypatch):
     from pipeline.session.checkpoint import Checkpoint
 
@@ -167,6 +173,7 @@ def test_a_failed_checkpoint_save_ends_in_one_line_and_keeps_the_last_one(interr
     assert Checkpoint.load(work).next_frame == 6 and not (work / "checkpoint.pt.part").exists()
 
 
+@pytest.mark.slow
 def test_nothing_but_the_renders_own_files_is_replaced(write_scene, capsys):
     scene_file = write_scene(SCENE)
     folder = scene_file.parent
@@ -195,6 +202,7 @@ def test_nothing_but_the_renders_own_files_is_replaced(write_scene, capsys):
     assert own.read_text().endswith("output: clip.mp4\n")
 
 
+@pytest.mark.slow
 def test_random_weights_follow_the_seed():
     from pipeline.models.network import load_model
 
@@ -204,6 +212,7 @@ def test_random_weights_follow_the_seed():
     assert first_weights(3).equal(first_weights(3)) and not first_weights(3).equal(first_weights(4))
 
 
+@pytest.mark.slow
 def test_the_same_pixels_alone_and_inside_jobs(write_scene, inception):
     """--jobs gives each child a share of the CPU threads; the frames must not depend on it."""
     import subprocess
@@ -211,7 +220,7 @@ def test_the_same_pixels_alone_and_inside_jobs(write_scene, inception):
 
     from PIL import Image
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     scenes = [write_scene(SCENE.replace("frames: 10", "frames: 3").replace("[0, 9]", "[0, 2]") + f"output: {name}\n",
                           f"scene_{name}.yaml") for name in ("alone", "job_a", "job_b")]
@@ -247,6 +256,7 @@ def test_a_report_says_how_every_scene_went(write_scene, tmp_path, monkeypatch, 
     assert invalid["status"] == "invalid" and invalid["exit_code"] == 2 and invalid["output_sha256"] is None
 
 
+@pytest.mark.slow
 def test_a_png_folder_interrupted_keeps_its_frames_and_resumes_where_it_stopped(write_scene, inception, monkeypatch):
     """The partial folder shows the frames so far, and --resume dreams only the rest."""
     scene_file = write_scene(SCENE)
