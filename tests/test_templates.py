@@ -11,7 +11,7 @@ from pipeline import load_scene
 from pipeline.cli import commands as cli
 from pipeline.scene import SceneError
 from pipeline.scene.templates import read_scalar, scalar_text
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 TEMPLATE = """
 vars: {picture: logo.png, name: plain, z: 1.02}
