@@ -69,6 +69,9 @@ def render_scene(path: Path, args, feed=None) -> Outcome:
         print_plan(scene, plan, args)
         code = EXIT_OK if args.plot is None else plot_command(scene, plan, output, args.plot)
         return Outcome(path, "planned" if code == EXIT_OK else "invalid", code, output=output)
+    from ..dream.runtime import configure_runtime
+
+    configure_runtime()  # this process is the command's: its speed settings apply
     if args.storyboard:
         if feed is not None:
             feed.started(scene, plan, None, output)
