@@ -8,6 +8,15 @@ It keeps every promise the command makes (nothing but the render's own files is
 touched, a finished output is verified, an interruption leaves a resumable
 checkpoint); problems are exceptions instead of exit codes. Torch is imported
 only when a render starts.
+
+A render behaves as a library should: it changes nothing process-wide. The command
+applies speed settings for the whole process first (cuDNN autotuning; glibc keeping
+freed memory, so a CPU step does not zero fresh pages every time); a program that owns
+its process may do the same with `pipeline.configure_runtime()`. Messages (a damaged
+piece made again, a stop request) go to the `dreamzoom` logger; the program decides
+whether and how they show. The network is loaded once and kept for the next render
+in this process (a few, least recently used first: models/cache.py);
+`pipeline.models.clear_cache()` lets go of them.
 """
 
 from __future__ import annotations

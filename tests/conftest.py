@@ -52,28 +52,18 @@ def make_scene(tmp_path):
 
 @pytest.fixture(scope="session")
 def inception():
-    from pipeline.models.network import load_model
+    from pipeline.models.cache import network
 
-    return load_model("inception_v3", "cpu")
+    return network("inception_v3", "cpu")
 
 
 @pytest.fixture
-def reuse_inception(inception, monkeypatch):
-    """Renders and storyboards started in this process get the session's pretrained inception_v3
-    instead of loading their own (any other model, or other weights, still loads as usual)."""
-    import torch
+def reuse_inception(inception):
+    """Renders and storyboards started in this test find the pretrained inception_v3 already loaded:
+    it is made the process's most recently used network (models/cache.py), as a batch would."""
+    from pipeline.models.cache import network
 
-    from pipeline.models import network
-    from pipeline.session import session, storyboard
-
-    def load_model(name, device="cpu", weights="pretrained", seed=0):
-        if name == "inception_v3" and weights == "pretrained" and torch.device(device).type == "cpu":
-            return inception
-        return network.load_model(name, device, weights, seed=seed)
-
-    monkeypatch.setattr(session, "load_model", load_model)
-    monkeypatch.setattr(storyboard, "load_model", load_model)
-    return inception
+    return network("inception_v3", "cpu")
 
 
 @pytest.fixture

@@ -128,15 +128,10 @@ def test_a_decompression_bomb_image_is_refused(write_scene):
     assert where == "start" and "megapixels" in message
 
 
-@pytest.fixture
-def shared_model(monkeypatch, inception):
-    monkeypatch.setattr("pipeline.session.session.load_model", lambda *args, **kwargs: inception)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["Client's logo.mp4", "-starts with a dash.mp4", "100% done.gif", "with spaces",
                                   "ünïcødé ✓.mov", "quote' and \"double\".mkv", "x.mp4'\\nfile 'other.mp4"])
-def test_any_output_name_the_filesystem_takes_works(write_scene, shared_model, name):
+def test_any_output_name_the_filesystem_takes_works(write_scene, reuse_inception, name):
     scene = write_scene(BASE)
     out = scene.parent / name
     assert main([str(scene), f"--out={out}", "--device", "cpu", "--quiet", "--checkpoint-every", "2"]) == 0
@@ -198,7 +193,7 @@ def files_in(folder):
 @settings(max_examples=int(os.environ.get("DREAMZOOM_FUZZ_EXAMPLES", "40")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=scene_texts())
-def test_fuzz_only_a_render_or_one_refusal(tmp_path_factory, shared_model, text):
+def test_fuzz_only_a_render_or_one_refusal(tmp_path_factory, reuse_inception, text):
     folder = tmp_path_factory.mktemp("fuzz")
     (folder / "logo.png").write_bytes((ROOT / "scenes" / "logo.png").read_bytes())
     scene = folder / "scene.yaml"

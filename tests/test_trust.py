@@ -38,7 +38,7 @@ def stopping_after(frames: int, seen: list):
 
 
 @pytest.fixture
-def interrupted_render(write_scene, inception, monkeypatch):
+def interrupted_render(write_scene, inception, reuse_inception, monkeypatch):
     """A render stopped after 6 of 10 frames, as a signal would stop it: pieces of 2 frames and a checkpoint."""
     scene_file = write_scene(SCENE)
     scene = load_scene(scene_file)
@@ -47,7 +47,6 @@ def interrupted_render(write_scene, inception, monkeypatch):
     with pytest.raises(RenderInterrupted):
         render(scene, make_plan(scene, output=out), out, "cpu", progress=False, net=inception, checkpoint_every=2)
     monkeypatch.undo()
-    monkeypatch.setattr("pipeline.session.session.load_model", lambda *args, **kwargs: inception)  # loaded once
     return scene_file, out, scene_file.parent / ".out.mp4.work"
 
 
@@ -236,11 +235,10 @@ def test_the_same_pixels_alone_and_inside_jobs(write_scene, inception):
             assert np.array_equal(alone, np.asarray(Image.open(folder / job / f"{job}_{n:05d}.png"))), (job, n)
 
 
-def test_a_report_says_how_every_scene_went(write_scene, tmp_path, monkeypatch, inception):
+def test_a_report_says_how_every_scene_went(write_scene, tmp_path, reuse_inception):
     import hashlib
     import json
 
-    monkeypatch.setattr("pipeline.session.session.load_model", lambda *args, **kwargs: inception)
     good = write_scene(SCENE.replace("frames: 10", "frames: 2").replace("[0, 9]", "[0, 1]"), "good.yaml")
     bad = write_scene(SCENE.replace("layers: edges", "layers: edgse"), "bad.yaml")
     report = tmp_path / "reports" / "run.json"

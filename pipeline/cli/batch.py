@@ -21,6 +21,7 @@ from ..scene.load import declared_vars
 from ..scene.templates import TemplateError
 from ..session.signals import STOP_SIGNALS, exit_code_for, raising_on_stop, stop_handler
 from .args import parse_args, scene_flags, set_overrides
+from .messages import library_messages
 from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome, status_of
 from .report import read_report
 from .rows import Job, RowsError, parse_vary, read_rows, variants
@@ -115,6 +116,7 @@ class Children:
         return stop_handler(self._forward)
 
 
+@library_messages()
 def _ray_task(path: str, flags: list[str], device: str) -> dict:
     """Runs on a Ray worker: the same code path as a local render."""
     args = parse_args([path, "--device", device, "--quiet", *flags])

@@ -8,6 +8,7 @@ import sys
 from ..output.sidecar import invoked_as
 from .args import parse_args, set_overrides
 from .live import child_feed, serve_problem
+from .messages import library_messages
 from ..session.signals import exit_code_for, raising_on_stop
 from .outcome import EXIT_BAD_INPUT, EXIT_FAILED
 from .report import write_report
@@ -15,6 +16,7 @@ from .single import render_scene
 from .tool_commands import atlas_command, layers_command, schema_command
 
 
+@library_messages()
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "layers":

@@ -79,6 +79,9 @@ def render_scene(path: Path, args, feed=None, overrides: list | None = None) -> 
         if kept is not None:
             return kept
         args = argparse.Namespace(**{**vars(args), "overwrite": True})
+    from ..dream.runtime import configure_runtime
+
+    configure_runtime()  # this process is the command's: its speed settings apply
     if args.storyboard:
         if feed is not None:
             feed.started(scene, plan, None, output)

@@ -57,10 +57,12 @@ def atlas_command(argv) -> int:
 
     from PIL import UnidentifiedImageError
 
+    from ..dream.runtime import configure_runtime
     from ..output.sheets import save_atomically
     from ..tools.atlas import make_atlas
     from ..models.weights import ModelUnavailable
 
+    configure_runtime()
     try:
         sheet = make_atlas(args.image, args.model, args.all_layers, args.size, device)
     except (UnidentifiedImageError, OSError) as error:

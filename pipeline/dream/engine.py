@@ -15,9 +15,7 @@ same (racing.py).
 from __future__ import annotations
 
 import copy
-import ctypes
-import functools
-import sys
+import logging
 import weakref
 from dataclasses import dataclass
 from typing import Callable, Mapping
@@ -32,6 +30,7 @@ from .objectives import Guide, Objective, objective_of, structure
 from .settings import DreamSettings
 from ..models.fast.racing import faster_layers
 
+log = logging.getLogger("dreamzoom.dream")
 PRECISIONS = ("auto", "fp32", "bf16")
 PREPARED_PER_NET = 4  # prepared copies kept per loaded network (device, dtype, layout, faster layers)
 _PREPARED: "weakref.WeakKeyDictionary[torch.nn.Module, dict]" = weakref.WeakKeyDictionary()
@@ -56,23 +55,6 @@ def cpu_multiplies_bf16_natively() -> bool:
         return bool(has_amx) and bool(torch.cpu._init_amx())
     except (AttributeError, KeyError, RuntimeError):  # a torch without these queries: assume none
         return False
-
-
-@functools.cache
-def keep_freed_memory() -> bool:
-    """Have the C library keep freed memory for reuse instead of handing it back (glibc; once
-    per process). A CPU dream step frees and allocates the same large activations every step;
-    glibc maps each one over 32 MiB afresh and unmaps it when freed, so the kernel zeroes
-    every page again on first touch: a fifth of the CPU time of a 1080p step on a 2-core VM.
-    Kept, the process stays at its peak, which every step reaches anyway. False elsewhere."""
-    try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-        libc.gnu_get_libc_version  # mallopt's numbering below is glibc's
-    except (AttributeError, OSError, TypeError):
-        return False
-    m_trim_threshold, m_mmap_max = -1, -4
-    return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 2**31 - 1))
 
 
 def _layout_of(image: torch.Tensor) -> torch.memory_format:
@@ -116,11 +98,18 @@ class DreamEngine:
         graphs: bool | None = None,
         max_tile_pixels: int | None = None,
         fast_layers: bool = True,
+        on_step: Callable[[float], None] | None = None,
+        guide_target: Callable[[Guide], torch.Tensor] | None = None,
     ):
         """max_vram_gib caps the GPU memory a frame's dream may use (tiles when it would not
         fit; default: what the GPU has). max_tile_pixels forces tiles of that size (any device).
         fast_layers swaps in faster equivalents of some layers (racing.py); off, the network
-        computes exactly as the caller's."""
+        computes exactly as the caller's. on_step is called with the share of a frame's steps
+        done (eager dreams only) and may raise to stop mid-frame; guide_target gives a guide
+        picture's features, (C,), for guide objectives.
+
+        Nothing process-wide is set here: cuDNN's autotuning and the allocator's settings are
+        configure_runtime()'s (runtime.py), for whoever owns the process."""
         self.device = torch.device(device)
         self.precision = precision if isinstance(precision, Precision) else resolve_precision(precision, self.device)
         self.spec = net.spec
@@ -133,13 +122,9 @@ class DreamEngine:
         self._tile_pixels_for: Recent[int | None] = Recent(TILE_SIZES_KEPT)
         self._captured: Recent[_Captured] = Recent(GRAPH_CACHE)
         self._objectives: Recent[tuple[Objective, torch.Tensor]] = Recent(OBJECTIVES_KEPT)
-        self.guide_target: Callable[[Guide], torch.Tensor] | None = None  # a guide picture's features, (C,)
+        self.guide_target = guide_target
         self._pool = torch.cuda.graph_pool_handle() if self.graphs else None
-        self.on_step = None  # called with the share of a frame's steps done (eager dreams only); may raise
-        if cuda:
-            torch.backends.cudnn.benchmark = True  # autotuned once per shape, before capture
-        else:
-            keep_freed_memory()
+        self.on_step = on_step
 
     def _prepared(self, net):
         """A copy of the network in the engine's layout and dtype (the caller's stays as it is),
@@ -150,8 +135,9 @@ class DreamEngine:
         copies = _PREPARED.setdefault(net, {})
         if key not in copies:
             prepared = copy.deepcopy(net)
-            if self.fast_layers:
-                faster_layers(prepared, self.device)
+            if self.fast_layers:  # new layers draw initial weights, then take the old ones: not from the caller's RNG
+                with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+                    faster_layers(prepared, self.device)
             if len(copies) >= PREPARED_PER_NET:
                 copies.pop(next(iter(copies)))
             copies[key] = prepared.to(dtype=self.precision.dtype, memory_format=layout)  # new layers too
@@ -252,7 +238,7 @@ class DreamEngine:
             except RuntimeError as error:
                 if "captur" not in str(error).lower():
                     raise
-                print(f"warning: CUDA graph capture failed ({error}); dreaming without graphs", file=sys.stderr)
+                log.warning("warning: CUDA graph capture failed (%s); dreaming without graphs", error)
                 self.graphs = False
         kernel = None if kernel is None else to_device(kernel, self.device)
         # In the network's layout, where its gradient comes back: a step's per-pixel work (jitter, blur,

@@ -97,7 +97,7 @@ def load_model(name: str, device: torch.device | str = "cpu", weights: str | Pat
     spec = ZOO[name]
     builder = importlib.import_module(spec.module)
     with torch.random.fork_rng(devices=[]):  # the caller's random state stays as it was
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # the CPU's, which builds it (manual_seed would reseed GPUs too)
         model = builder.architecture(name)
         if weights == "random":
             _variance_preserving(model)

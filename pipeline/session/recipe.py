@@ -43,10 +43,10 @@ def picture_pixels(picture: Picture, width: int, height: int):
 class Dreamer:
     """The loop's state between frames, and the step from one frame to the next."""
 
-    def __init__(self, plan: Plan, net: DreamNet, device: torch.device, engine: DreamEngine | None = None):
+    def __init__(self, plan: Plan, net: DreamNet, device: torch.device, **engine_options):
+        """engine_options go to the DreamEngine (precision, max_vram_gib, on_step, fast_layers, ...)."""
         self.plan, self.net, self.device = plan, net, device
-        self.engine = engine or DreamEngine(net, device)
-        self.engine.guide_target = self.guide_target
+        self.engine = DreamEngine(net, device, guide_target=self.guide_target, **engine_options)
         self.generator = torch.Generator().manual_seed(plan.seed)
         self.pictures: Recent[torch.Tensor] = Recent(PICTURES_KEPT)
         self.guide_features: Recent[torch.Tensor] = Recent(PICTURES_KEPT)

@@ -9,11 +9,11 @@ the device, and only the finished uint8 frame crosses to the host.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
 import signal
-import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,17 +23,18 @@ from typing import Callable
 import torch
 from tqdm import tqdm
 
-from ..dream.engine import DreamEngine, resolve_precision
-from ..models.network import DreamNet, load_model
+from ..dream.engine import resolve_precision
+from ..media.files import file_hash
+from ..models.cache import network
+from ..models.network import DreamNet
 from ..output.encoder import EncodeError
 from ..output.handoff import BackgroundWriter
+from ..output.layout import clash_with_inputs, partial_path, sidecar_path
 from ..output.pieces import Pieces
 from ..output.sidecar import sidecar_data, write_sidecar
 from ..output.sinks import Audio, Sink, VideoSettings, sink_for
 from ..output.verify import Damaged
 from ..plan import Plan
-from ..media.files import file_hash
-from ..output.layout import clash_with_inputs, partial_path, sidecar_path
 from ..scene import Scene
 from .lock import OutputLock
 from .checkpoint import (CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear, differences, fingerprint, is_ours,
@@ -41,6 +42,8 @@ from .checkpoint import (CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear,
 from .loop_seam import LoopSeam
 from .recipe import Dreamer, Overlays
 from .signals import StopRequest
+
+log = logging.getLogger("dreamzoom.session")
 
 
 @dataclass
@@ -225,9 +228,10 @@ class RenderSession:
         if refused:
             raise RenderRefused(refused)
         checkpoint = self.checkpoint_to_resume()
-        net = self.net or load_model(self.plan.model, self.device, self.plan.weights, seed=self.plan.seed)
-        engine = DreamEngine(net, self.device, self.precision, self.max_vram)
-        self.dreamer = Dreamer(self.plan, net, self.device, engine)
+        net = self.net or network(self.plan.model, self.device, self.plan.weights, seed=self.plan.seed)
+        self.stop = StopRequest()
+        self.dreamer = Dreamer(self.plan, net, self.device, precision=self.precision, max_vram_gib=self.max_vram,
+                               on_step=self.stop.check_mid_frame)  # a long frame does not hold up a stop
         self.overlays = Overlays(self.plan, self.device)
         sink = scene_sink(self.scene, self.plan, self.output, self.frames)
         if checkpoint is not None:
@@ -240,9 +244,7 @@ class RenderSession:
         self.closer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="piece closer")
         self.bar = tqdm(total=self.timeline_stop, initial=self.dreamer.next_frame, unit="frame",
                         desc=self.scene.file.stem, disable=self.progress is not True, dynamic_ncols=True)
-        self.stop = StopRequest()
         self.stop.install()
-        engine.on_step = self.stop.check_mid_frame  # a long frame does not hold up a stop
 
     def resume_from(self, checkpoint: Checkpoint, sink: Sink) -> None:
         """Continue where the checkpoint left off; a piece found damaged or missing is made again by
@@ -254,12 +256,12 @@ class RenderSession:
             self.pieces.verify(checkpoint.next_frame)
         except Damaged as damaged:
             self.write_from = self.pieces.drop_from(damaged.piece)
-            print(f"{self.output}: {damaged}; dreaming again from frame 0 to make it anew", file=sys.stderr)
+            log.warning("%s: %s; dreaming again from frame 0 to make it anew", self.output, damaged)
             return
         if not self.seam.has_kept(checkpoint.loop_state["next_frame"]):
             self.write_from = checkpoint.next_frame
-            print(f"{self.output}: the loop's first frames are missing from {self.work}; dreaming again from "
-                  "frame 0 to make them anew", file=sys.stderr)
+            log.warning("%s: the loop's first frames are missing from %s; dreaming again from frame 0 to make "
+                        "them anew", self.output, self.work)
             return
         self.dreamer.restore(checkpoint.loop_state)
 

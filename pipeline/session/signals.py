@@ -9,11 +9,12 @@ one interrupts at once. The exit code then says which signal it was
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
-import sys
 import threading
 import time
 
+log = logging.getLogger("dreamzoom.session")
 NEARLY_DONE = 0.8  # a frame this far along is finished before stopping; one less so is dropped
 ECHO_SECONDS = 1.0  # a second signal sooner than this is the first one again, not a second request
 STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
@@ -69,8 +70,7 @@ class StopRequest:
                 return  # the same stop, delivered twice (a terminal's Ctrl-C and a batch parent passing it on)
             raise Stopped(signum)
         self.signum, self.since = signum, time.monotonic()
-        print(f"\n{signal.Signals(signum).name}: stopping after this frame (again to stop at once)...",
-              file=sys.stderr)
+        log.warning("\n%s: stopping after this frame (again to stop at once)...", signal.Signals(signum).name)
 
     def uninstall(self) -> None:
         restore_handlers(self.previous)

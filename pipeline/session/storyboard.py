@@ -14,7 +14,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from ..image.pixels import to_pixels
-from ..models.network import load_model
+from ..models.cache import network
 from ..output.sheets import contact_sheet
 from ..plan import describe_terms, make_plan
 from ..scene import Scene
@@ -43,7 +43,7 @@ def storyboard_tiles(scene: Scene, device: torch.device, progress: bool = True) 
         output=Path("storyboard"),  # a PNG: odd sides are fine
     )
     picks = set(storyboard_frames(scene))
-    net = load_model(plan.model, device, plan.weights, seed=plan.seed)
+    net = network(plan.model, device, plan.weights, seed=plan.seed)
     tiles = []
     last = max(picks) + 1
     frames = frames_of(plan, net, device, stop=last)

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from ..dream.core import dream
 from ..image.pixels import cover_fit, to_pixels, to_tensor
-from ..models.network import load_model
+from ..models.cache import network
 from ..dream.objectives import layer_l2
 from ..dream.settings import DreamSettings
 from ..models.zoo import ZOO, ModelSpec
@@ -65,7 +65,7 @@ def make_atlas(
     height = round(width * aspect)
     width, height = max(width, spec.min_size), max(height, spec.min_size)
     base = to_tensor(cover_fit(image, width, height), device)
-    net = load_model(model, device)
+    net = network(model, device)
     if every_layer:
         targets = [(name, name) for name in spec.layer_names]
     else:

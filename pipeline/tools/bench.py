@@ -38,6 +38,7 @@ from ..image import pixels as images
 from ..dream.core import octave_sizes, pixel_gradient, tile_grid
 from ..output.encoder import VideoWriter
 from ..dream.engine import PRECISIONS, DreamEngine
+from ..dream.runtime import configure_runtime
 from ..output.handoff import BackgroundWriter
 from ..session.recipe import Dreamer
 from ..models.network import load_model
@@ -127,11 +128,12 @@ def bench_scene(args, width: int, height: int, layer: str, frames: int, folder: 
     }, base_dir=folder, name="bench")
 
 
-def render_frames(scene, plan, net, device, engine, folder: Path, count: int) -> tuple[float, float, float]:
+def render_frames(scene, plan, net, device, engine_options: dict, folder: Path,
+                  count: int) -> tuple[float, float, float]:
     """Seconds for frames 0-1 (set-up), per frame after (until each frame is in ffmpeg's
     hands), and to finish the file, of the renderer's own loop: motion, dream, colour,
     handoff to the writer thread and H.264 encoding."""
-    dreamer = Dreamer(plan, net, device, engine)
+    dreamer = Dreamer(plan, net, device, **engine_options)
     writer = BackgroundWriter(VideoWriter(folder / "bench.mp4", plan.width, plan.height, plan.fps))
     frames = dreamer.frames()
     began = time.perf_counter()
@@ -226,6 +228,7 @@ def frame_memory(args, width: int, height: int, results) -> None:
     def peak() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
 
+    configure_runtime()  # as the command's renders run
     spec = ZOO[args.model]
     net = load_model(args.model, "cpu", args.weights)
     engine = DreamEngine(net, torch.device("cpu"), args.precision, fast_layers=not args.no_fast_layers)
@@ -263,6 +266,7 @@ def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    configure_runtime()  # timed as the command renders
     from ..session.devices import pick_device
 
     device = pick_device(args.device)
@@ -271,7 +275,8 @@ def main(argv=None) -> int:
     layer = spec.resolve(args.layer or "parts")
     settings = DreamSettings(args.octaves, args.octave_scale, args.iterations, STEP, JITTER, SMOOTH)
     net = load_model(args.model, device, args.weights)
-    engine = DreamEngine(net, device, args.precision, args.max_vram, fast_layers=not args.no_fast_layers)
+    options = {"precision": args.precision, "max_vram_gib": args.max_vram, "fast_layers": not args.no_fast_layers}
+    engine = DreamEngine(net, device, **options)
     start = images.to_tensor(images.smooth_noise(width, height, 0), device)
     objective = layer_l2(layer)
     terms = {objective: 1.0}
@@ -294,7 +299,7 @@ def main(argv=None) -> int:
         plan = make_plan(scene, output=scene.output_path)
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        setup, seconds, finish = render_frames(scene, plan, net, device, engine, folder, args.frames)
+        setup, seconds, finish = render_frames(scene, plan, net, device, options, folder, args.frames)
         peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
         frame = F.interpolate(start, size=(plan.height, plan.width), mode="bilinear", align_corners=False)
         dream_only = timed(lambda: engine.dream(frame, terms, settings, generator), max(1, args.frames // 3), device)
