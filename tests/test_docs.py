@@ -13,7 +13,7 @@ from pipeline.models.zoo import ALIASES, ZOO
 from pipeline.scene import Scene, SceneError
 from pipeline.scene.reference import key_reference
 
-from .conftest import ROOT
+from tests.helpers import ROOT
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md"))

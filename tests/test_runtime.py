@@ -20,7 +20,7 @@ from pipeline.dream import runtime
 from pipeline.models import network
 from pipeline.session.signals import StopRequest
 
-from .conftest import ROOT
+from tests.helpers import ROOT
 from .test_api import TINY
 
 
