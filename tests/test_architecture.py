@@ -8,10 +8,10 @@ nothing imports the command line.
 
 import ast
 import os
+import resource
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -164,14 +164,16 @@ def poisoned_torch(tmp_path) -> dict:
 def test_a_bad_scene_is_refused_without_torch_in_well_under_a_second(tmp_path):
     scene = tmp_path / "bad.yaml"
     scene.write_text(BAD_SCENE.lstrip())
-    began = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run([sys.executable, "-m", "pipeline", str(scene)], capture_output=True, text=True,
                             env=poisoned_torch(tmp_path), cwd=tmp_path, timeout=60)
-    took = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    took = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)  # CPU time: a busy machine
+    # stretches the wall time, not the work
     assert result.returncode == 2, result.stderr
     assert f"{scene}:5: segments.0.layers: unknown layer 'cirles'" in result.stderr
     assert "Traceback" not in result.stderr
-    assert took < 1.0, f"{took:.2f} s with the interpreter's start"
+    assert took < 1.0, f"{took:.2f} s of CPU time with the interpreter's start"
 
 
 @pytest.mark.slow
