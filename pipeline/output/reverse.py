@@ -24,13 +24,11 @@ class ReversingWriter:
     def __init__(self, path: Path, first: int, total: int, open: Callable[[int], VideoWriter]):
         self.path, self.first, self.total, self._open = Path(path), first, total, open
         self.frames: list[np.ndarray] = []
-
-    @property
-    def frames_written(self) -> int:
-        return len(self.frames)
+        self.frames_written = 0
 
     def write(self, frame: np.ndarray) -> None:
         self.frames.append(np.array(frame, copy=True))  # the caller may reuse its buffer
+        self.frames_written += 1
 
     def finish(self) -> Path:
         writer = self._open(self.total - self.first - len(self.frames))
