@@ -281,7 +281,7 @@ def test_a_dark_plate_makes_white_text_readable(make_scene):
     plan = make_plan(scene)
     texts = Texts(plan, torch.device("cpu"))
     texts.over(0, torch.ones(1, 3, plan.height, plan.width))
-    assert texts.readability[0].lowest > 3
+    assert texts.readability['text.0'].lowest > 3
 
 
 def test_rasterised_text_is_antialiased_with_straight_alpha():
@@ -290,3 +290,23 @@ def test_rasterised_text_is_antialiased_with_straight_alpha():
     assert 0 < ((alpha > 0) & (alpha < 255)).mean() and (alpha == 255).any()  # soft edges
     assert (pixels[alpha > 0][:, :3] == [255, 0, 0]).all()  # colour is not darkened by coverage
     assert body[2] <= pixels.shape[1] and body[3] <= pixels.shape[0]
+
+
+def test_a_huge_scale_is_drawn_no_larger_than_a_few_frames(make_scene):
+    scene = make_scene({**PLAIN, "text": [{"content": "a wide line of words", "size": 1, "scale": 10}]})
+    plan = make_plan(scene)
+    texts = Texts(plan, torch.device("cpu"))
+    texts.over(0, torch.zeros(1, 3, plan.height, plan.width))
+    (tensor, _), = texts.rasters._entries.values()
+    assert tensor.shape[2] * tensor.shape[3] <= 6 * 96 * 76
+
+
+def test_many_captions_make_one_record(make_scene, tmp_path):
+    cues = "".join(f"{n + 1}\n00:00:00,{n * 100:03d} --> 00:00:00,{n * 100 + 80:03d}\ncue {n}\n\n" for n in range(6))
+    (tmp_path / "many.srt").write_text(cues)
+    scene = make_scene({**PLAIN, "captions": "many.srt"})
+    plan = make_plan(scene)
+    texts = Texts(plan, torch.device("cpu"))
+    for n in range(6):
+        texts.over(n, torch.zeros(1, 3, plan.height, plan.width))
+    assert [r["text"] for r in texts.records()] == ["captions"] and texts.records()[0]["frames"] == 6

@@ -14,7 +14,8 @@ import torch
 
 from ..dream.caches import Recent
 from ..image.compositing import ANCHOR_OFFSETS, composite
-from ..image.text import MAX_LOW_SHARE, MIN_CONTRAST, Look, contrast_ratio, rasterise, readability_warning, relative_luminance, wrap
+from ..image.text import (MAX_LOW_SHARE, MIN_CONTRAST, Look, contrast_ratio, load_font, rasterise, readability_warning,
+                          relative_luminance, wrap)
 from ..plan.frames import Plan
 from ..plan.text import TextSpec, safe_area
 
@@ -55,7 +56,12 @@ class Texts:
         self.plan, self.device = plan, device
         self.lines: dict[int, list[str]] = {}
         self.rasters: Recent = Recent(RASTERS_KEPT)
-        self.readability = [Readability(spec.name, spec.content) for spec in plan.texts]
+        # one record per text item, one for all the captions
+        self.readability: dict[str, Readability] = {}
+        self.group: list[Readability] = []
+        for spec in plan.texts:
+            key, content = (spec.name, spec.content) if spec.name.startswith("text.") else ("captions", "captions")
+            self.group.append(self.readability.setdefault(key, Readability(key, content)))
 
     def base_size(self, spec: TextSpec) -> int:
         return max(1, round(spec.style.size * self.plan.height))
@@ -71,7 +77,16 @@ class Texts:
 
     def raster(self, index: int, spec: TextSpec, scale: float):
         """(RGBA tensor (1, 4, h, w) on the device, body (x, y, w, h)) at this scale's pixel size."""
-        size = max(1, round(self.base_size(spec) * scale))
+        base = self.base_size(spec)
+        size = max(1, round(base * scale))
+        if size > base:  # a huge scale: no larger than a few frames' worth of pixels, all it could show
+            s = spec.style
+            font_w = max((load_font(s.font, base).getlength(line) for line in self.wrapped(index, spec)), default=1)
+            lines = max(1, min(len(self.wrapped(index, spec)), 2 * self.plan.height // base + 1))
+            pixels = (font_w + 2 * base) * (lines + 1) * base * (size / base) ** 2
+            room = 4.0 * self.plan.width * self.plan.height
+            if pixels > room:
+                size = max(base, int(size * (room / pixels) ** 0.5))
 
         def draw():
             s = spec.style
@@ -114,7 +129,7 @@ class Texts:
             if measure:
                 ratio = self.contrast(spec, frame, (bx, by, body[2], body[3]))
                 if ratio is not None:
-                    self.readability[index].add(ratio)
+                    self.group[index].add(ratio)
             frame = composite(frame, tensor, (bx - body[0], by - body[1]), opacity)
         return frame
 
@@ -141,14 +156,14 @@ class Texts:
         return ratio
 
     def records(self) -> list[dict]:
-        return [r.record() for r in self.readability]
+        return [r.record() for r in self.readability.values()]
 
     def warnings(self) -> list[str]:
         return [w for w in map(readability_warning, self.records()) if w]
 
     def state(self) -> list[tuple]:
-        return [(r.frames, r.low, r.lowest, r.total) for r in self.readability]
+        return [(r.frames, r.low, r.lowest, r.total) for r in self.readability.values()]
 
     def restore(self, state: list | None) -> None:
-        for r, saved in zip(self.readability, state or []):
+        for r, saved in zip(self.readability.values(), state or []):
             r.frames, r.low, r.lowest, r.total = saved
