@@ -164,6 +164,8 @@ def test_a_font_of_ones_own_is_read_relative_to_the_scene(make_scene, tmp_path):
     ({"content": "x", "position": [0.5]}, r"text\.0\.position"),
     ({"content": "x", "end": 99}, r"text\.0\.end: ends at 99, past the last frame 5"),
     ({"content": "x", "anchor": "middle"}, r"text\.0\.anchor"),
+    ({"content": "x", "opacity": {0: 0, 50: 1}}, r"text\.0\.opacity\.50: keyframe 50 is past the last frame 5"),
+    ({"content": "x", "position": {0: [0, 0], "1s": [2, 0]}}, r"text\.0\.position"),
     ({"content": "x", "colour": "red"}, r"text\.0\.colour: unknown key 'colour'; did you mean 'color'"),
 ])
 def test_hostile_text_is_refused_in_one_line(make_scene, tmp_path, item, message):
@@ -309,4 +311,5 @@ def test_many_captions_make_one_record(make_scene, tmp_path):
     texts = Texts(plan, torch.device("cpu"))
     for n in range(6):
         texts.over(n, torch.zeros(1, 3, plan.height, plan.width))
-    assert [r["text"] for r in texts.records()] == ["captions"] and texts.records()[0]["frames"] == 6
+    assert [(r["text"], r["content"]) for r in texts.records()] == [("captions", "many.srt")]
+    assert texts.records()[0]["frames"] == 6

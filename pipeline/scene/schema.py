@@ -272,20 +272,21 @@ class BoxConfig(_Strict):
     radius: Number = Field(0.25, ge=0.0, le=5.0, description="corner radius, a fraction of the text size")
 
 
-def _shorthand(key: str) -> Callable[[Any], Any]:
+def _shorthand(key: str, off: Any = None) -> Callable[[Any], Any]:
+    """true: the defaults; false: `off`; a string: the value of `key`."""
     def parse(raw: Any) -> Any:
         if raw is True:
             return {}
-        if raw is False:
-            return None
+        if raw is False or raw is None:
+            return off
         if isinstance(raw, str) and key:
             return {key: raw}
         return raw
     return parse
 
 
-_Stroke = Annotated[Optional[StrokeConfig], BeforeValidator(
-    _shorthand("color"), json_schema_input_type=Union[bool, str, StrokeConfig, None])]
+_Stroke = Annotated[Optional[StrokeConfig], BeforeValidator(  # off is width 0, so a sidecar keeps it off
+    _shorthand("color", {"width": 0}), json_schema_input_type=Union[bool, str, StrokeConfig, None])]
 _Shadow = Annotated[Optional[ShadowConfig], BeforeValidator(
     _shorthand(""), json_schema_input_type=Union[bool, ShadowConfig, None])]
 _Box = Annotated[Optional[BoxConfig], BeforeValidator(

@@ -59,6 +59,11 @@ def text_issues(scene: Scene, timeline: bool) -> list[SceneIssue]:
             problem = glyph_issue(item.content, font, "the content")
             if problem:
                 issues.append(SceneIssue(where + ("content",), problem))
+        for key in ("opacity", "scale", "position"):
+            track = getattr(item, key)
+            late = [frame for frame in getattr(track, "frames", ()) if frame > last] if timeline else []
+            if late and not track.is_constant:
+                issues.append(SceneIssue(where + (key, late[0]), f"keyframe {late[0]} is past the last frame {last}"))
         first, end = item.start or 0, last if item.end is None else item.end
         if timeline and end > last:
             issues.append(SceneIssue(where + ("end",), f"ends at {end}, past the last frame {last}"))

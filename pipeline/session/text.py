@@ -60,7 +60,9 @@ class Texts:
         self.readability: dict[str, Readability] = {}
         self.group: list[Readability] = []
         for spec in plan.texts:
-            key, content = (spec.name, spec.content) if spec.name.startswith("text.") else ("captions", "captions")
+            key, content = spec.name, spec.content
+            if not key.startswith("text."):  # 'captions (FILE line N)': the file's name stands for its cues
+                key, content = "captions", spec.name.removeprefix("captions (").rpartition(" line ")[0]
             self.group.append(self.readability.setdefault(key, Readability(key, content)))
 
     def base_size(self, spec: TextSpec) -> int:
