@@ -92,3 +92,25 @@ def test_check_reads_a_reversed_videos_camera_backwards(make_scene, tmp_path):
     zoom, turn, shift, center = motion(1)  # video frame 0 -> 1 is timeline 6 -> 5: the zoom undone
     assert zoom == pytest.approx(1 / 0.8) and turn == 0 and shift == pytest.approx((-2 / 0.8, 0))
     assert motion(6) == motion(1) and motion(0) is None  # the first video frame follows none
+
+
+def test_a_reversed_gif_and_an_interrupted_partial_play_as_seen(make_scene, tmp_path):
+    from PIL import Image, ImageSequence
+
+    scene = make_scene({**DREAM, "frames": 5, "reverse": True})
+    frames = frames_in(render(scene, tmp_path / "png", device="cpu", checkpoint_every=2).path)
+    gif = render(scene, tmp_path / "back.gif", device="cpu", checkpoint_every=2).path
+    with Image.open(gif) as image:
+        shown = [np.asarray(f.convert("RGB")).astype(int) for f in ImageSequence.Iterator(image)]
+    assert len(shown) == 5
+    errors = [[np.abs(s - f).mean() for f in frames] for s in shown]
+    assert [int(np.argmin(row)) for row in errors] == [0, 1, 2, 3, 4]  # each GIF frame is its own
+
+    def stop(done, total):
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(RenderInterrupted) as caught:
+        render(scene, tmp_path / "cut", device="cpu", checkpoint_every=2, progress=stop)
+    partial = frames_in(caught.value.partial)  # the last frames of the video, as dreamed so far
+    assert np.array_equal(partial, frames[-len(partial):])
