@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..image.text import font_path, rgba
 from ..scene.captions import on_frames, read_cues
 from ..scene.keyframes import Track
 from ..scene.schema import TITLE_SAFE, Input, Scene, TextStyle
@@ -66,6 +65,8 @@ def safe_area(width: int, height: int, safe: bool) -> tuple[float, float, float,
 
 
 def style_of(scene: Scene, config: TextStyle) -> Style:
+    from ..image.text import font_path, rgba  # Pillow only for scenes with words
+
     font = scene.input_path(Input("font", ""), config.font) if config.font is not None else None
     stroke = (config.stroke.width, rgba(config.stroke.color)) if config.stroke and config.stroke.width > 0 else None
     shadow = None

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..image.text import codepoint, control_characters, font_issue, font_path, missing_characters, needs_layout, raqm
 from .captions import CaptionError, read_cues
 from .errors import SceneIssue
 from .schema import Input, Scene
@@ -18,6 +17,8 @@ def file_issue(kind: str, file: Path) -> str | None:
     if not file.is_file():
         return None  # said where files are checked
     if kind == "font":
+        from ..image.text import font_issue  # Pillow and fontTools only for scenes with words
+
         return font_issue(file)
     try:
         read_cues(file)
@@ -32,6 +33,8 @@ def file_issue(kind: str, file: Path) -> str | None:
 
 def glyph_issue(text: str, font: Path, what: str) -> str | None:
     """Why `text` cannot be drawn in `font`, or None."""
+    from ..image.text import codepoint, control_characters, missing_characters, needs_layout, raqm
+
     controls = control_characters(text)
     if controls:
         return (f"{what} holds the control character {codepoint(controls[0])}: write line breaks as \\n and "
@@ -79,6 +82,8 @@ def text_issues(scene: Scene, timeline: bool) -> list[SceneIssue]:
 
 def _usable_font(scene: Scene, font: str | None) -> Path | None:
     """The font file to check glyphs against, or None when it is missing or broken (said elsewhere)."""
+    from ..image.text import font_issue, font_path
+
     path = scene.input_path(Input("font", ""), font) if font is not None else None
     path = path or font_path(font)
     return path if path.is_file() and font_issue(path) is None else None
