@@ -65,7 +65,7 @@ if __name__ == "__main__":
     if sys.argv[1] == "frames":
         save_atomically(frames_sheet(Path(sys.argv[2])), HERE / "logo-frames.png")
     elif sys.argv[1] == "tagline":  # the tagline showing, the pull back, the logo with its call to action
-        save_atomically(frames_sheet(Path(sys.argv[2]), picks=(30, 90, 150, 200, 250, 299)),
+        save_atomically(frames_sheet(Path(sys.argv[2]), picks=(20, 50, 80, 105, 130, 149)),
                         HERE / "tagline-frames.png")
     elif sys.argv[1] == "turntable":
         save_atomically(turntable_sheet(Path(sys.argv[2])), HERE / "turntable-frames.png")
