@@ -313,3 +313,13 @@ def test_many_captions_make_one_record(make_scene, tmp_path):
         texts.over(n, torch.zeros(1, 3, plan.height, plan.width))
     assert [(r["text"], r["content"]) for r in texts.records()] == [("captions", "many.srt")]
     assert texts.records()[0]["frames"] == 6
+
+
+def test_right_to_left_text_without_raqm_is_refused_clearly(make_scene, monkeypatch):
+    from pipeline.image import text
+
+    monkeypatch.setattr(text, "raqm", lambda: False)
+    with pytest.raises(SceneError, match=r"text\.0\.content: the content is written in Hebrew, which needs Pillow's "
+                                         r"raqm layout"):
+        make_scene({**PLAIN, "text": [{"content": "שלום"}]})
+    make_scene({**PLAIN, "text": [{"content": "Ελληνικά"}]})  # Greek needs no shaping
