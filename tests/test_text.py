@@ -323,3 +323,17 @@ def test_right_to_left_text_without_raqm_is_refused_clearly(make_scene, monkeypa
                                          r"raqm layout"):
         make_scene({**PLAIN, "text": [{"content": "שלום"}]})
     make_scene({**PLAIN, "text": [{"content": "Ελληνικά"}]})  # Greek needs no shaping
+
+
+def test_static_text_is_rasterised_once(make_scene, monkeypatch):
+    from pipeline.session import text
+
+    calls = []
+    real = text.rasterise
+    monkeypatch.setattr(text, "rasterise", lambda *a, **k: calls.append(1) or real(*a, **k))
+    scene = make_scene({**PLAIN, "frames": 10, "text": [{"content": "Still", "opacity": "0.5 + t / 2"}]})
+    plan = make_plan(scene)
+    texts = Texts(plan, torch.device("cpu"))
+    for n in range(10):
+        texts.over(n, torch.zeros(1, 3, plan.height, plan.width))
+    assert len(calls) == 1
