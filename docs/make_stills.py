@@ -3,6 +3,7 @@
     python docs/make_stills.py frames scenes/renders/logo.mp4   # -> docs/logo-frames.png
     python docs/make_stills.py gif scenes/renders/logo.mp4      # -> docs/logo.gif
     python docs/make_stills.py turntable scenes/renders/turntable.mp4   # -> docs/turntable-frames.png
+    python docs/make_stills.py tagline scenes/renders/tagline.mp4       # -> docs/tagline-frames.png
     python render.py atlas scenes/logo.png --out docs/aliases.png
 """
 
@@ -57,10 +58,13 @@ def gif(video: Path, target: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("frames", "gif", "turntable"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("frames", "gif", "turntable", "tagline"):
         sys.exit(__doc__)
     if sys.argv[1] == "frames":
         save_atomically(frames_sheet(Path(sys.argv[2])), HERE / "logo-frames.png")
+    elif sys.argv[1] == "tagline":  # the tagline showing, the pull back, the logo with its call to action
+        save_atomically(frames_sheet(Path(sys.argv[2]), picks=(20, 50, 80, 105, 130, 149)),
+                        HERE / "tagline-frames.png")
     elif sys.argv[1] == "turntable":
         save_atomically(turntable_sheet(Path(sys.argv[2])), HERE / "turntable-frames.png")
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -33,6 +34,11 @@ def sidecar_motion(video: Path):
         return None, f"the sidecar could not be read ({reason})"
 
     def motion(index: int):
+        if plan.reverse:  # video frame i - 1 is the timeline frame after i's: its move, undone
+            timeline = plan.frame_count - first - index
+            if not 0 < timeline < plan.frame_count or not plan.frames[timeline].warped:
+                return None
+            return undone(plan.frames[timeline].motion)
         timeline = first + index + plan.loop  # a loop's video starts `loop` frames into the dream
         if not 0 <= timeline < plan.frame_count or not plan.frames[timeline].warped:
             return None
@@ -40,6 +46,31 @@ def sidecar_motion(video: Path):
         return m.zoom, m.rotate, tuple(m.translate), tuple(m.center)
 
     return motion, f"camera motion from {sidecar.name}"
+
+
+def undone(m):
+    """The camera move that takes a frame back to the one it was made from: the inverse of zoom
+    and turn about the same centre, then translate, as (zoom, rotate, translate, center)."""
+    zoom, turn = 1.0 / m.zoom, -m.rotate
+    a, b = zoom * math.cos(math.radians(turn)), zoom * math.sin(math.radians(turn))
+    dx, dy = m.translate
+    return zoom, turn, (-(a * dx + b * dy), -(-b * dx + a * dy)), tuple(m.center)
+
+
+def sidecar_text_warnings(video: Path) -> list[str]:
+    """What the render measured of its words' contrast, from the sidecar: a warning per text that
+    was hard to read."""
+    import yaml
+
+    from ..image.text import readability_warning
+    from ..output.layout import sidecar_path
+
+    try:
+        data = yaml.safe_load(sidecar_path(video).read_text())
+        records = data["rendered"].get("text_contrast") or []
+        return [w for w in (readability_warning(r) for r in records if isinstance(r, dict)) if w]
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError):
+        return []
 
 
 def check_command(argv) -> int:
@@ -78,6 +109,7 @@ def check_command(argv) -> int:
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
         print(f"{video}: cannot read it as a video: {reason}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    report.warnings += sidecar_text_warnings(video)
     if args.json:
         lines = [json.dumps({"video": str(video), "flicker_motion": source, **report.as_dict()})]
     else:

@@ -242,6 +242,8 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
         return Outcome(path, "failed", EXIT_FAILED, output=output)
     print(f"Done: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.2f} frames/s) on {result.device}")
     print(f"Video: {result.path}")
+    for note in result.notes:
+        print(f"warning: {note}")
     return Outcome(path, "done", EXIT_OK, result.frames, result.seconds, result.path)
 
 

@@ -77,6 +77,8 @@ class Pieces:
         if unfinished is not None:
             unfinished.finish()  # playable, but not a finished piece
             names.append(unfinished.path.name)
+        if self.sink.video.reverse:  # the last piece dreamed is the first the viewer sees
+            names.reverse()
         remove(target)
         return self.sink.join([self.folder / name for name in names], target)
 

@@ -24,6 +24,7 @@ from PIL import Image
 from ..media import ffmpeg
 from ..scene.formats import format_of
 from .encoder import EncodeError, VideoWriter, codec_params, container_params, png_pattern
+from .reverse import ReversingWriter, video_first
 from .verify import Damaged, verify_png_folder, verify_video
 
 
@@ -55,6 +56,7 @@ class VideoSettings:
     frame_count: int = 0
     total_frames: int = 0
     audio: Audio | None = None
+    reverse: bool = False  # pieces hold timeline frames, written backwards (reverse.py)
 
 
 def audio_args(audio: Audio, fps: float, first_frame: int, frame_count: int, total_frames: int) -> list[str]:
@@ -89,8 +91,16 @@ class Sink:
     def __init__(self, output: Path, video: VideoSettings):
         self.output, self.video = Path(output), video
 
-    def open_piece(self, path: Path, first: int) -> VideoWriter:
-        """A writer for the piece that starts at timeline frame `first`."""
+    def open_piece(self, path: Path, first: int) -> VideoWriter | ReversingWriter:
+        """A writer for the piece that starts at timeline frame `first` (reversed: whose frames,
+        written backwards, start the video at N - first - count)."""
+        v = self.video
+        if v.reverse:
+            return ReversingWriter(path, first, v.total_frames, lambda shown: self.open_piece_at(path, shown))
+        return self.open_piece_at(path, first)
+
+    def open_piece_at(self, path: Path, first: int) -> VideoWriter:
+        """A writer for a piece whose first video frame is `first`."""
         v = self.video
         return VideoWriter(
             path, v.width, v.height, v.fps, crf=v.crf, preset=v.preset, codec=v.codec, frame_count=v.frame_count,
@@ -172,6 +182,8 @@ class PngFolderSink(Sink):
         return [png_pattern(self.output) % index for index in range(first, first + count)]
 
     def verify_piece(self, path: Path, first: int, count: int) -> None:
+        if self.video.reverse:
+            first = video_first(first, count, self.video.total_frames)
         verify_png_folder(path, self.frame_names(first, count), (self.video.width, self.video.height))
 
     def verify_output(self, path: Path, count: int) -> None:

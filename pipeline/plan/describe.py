@@ -36,6 +36,13 @@ def describe(scene: Scene, plan: Plan) -> str:
         out.append(f"overlay  {overlay.image.name} at [{overlay.position[0]:g}, {overlay.position[1]:g}] "
                    f"({overlay.anchor}), {overlay.width:g} of the width, frames {overlay.first}-{overlay.last}, "
                    f"opacity {overlay.opacity.describe()}")
+    for text in plan.texts:
+        words = text.content.replace("\n", " / ")
+        out.append(f"text     {text.name}: {words[:40]!r}{'...' if len(words) > 40 else ''}, frames "
+                   f"{text.first}-{text.last}, {text.style.size:g} of the height, opacity {text.opacity.describe()}")
+    if plan.reverse:
+        out.append(f"reverse  the video plays the dream backwards: video frame n is dreamed frame "
+                   f"{plan.frame_count - 1} - n")
     for where, mask in [("scene", scene.mask)] + [(f"segment {i}", s.mask) for i, s in enumerate(scene.segments)]:
         if mask is not None:
             out.append(f"mask     {where}: {mask.image}" + (" inverted" if mask.invert else "")

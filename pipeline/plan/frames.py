@@ -21,6 +21,7 @@ from ..scene.expressions import Formula
 from ..scene.keyframes import mix
 from ..scene.schema import COLOR, DREAM_DEFAULTS, MOTION_DEFAULTS, Input, Scene
 from ..models.zoo import ZOO
+from .text import text_specs
 
 PREVIEW_LONG_SIDE = 384
 PREVIEW_MAX_ITERATIONS = 4
@@ -131,6 +132,8 @@ class Plan:
     weights: str | Path = "pretrained"
     loop: int = 0  # frames dreamed past the end, blended into the video's last ones so it loops
     overlays: tuple[OverlaySpec, ...] = ()
+    texts: tuple = ()  # TextSpecs (plan/text.py): words and captions over the video's frames
+    reverse: bool = False  # the video plays the timeline backwards: video frame n is timeline frame N-1-n
 
     @property
     def frame_count(self) -> int:
@@ -266,6 +269,7 @@ def make_plan(
         width, height, scene.fps, frames, preview, notes, seed=scene.seed, start=start,
         color_reference=scene.color.reference, color_mode=scene.color.mode, model=scene.model,
         weights=scene.weights_source, loop=scene.loop_frames, overlays=overlay_specs(scene),
+        texts=text_specs(scene), reverse=scene.reverse,
     )
 
 

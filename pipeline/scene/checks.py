@@ -17,6 +17,7 @@ from .errors import SceneIssue, did_you_mean
 from .formats import allowed, format_of
 from .keyframes import Track
 from .schema import MAX_FRAMES, Scene, Segment
+from .text_checks import file_issue, text_issues
 
 
 def _tracks(config: BaseModel, path: tuple):
@@ -230,6 +231,8 @@ def _check_files(scene: Scene) -> list[SceneIssue]:
             problem = _image_issue(file, marker.takes)
         elif not file.is_file():
             problem = f"'{file}' not found; {marker.takes}"
+        elif marker.kind in ("font", "captions"):
+            problem = file_issue(marker.kind, file)
         else:
             problem = _audio_issue(file) if marker.kind == "audio" else None
         if problem:
@@ -280,7 +283,8 @@ def check_scene(scene: Scene, timeline: bool = True) -> list[SceneIssue]:
         return [SceneIssue(("duration",), f"{scene.duration:g} s at {scene.fps:g} fps is {scene.frame_count} frames; "
                                           f"a scene has at most {MAX_FRAMES} (split a longer video into scenes)")]
     return (issues + (_check_segments(scene) if timeline else []) + _check_model_and_layers(scene)
-            + _check_files(scene) + _check_footage(scene) + _check_overlays_and_masks(scene, timeline))
+            + _check_files(scene) + _check_footage(scene) + _check_overlays_and_masks(scene, timeline)
+            + text_issues(scene, timeline))
 
 
 def _check_footage(scene: Scene) -> list[SceneIssue]:

@@ -211,6 +211,147 @@ class OverlayConfig(_Strict):
     fade_out: Number = Field(0.0, ge=0, le=3600, description="seconds to fade out until end")
 
 
+TITLE_SAFE = 0.05
+"""The title-safe margin on each side, a fraction of the frame's width and height: 5%, as in
+EBU R 95 and SMPTE ST 2046-1 (title-safe area 90% of the width and height)."""
+FONTS = ("sans", "sans-bold")  # bundled: DejaVu Sans and DejaVu Sans Bold
+MAX_TEXT = 2000  # characters of one text item
+
+
+def _color(raw: Any) -> str:
+    from PIL import ImageColor
+
+    if not isinstance(raw, str):
+        raise ValueError(f"write a colour as '#rrggbb', '#rrggbbaa' (with opacity) or a name like white, got {raw!r}")
+    try:
+        ImageColor.getrgb(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a colour: write '#rrggbb', '#rrggbbaa' (with opacity) or a name like "
+                         "white") from None
+    return raw
+
+
+def _content(raw: Any) -> str:
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise ValueError(f"write the words as text, e.g. content: 'Dream bigger' (got {type(raw).__name__})")
+    text = raw if isinstance(raw, str) else str(raw)
+    if not text.strip():
+        raise ValueError("write the words to show, e.g. content: 'Dream bigger'")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"{len(text)} characters; a text item holds at most {MAX_TEXT} (use captions for more)")
+    return text
+
+
+Color = Annotated[str, BeforeValidator(_color), WithJsonSchema({"type": "string", "examples": ["#ffffff", "#000000aa",
+                                                                                               "white"]})]
+FontFile = Annotated[Optional[str], Input("font", "font takes a .ttf or .otf file (relative to the scene file), or "
+                                                  "sans or sans-bold (bundled)")]
+
+
+class StrokeConfig(_Strict):
+    """An outline around each letter."""
+
+    width: Number = Field(0.08, ge=0.0, le=0.5, description="a fraction of the text size")
+    color: Color = Field("#000000", description="'#rrggbb', '#rrggbbaa' or a name")
+
+
+class ShadowConfig(_Strict):
+    """A soft shadow under the letters."""
+
+    offset: tuple[Annotated[Number, Field(ge=-1.0, le=1.0)], Annotated[Number, Field(ge=-1.0, le=1.0)]] = Field(
+        (0.05, 0.05), description="[x, y], fractions of the text size: +x right, +y down")
+    blur: Number = Field(0.06, ge=0.0, le=1.0, description="a fraction of the text size")
+    color: Color = Field("#000000b0", description="'#rrggbbaa': the alpha is the shadow's strength")
+
+
+class BoxConfig(_Strict):
+    """A plate behind the text."""
+
+    color: Color = Field("#000000a0", description="'#rrggbbaa': the alpha is the plate's opacity")
+    padding: Number = Field(0.35, ge=0.0, le=5.0, description="around the text, a fraction of the text size")
+    radius: Number = Field(0.25, ge=0.0, le=5.0, description="corner radius, a fraction of the text size")
+
+
+def _shorthand(key: str, off: Any = None) -> Callable[[Any], Any]:
+    """true: the defaults; false: `off`; a string: the value of `key`."""
+    def parse(raw: Any) -> Any:
+        if raw is True:
+            return {}
+        if raw is False or raw is None:
+            return off
+        if isinstance(raw, str) and key:
+            return {key: raw}
+        return raw
+    return parse
+
+
+_Stroke = Annotated[Optional[StrokeConfig], BeforeValidator(  # off is width 0, so a sidecar keeps it off
+    _shorthand("color", {"width": 0}), json_schema_input_type=Union[bool, str, StrokeConfig, None])]
+_Shadow = Annotated[Optional[ShadowConfig], BeforeValidator(
+    _shorthand(""), json_schema_input_type=Union[bool, ShadowConfig, None])]
+_Box = Annotated[Optional[BoxConfig], BeforeValidator(
+    _shorthand("color"), json_schema_input_type=Union[bool, str, BoxConfig, None])]
+
+
+class TextStyle(_Strict):
+    """How words look: shared by text items and captions."""
+
+    font: FontFile = Field(None, description="a .ttf or .otf file (relative to the scene file), or sans / sans-bold: "
+                                             "the bundled DejaVu Sans (Latin, Greek, Cyrillic, Hebrew, Arabic, ...); "
+                                             "default sans")
+    size: Number = Field(0.08, gt=0.0, le=1.0, description="the text size, a fraction of the frame's height")
+    color: Color = Field("#ffffff", description="'#rrggbb', '#rrggbbaa' or a name like white")
+    stroke: _Stroke = Field(None, description="an outline: {width (fraction of the size), color}, a colour, or true")
+    shadow: _Shadow = Field(None, description="a soft shadow: {offset, blur, color}, or true")
+    box: _Box = Field(None, description="a plate behind the text: {color (with alpha), padding, radius}, a colour, "
+                                        "or true")
+    align: Literal["left", "center", "right"] = Field("center", description="how lines line up")
+    max_width: Number = Field(1.0, gt=0.0, le=1.0, description="lines wrap between words to this width, a fraction "
+                                                               "of the frame's (of the title-safe area's with safe)")
+    safe: Flag = Field(True, description=f"true: position is within the title-safe area ({TITLE_SAFE:.0%} in from "
+                                         "each side, EBU R 95) and the text is kept inside it")
+
+
+class TextConfig(TextStyle):
+    """Words composited onto the video's frames after the dream, never fed back into it."""
+
+    content: Annotated[str, BeforeValidator(_content), WithJsonSchema({"type": "string", "minLength": 1,
+                                                                       "maxLength": MAX_TEXT})] = Field(
+        description="the words (UTF-8); \\n breaks a line")
+    position: keyframed(ge=0.0, le=1.0, vector=2) = Field(
+        (0.5, 0.5), validate_default=True, description="where its anchor goes, [x, y] in fractions of the frame (or "
+                                                       "of the safe area); keyframes or expressions slide it")
+    anchor: Literal[ANCHORS] = Field("center", description="the point of the text's box placed at position")
+    opacity: keyframed(ge=0.0, le=1.0) = Field(1.0, validate_default=True, description="0 (invisible) .. 1")
+    scale: keyframed(gt=0.0, le=10.0) = Field(1.0, validate_default=True,
+                                              description="grows or shrinks the text about its anchor")
+    start: Optional[Moment] = Field(None, description="the first video frame it shows on; default the first")
+    end: Optional[Moment] = Field(None, description="the last video frame it shows on; default the last")
+    fade_in: Number = Field(0.0, ge=0, le=3600, description="seconds to fade in from start")
+    fade_out: Number = Field(0.0, ge=0, le=3600, description="seconds to fade out until end")
+
+
+class CaptionsConfig(TextStyle):
+    """Subtitles from an SRT or WebVTT file, each shown at its times, wrapped inside the safe area."""
+
+    file: Annotated[str, Input("captions", "captions takes an .srt or .vtt file (relative to the scene file)")] = Field(
+        description="the captions: .srt or .vtt (relative to the scene file)")
+    size: Number = Field(0.055, gt=0.0, le=1.0, description="the text size, a fraction of the frame's height")
+    stroke: _Stroke = Field(StrokeConfig(), description="an outline (default black); false for none")
+    position: tuple[Fraction, Fraction] = Field((0.5, 1.0), description="where the anchor goes: default the bottom "
+                                                                        "middle of the safe area")
+    anchor: Literal[ANCHORS] = Field("bottom", description="the point of the captions' box placed at position")
+    max_width: Number = Field(0.8, gt=0.0, le=1.0, description="lines wrap between words to this width")
+
+
+def _parse_captions(raw: Any) -> Any:
+    return {"file": raw} if isinstance(raw, str) else raw
+
+
+_Captions = Annotated[CaptionsConfig, BeforeValidator(_parse_captions,
+                                                      json_schema_input_type=Union[str, CaptionsConfig])]
+
+
 class MaskConfig(_Strict):
     """Where the loop may change the picture: white lets the warp, the dream, colour matching and
     sharpening act, black keeps the picture as it was, grey some of each."""
@@ -318,6 +459,12 @@ class Scene(_Strict):
     fade: FadeConfig = Field(default_factory=FadeConfig, description="the picture from and to black, {in: s, out: s}")
     overlay: list[OverlayConfig] = Field(default_factory=list, description="pictures kept still and sharp on top "
                                                                            "of every frame (a logo, a tagline)")
+    text: list[TextConfig] = Field(default_factory=list, description="words on top of every frame (a tagline, a "
+                                                                    "call to action): see docs/text.md")
+    captions: Optional[_Captions] = Field(None, description="subtitles: an .srt or .vtt file, or {file, size, color, "
+                                                            "stroke, box, ...}")
+    reverse: Flag = Field(False, description="true: the video plays backwards, so a zoom out of the logo ends on it; "
+                                             "overlays, text, captions, fades and sound follow the video as seen")
     mask: Optional[_Mask] = Field(None, description="where the loop may change the picture: a greyscale image "
                                                     "(white dreams, black is kept), start, or {image, feather, "
                                                     "invert, follows, strength}")
@@ -436,6 +583,8 @@ class Scene(_Strict):
         if marker.kind in ("mask", "audio") and value == "start":
             return None
         if marker.kind == "weights" and value in ("pretrained", "random"):
+            return None
+        if marker.kind == "font" and value in FONTS:
             return None
         return self._file.parent / value
 

@@ -41,6 +41,7 @@ from .checkpoint import (CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear,
                          make_work_dir, work_dir)
 from .loop_seam import LoopSeam
 from .recipe import Dreamer, Overlays
+from .text import Texts
 from .signals import StopRequest
 
 log = logging.getLogger("dreamzoom.session")
@@ -52,6 +53,7 @@ class RenderResult:
     frames: int
     seconds: float
     device: str
+    notes: tuple[str, ...] = ()  # what the viewer should know: text that was hard to read
 
     @property
     def fps(self) -> float:
@@ -90,13 +92,15 @@ def foreign_files(folder: Path) -> list[str]:
 
 
 def scene_sink(scene: Scene, plan: Plan, output: Path, frames: range) -> Sink:
-    """The sink for `output`, with the scene's encoding, fades and sound (a loop's, looped too)."""
+    """The sink for `output`, with the scene's encoding, fades and sound (a loop's, looped too);
+    `frames` are the video's frames as the viewer sees them."""
     audio = None if scene.audio is None else Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out,
                                                    loop=plan.loop / plan.fps)
     video = VideoSettings(
         plan.width, plan.height, plan.fps, crf=scene.encode.crf, preset=scene.encode.preset,
         codec=scene.encode.codec or "h264", fade=(scene.fade.fade_in, scene.fade.fade_out),
         first_frame=frames.start, frame_count=len(frames), total_frames=plan.frame_count, audio=audio,
+        reverse=plan.reverse,
     )
     return sink_for(output, video)
 
@@ -124,7 +128,10 @@ class RenderSession:
         self.watch = watch
         self.scene, self.plan, self.output, self.device = scene, plan, Path(output), device
         self.progress, self.net, self.resume, self.overwrite = progress, net, resume, overwrite
-        self.frames = frames or range(plan.frame_count)
+        self.shown = frames or range(plan.frame_count)  # the video's frames, as the viewer sees them
+        # the timeline's frames they show: a reversed video's first frames are the dream's last
+        self.frames = (range(plan.frame_count - self.shown.stop, plan.frame_count - self.shown.start)
+                       if plan.reverse else self.shown)
         self.checkpoint_every, self.precision, self.max_vram = checkpoint_every, precision, max_vram
         self.work = work_dir(self.output)
         if plan.loop and len(self.frames) != plan.frame_count:
@@ -159,7 +166,7 @@ class RenderSession:
                 self.close()
             seconds = time.perf_counter() - began
             self.write_sidecar(seconds)
-        return RenderResult(self.output, len(self.frames), seconds, str(self.device))
+        return RenderResult(self.output, len(self.frames), seconds, str(self.device), tuple(self.texts.warnings()))
 
     # ------------------------------------------------------------ open
 
@@ -233,7 +240,8 @@ class RenderSession:
         self.dreamer = Dreamer(self.plan, net, self.device, precision=self.precision, max_vram_gib=self.max_vram,
                                on_step=self.stop.check_mid_frame)  # a long frame does not hold up a stop
         self.overlays = Overlays(self.plan, self.device)
-        sink = scene_sink(self.scene, self.plan, self.output, self.frames)
+        self.texts = Texts(self.plan, self.device)
+        sink = scene_sink(self.scene, self.plan, self.output, self.shown)
         if checkpoint is not None:
             self.resume_from(checkpoint, sink)
         else:
@@ -264,14 +272,15 @@ class RenderSession:
                         "them anew", self.output, self.work)
             return
         self.dreamer.restore(checkpoint.loop_state)
+        self.texts.restore(checkpoint.loop_state.get("text_contrast"))
 
     # ------------------------------------------------------------ per frame
 
     def render_frames(self) -> None:
         for spec, frame in self.dreamer.frames(self.timeline_stop):
             shown = self.seam.shown(spec.index, frame)
-            if shown is not None and shown[0] >= self.write_from:
-                self.to_sink(shown[0], self.overlays.over(*shown))
+            if shown is not None and shown[0] >= self.frames.start:
+                self.show(*shown)
             self.bar.update()
             if callable(self.progress):
                 self.progress(spec.index + 1, self.timeline_stop)
@@ -281,18 +290,28 @@ class RenderSession:
                 self.checkpoint(written)  # not while dreaming again up to a piece made anew
             self.stop.check()
 
-    def to_sink(self, index: int, frame: torch.Tensor) -> None:
+    def show(self, index: int, frame: torch.Tensor) -> None:
+        """Timeline frame `index` as the viewer sees it: overlays and words (on the video frame it
+        becomes, counted backwards when reversed), then to the sink unless its piece is kept. Every
+        frame of the range is measured for the words' contrast, kept pieces' frames too."""
+        video = self.plan.frame_count - 1 - index if self.plan.reverse else index
+        frame = self.texts.over(video, self.overlays.over(video, frame), video + self.plan.loop)
+        if index >= self.write_from:
+            self.to_sink(index, video, frame)
+
+    def to_sink(self, index: int, video: int, frame: torch.Tensor) -> None:
         if self.writer is None:
             self.writer = self.pieces.open(index)
         self.writer.write(frame)
         if self.watch is not None:
-            self.watch(index, frame)
+            self.watch(video, frame)
 
     def checkpoint(self, next_frame: int) -> None:
         """End the current piece (the video's frames end before `next_frame`); it is closed and the
         checkpoint saved on the closer thread."""
         self.wait_for_closer()
-        self.closing = self.closer.submit(self._close_piece, self.writer, next_frame, self.dreamer.state())
+        state = {**self.dreamer.state(), "text_contrast": self.texts.state()}
+        self.closing = self.closer.submit(self._close_piece, self.writer, next_frame, state)
         self.writer = None
 
     def _close_piece(self, writer: BackgroundWriter | None, next_frame: int, state: dict) -> None:
@@ -351,10 +370,11 @@ class RenderSession:
             "engine": self.dreamer.engine.describe(),
             "preview": self.plan.preview,
             "size": [self.plan.width, self.plan.height],
-            "frames": [self.frames.start, self.frames.stop - 1],
+            "frames": [self.shown.start, self.shown.stop - 1],
             "seconds": round(seconds, 2),
             "resumed": self.resumed,
             "inputs": self.facts["inputs"],  # what --resume compares a later run's input files with
+            **({"text_contrast": self.texts.records()} if self.plan.texts else {}),
             **({"bpm_found": self.scene.tempo[0], "beat_offset": self.scene.tempo[1]}
                if self.scene.bpm == "auto" else {}),
         })

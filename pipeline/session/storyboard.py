@@ -19,6 +19,7 @@ from ..output.sheets import contact_sheet
 from ..plan import describe_terms, make_plan
 from ..scene import Scene
 from .recipe import Overlays, frames_of
+from .text import Texts
 
 STORYBOARD_LONG_SIDE = 256
 STORYBOARD_ITERATIONS = 2
@@ -47,10 +48,12 @@ def storyboard_tiles(scene: Scene, device: torch.device, progress: bool = True) 
     tiles = []
     last = max(picks) + 1
     frames = frames_of(plan, net, device, stop=last)
-    overlays = Overlays(plan, device)  # as the video shows them
+    overlays, texts = Overlays(plan, device), Texts(plan, device)  # as the video shows them
     for spec, frame in tqdm(frames, total=last, desc="storyboard", unit="frame", disable=not progress):
         if spec.index in picks:
-            tiles.append((tile_label(scene, spec), Image.fromarray(to_pixels(overlays.over(spec.index, frame)))))
+            video = plan.frame_count - 1 - spec.index if plan.reverse else spec.index
+            shown = texts.over(video, overlays.over(video, frame), video + plan.loop, measure=False)
+            tiles.append((tile_label(scene, spec), Image.fromarray(to_pixels(shown))))
     return tiles
 
 
