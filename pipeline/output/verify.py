@@ -29,7 +29,8 @@ def video_facts(path: Path) -> tuple[int, tuple[int, int], float | None]:
     except ffmpeg.MediaError as error:
         raise Damaged(f"{path.name} does not decode: {error}") from None
     video = facts.video  # decoded_frames found it
-    return frames, (video.width, video.height), float(video.rate) if video.rate else None
+    rate = video.played_rate
+    return frames, (video.width, video.height), float(rate) if rate else None
 
 
 def verify_video(path: Path, frames: int, size: tuple[int, int], fps: float | None) -> None:
