@@ -143,13 +143,13 @@ def test_audio_is_cut_or_padded_to_the_video(audio_seconds, make_scene, inceptio
 @pytest.mark.slow
 def test_a_video_joined_from_short_pieces_with_sound_plays_at_its_rate(make_scene, inception, tmp_path, tone):
     """Pieces of 4 frames at 10 fps, joined and muxed with sound: FFmpeg's average rate of the MP4 says
-    25/3, its frames' own times say 10 fps, which is what plays; the render is verified and finishes."""
+    25/3, its timestamps step at 10 fps, which is what plays; the render is verified and finishes."""
     scene = tiny(make_scene, frames=10, fps=10, audio=str(tone(3.0)))
     out = tmp_path / "pieces.mp4"
     run_render(scene, out, inception, checkpoint_every=4)
     facts = ffmpeg.probe(out).video
     assert ffmpeg.decoded_frames(out) == facts.frames == 10 and facts.seconds == pytest.approx(1.0)
-    assert facts.played_rate == 10
+    assert facts.base_rate == 10
 
 
 def test_audio_problems_are_caught_before_work(make_scene):

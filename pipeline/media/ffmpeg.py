@@ -174,14 +174,6 @@ class VideoFacts:
     frames: int  # packets of the stream: its frames, counted without decoding
     seconds: float | None  # from the first frame's start to the last one's end, from the packets' times
 
-    @property
-    def played_rate(self) -> Fraction | None:
-        """Frames per second as the packets' own times play them. FFmpeg's average rate can be
-        off where a muxer pads the stream's length (a joined MP4 with sound: 25/3 for 10 fps)."""
-        if self.frames and self.seconds:
-            return Fraction(self.frames) / Fraction(self.seconds).limit_denominator(1 << 20)
-        return self.rate
-
 
 @dataclass(frozen=True)
 class AudioFacts:
