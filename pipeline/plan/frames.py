@@ -21,7 +21,7 @@ from ..scene.expressions import Formula
 from ..scene.keyframes import mix
 from ..scene.schema import COLOR, DREAM_DEFAULTS, MOTION_DEFAULTS, Input, Scene
 from ..models.zoo import ZOO
-from .text import text_specs
+from .text import shown_opacity, text_specs
 
 PREVIEW_LONG_SIDE = 384
 PREVIEW_MAX_ITERATIONS = 4
@@ -71,16 +71,7 @@ class OverlaySpec:
     fade_out: int = 0
 
     def opacity_at(self, n: int, timeline: int | None = None) -> float:
-        """Its opacity on video frame n (showing `timeline` frame, by default n: a loop's video
-        starts later on the timeline, where its music is): 0 outside first..last, ramped over the fades."""
-        if not self.first <= n <= self.last:
-            return 0.0
-        level = self.opacity.at(n if timeline is None else timeline)
-        if self.fade_in:
-            level *= min(1.0, (n - self.first + 1) / (self.fade_in + 1))
-        if self.fade_out:
-            level *= min(1.0, (self.last - n + 1) / (self.fade_out + 1))
-        return level
+        return shown_opacity(self, n, timeline)
 
 
 @dataclass(frozen=True)

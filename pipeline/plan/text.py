@@ -47,15 +47,22 @@ class TextSpec:
 
     def opacity_at(self, n: int, timeline: int | None = None) -> float:
         """Its opacity on video frame n: 0 outside first..last, ramped over the fades."""
-        if not self.first <= n <= self.last:
-            return 0.0
-        level = self.opacity.at(n if timeline is None else timeline)
-        if self.fade_in:
-            level *= min(1.0, (n - self.first + 1) / (self.fade_in + 1))
-        if self.fade_out:
-            level *= min(1.0, (self.last - n + 1) / (self.fade_out + 1))
-        return max(0.0, min(1.0, level))
+        return max(0.0, min(1.0, shown_opacity(self, n, timeline)))
 
+
+
+def shown_opacity(item, n: int, timeline: int | None = None) -> float:
+    """An overlay's or a text's opacity on video frame n (showing `timeline` frame, by default n: a
+    loop's video starts later on the timeline, where its music is): its `opacity` there, 0 outside
+    its `first`..`last` frames, ramped over its `fade_in` and `fade_out` frames."""
+    if not item.first <= n <= item.last:
+        return 0.0
+    level = item.opacity.at(n if timeline is None else timeline)
+    if item.fade_in:
+        level *= min(1.0, (n - item.first + 1) / (item.fade_in + 1))
+    if item.fade_out:
+        level *= min(1.0, (item.last - n + 1) / (item.fade_out + 1))
+    return level
 
 def safe_area(width: int, height: int, safe: bool) -> tuple[float, float, float, float]:
     """(left, top, width, height) in pixels that positions refer to: the title-safe area or the frame."""
