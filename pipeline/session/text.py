@@ -145,8 +145,8 @@ class Texts:
             return None
         patch = frame[0, :, y0:y1, x0:x1].float().clamp(0, 1)
         linear = torch.where(patch <= 0.04045, patch / 12.92, ((patch + 0.055) / 1.055) ** 2.4)
-        weights = torch.tensor([0.2126, 0.7152, 0.0722], device=patch.device)[:, None, None]
-        behind = float((linear * weights).sum(0).mean())
+        # Rec. 709 luminance with plain numbers: no small tensor copied to the device every frame
+        behind = float((0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]).mean())
         s = spec.style
         lum = lambda rgba: float(relative_luminance([c / 255.0 for c in rgba[:3]]))  # noqa: E731
         if s.box is not None:
