@@ -198,7 +198,7 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
     from ..output.encoder import EncodeError
     from ..output.verify import Damaged
     from ..scene.clips import ClipError
-    from ..session.checkpoint import work_dir
+    from ..output.layout import work_dir
     from ..session.lock import OutputBusy
     from ..session.session import RenderInterrupted, RenderRefused, render
     from ..session.signals import exit_code_for

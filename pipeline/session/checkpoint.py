@@ -21,8 +21,6 @@ from pathlib import Path
 import torch
 import yaml
 
-from ..output.layout import work_dir
-from ..output.sidecar import differences  # noqa: F401  (what changed since a checkpoint, too)
 
 CHECKPOINT = "checkpoint.pt"
 MARKER = "dreamzoom-work"  # in every work folder a render made: only those are ever cleared

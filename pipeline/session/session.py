@@ -29,16 +29,15 @@ from ..models.cache import network
 from ..models.network import DreamNet
 from ..output.encoder import EncodeError
 from ..output.handoff import BackgroundWriter
-from ..output.layout import clash_with_inputs, partial_path, sidecar_path
+from ..output.layout import clash_with_inputs, partial_path, sidecar_path, work_dir
 from ..output.pieces import Pieces
-from ..output.sidecar import sidecar_data, write_sidecar
+from ..output.sidecar import differences, sidecar_data, write_sidecar
 from ..output.sinks import Audio, Sink, VideoSettings, sink_for
 from ..output.verify import Damaged
 from ..plan import Plan
 from ..scene import Scene
 from .lock import OutputLock
-from .checkpoint import (CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear, differences, fingerprint, is_ours,
-                         make_work_dir, work_dir)
+from .checkpoint import CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear, fingerprint, is_ours, make_work_dir
 from .loop_seam import LoopSeam
 from .recipe import Dreamer, Overlays
 from .text import Texts
