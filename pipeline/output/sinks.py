@@ -37,6 +37,8 @@ class Audio:
     fade_in: float = 0.0  # seconds
     fade_out: float = 0.0
     loop: float = 0.0  # seconds of a loop's seam: the track starts that late, its start blended into its end
+    loudness: float | None = None  # integrated LUFS (ITU-R BS.1770) the muxed track is normalised to; None: as it is
+    true_peak: float = -1.0  # dBTP the normalised track stays under
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class VideoSettings:
     total_frames: int = 0
     audio: Audio | None = None
     reverse: bool = False  # pieces hold timeline frames, written backwards (reverse.py)
+    max_bitrate: int | None = None  # bit/s: x264/x265 keep their CRF but stay under it (capped CRF)
+    audio_rate: int | None = None  # Hz of the muxed AAC; None: the track's own
 
 
 def audio_args(audio: Audio, fps: float, first_frame: int, frame_count: int, total_frames: int) -> list[str]:
@@ -105,6 +109,7 @@ class Sink:
         return VideoWriter(
             path, v.width, v.height, v.fps, crf=v.crf, preset=v.preset, codec=v.codec, frame_count=v.frame_count,
             fade=v.fade, first_frame=first, total_frames=v.total_frames, png_name=self.output.name,
+            max_bitrate=v.max_bitrate,
         )
 
     def join(self, pieces: list[Path], target: Path) -> Path:
@@ -141,6 +146,7 @@ class VideoSink(Sink):
         if v.audio is not None:
             repeat = ["-stream_loop", "-1"] if v.audio.loop else []  # a loop's sound starts again at its end
             args += [*repeat, "-i", Path(v.audio.path), "-map", "0:v:0", "-c:a", "aac", "-b:a", "192k"]
+            args += ["-ar", str(v.audio_rate)] if v.audio_rate else []
             args += audio_args(v.audio, v.fps, v.first_frame, v.frame_count, v.total_frames)
         muxer = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "gif": "gif", "webp": "webp"}
         args += self.output_params() + ["-f", muxer[format_of(self.output).name], target]
