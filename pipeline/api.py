@@ -37,7 +37,8 @@ def render(scene: Scene, out: str | Path | None = None, *, device: str = "auto",
            frames: range | None = None, resume: bool = False, overwrite: bool = False,
            checkpoint_every: int = 50, precision: str = "auto", max_vram: float | None = None) -> RenderResult:
     """Render `scene` to `out` (default: the scene's output); returns the RenderResult
-    (path, frames, seconds, device).
+    (path, frames, seconds, device; `paths`: every output, one per deliverable with `deliver:`,
+    which takes no `out`).
 
     progress: False, True (a progress bar on stderr) or a callable given (frames done,
     frames to do) after each frame. preview: a small, quick version. frames: write only
@@ -51,11 +52,16 @@ def render(scene: Scene, out: str | Path | None = None, *, device: str = "auto",
     are kept for resume=True), ModelUnavailable, and the errors of a failed write.
     """
     _check_arguments(out, device, progress, frames, checkpoint_every, max_vram)
+    if scene.deliver and out is not None:
+        raise SceneError(scene.file, [(0, "deliver", "this scene delivers several outputs, each named by its "
+                                                     "item's output (" + ", ".join(i.output for i in scene.deliver)
+                                                     + "): leave out= out")])
     output = Path(out) if out is not None else scene.output_path
     problems = [(0, field, message) for field, message in output_issues(scene, output)]
-    clash = None if problems else clash_with_inputs(scene, output)  # a name that cannot work has no clash
-    if clash:
-        problems.append((0, "output", clash))
+    for each in scene.output_paths if scene.deliver else [output]:
+        clash = None if problems else clash_with_inputs(scene, each)  # a name that cannot work has no clash
+        if clash:
+            problems.append((0, "output", clash))
     if problems:
         raise SceneError(scene.file, problems)
     if frames is not None and (frames.step != 1 or not 0 <= frames.start < frames.stop <= scene.frame_count):

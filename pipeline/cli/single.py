@@ -41,13 +41,16 @@ def render_scene(path: Path, args, feed=None, overrides: list | None = None) -> 
     frames = checked_options(scene, output, args)
     if frames is None:
         return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
-    finished = args.resume and not args.dry_run and not args.storyboard and os.path.lexists(output)
+    outputs = scene.output_paths if scene.deliver else [output]
+    finished = args.resume and not args.dry_run and not args.storyboard and all(map(os.path.lexists, outputs))
     if not args.dry_run and not finished:  # what is in the way is settled before anything else is said or done
         from ..output.sheets import storyboard_path
 
-        refused, overwrite = may_replace(storyboard_path(output) if args.storyboard else output, args.overwrite)
-        if refused is not None:
-            return Outcome(path, status_of(refused), refused, output=output)
+        overwrite = args.overwrite
+        for target in [storyboard_path(output)] if args.storyboard else outputs:
+            refused, overwrite = may_replace(target, overwrite)
+            if refused is not None:
+                return Outcome(path, status_of(refused), refused, output=output)
         args = argparse.Namespace(**{**vars(args), "overwrite": overwrite})  # this scene's answer only
     issue = plot_issue(scene, args.plot, args.overwrite) if args.plot is not None else None
     if issue:
@@ -102,20 +105,27 @@ def finished_render(path: Path, scene, plan, output: Path, frames: range, args) 
     from ..output.verify import Damaged
     from ..session.session import scene_sink
 
-    changed = changes_since(scene, output, plan.preview, (plan.width, plan.height), frames)
     why = None
-    if changed is None:
-        why = "it has no sidecar to say what it was rendered from"
-    elif changed:
-        more = f" and {len(changed) - 6} more" if len(changed) > 6 else ""
-        why = f"it was rendered from other values: {', '.join(changed[:6])}{more} changed"
-    else:
-        try:
-            scene_sink(scene, plan, output, frames).verify_output(output, len(frames))
-        except (Damaged, OSError) as error:
-            why = f"it is damaged ({error})"
+    for spec in plan.deliverables or [None]:  # every deliverable must be this render, whole
+        each = output if spec is None else spec.output
+        size = (plan.width, plan.height) if spec is None else spec.size
+        changed = changes_since(scene, each, plan.preview, size, frames)
+        if changed is None:
+            why = "it has no sidecar to say what it was rendered from"
+        elif changed:
+            more = f" and {len(changed) - 6} more" if len(changed) > 6 else ""
+            why = f"it was rendered from other values: {', '.join(changed[:6])}{more} changed"
+        else:
+            try:
+                scene_sink(scene, plan, each, frames, spec).verify_output(each, len(frames))
+            except (Damaged, OSError) as error:
+                why = f"it is damaged ({error})"
+        if why is not None:
+            output = each
+            break
     if why is None:
-        say(f"{output} is already rendered from this scene: kept")
+        say(f"{', '.join(str(d.output) for d in plan.deliverables) or output} is already rendered from this scene: "
+            "kept")
         return Outcome(path, "kept", EXIT_OK, len(frames), output=output)
     if args.overwrite:
         say(f"Rendering {output} again: {why}")
@@ -144,12 +154,18 @@ def checked_options(scene, output: Path, args) -> range | None:
     """The frames to write, or None after saying what is wrong with --out or --frames."""
     shown = str(output) if str(output).isprintable() else repr(str(output))
     problems = []
+    if scene.deliver and args.out is not None:
+        named = ", ".join(f"deliver.{i}.output ({item.output})" for i, item in enumerate(scene.deliver))
+        say(f"--out {shown}: {scene.file} delivers several outputs, each named by its item's output: {named}; "
+            "leave --out out (or change those outputs)")
+        return None
     if args.out is not None or scene.output is None:  # an output the scene names was checked with it
         where = f"--out {shown}" if args.out is not None else f"{scene.file}: output {shown}"
         problems += [f"{where}: {field}: {message}" for field, message in output_issues(scene, output)]
-    clash = None if problems else clash_with_inputs(scene, output)  # a name that cannot work has no clash
-    if clash:
-        problems.append(f"{scene.file}: output {output}: {clash}")
+    for each in scene.output_paths if scene.deliver else [output]:
+        clash = None if problems else clash_with_inputs(scene, each)  # a name that cannot work has no clash
+        if clash:
+            problems.append(f"{scene.file}: output {each}: {clash}")
     try:
         frames = parse_frames(args.frames, scene.frame_count)
     except ValueError as error:
@@ -173,7 +189,11 @@ def announce(path: Path, scene, plan, frames: range, device, args, output: Path)
         say(f"note: {note}")
     part = f" (writing frames {frames.start}-{frames.stop - 1})" if len(frames) != plan.frame_count else ""
     row = f" ({args.row})" if getattr(args, "row", None) else ""
-    say(f"Rendering {path}{row}: {plan.frame_count} frames{part}, {plan.width}x{plan.height} "
+    size = f"{plan.width}x{plan.height}"
+    if plan.deliverables:
+        size = (f"a {size} canvas cut into {len(plan.deliverables)} deliverables ("
+                + ", ".join(f"{d.size[0]}x{d.size[1]}" for d in plan.deliverables) + ")")
+    say(f"Rendering {path}{row}: {plan.frame_count} frames{part}, {size} "
         f"at {frame_rate(plan.fps, output)}, model {scene.model}, on {device}")
     return notes
 
@@ -198,7 +218,7 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
     from ..output.encoder import EncodeError
     from ..output.verify import Damaged
     from ..scene.clips import ClipError
-    from ..output.layout import work_dir
+    from ..output.layout import deliver_work_dir, work_dir
     from ..session.lock import OutputBusy
     from ..session.session import RenderInterrupted, RenderRefused, render
     from ..session.signals import exit_code_for
@@ -229,7 +249,8 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
             "and run the same command with --resume.")
         return Outcome(path, "failed", EXIT_FAILED, output=output)
     except Damaged as damaged:
-        say(f"{scene.file}: {output} was not finished: {damaged}. Everything is kept in {work_dir(output)}: "
+        kept = deliver_work_dir(scene) if scene.deliver else work_dir(output)
+        say(f"{scene.file}: {output} was not finished: {damaged}. Everything is kept in {kept}: "
             "the same command with --resume makes the damaged piece again.")
         return Outcome(path, "failed", EXIT_FAILED, output=output)
     except ClipError as error:
@@ -241,7 +262,8 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
             "and run the same command with --resume.")
         return Outcome(path, "failed", EXIT_FAILED, output=output)
     print(f"Done: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.2f} frames/s) on {result.device}")
-    print(f"Video: {result.path}")
+    for written in result.paths or (result.path,):
+        print(f"Video: {written}")
     for note in result.notes:
         print(f"warning: {note}")
     return Outcome(path, "done", EXIT_OK, result.frames, result.seconds, result.path)

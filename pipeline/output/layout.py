@@ -35,6 +35,24 @@ def own_paths(output: Path) -> dict[str, Path]:
             "the lock": lock, "the lock's holder note": lock.with_name(lock.name + ".holder")}
 
 
+def deliveries_base(scene: Scene) -> Path:
+    """What a scene with `deliver:` renders under as a whole: `SCENE.deliver` beside its first
+    deliverable's output. Its lock (`.SCENE.deliver.lock`) covers every deliverable; its work folder
+    (`.SCENE.deliver.work/`) holds one checkpoint and each deliverable's pieces in a folder named
+    by its index (`0/`, `1/`, ...)."""
+    return scene.output_paths[0].with_name(f"{scene.file.stem}.deliver")
+
+
+def deliver_work_dir(scene: Scene) -> Path:
+    """The one work folder of a scene with `deliver:`: its checkpoint and every deliverable's pieces."""
+    return work_dir(deliveries_base(scene))
+
+
+def deliver_lock_path(scene: Scene) -> Path:
+    """The one lock of a scene with `deliver:`, held while any of its deliverables is written."""
+    return lock_path(deliveries_base(scene))
+
+
 def cache_dir(output: Path) -> Path:
     """Where analyses worth keeping between renders (a sound track's) are cached, beside the output."""
     return output.with_name(".dreamzoom-cache")
@@ -44,8 +62,14 @@ def clash_with_inputs(scene: Scene, output: Path) -> str | None:
     """Why rendering to `output` would replace or delete a file the render reads: a file the
     render writes (the output, its sidecar, its partial video, its work folder, its lock) is an
     input or the scene itself, or the output or work folder holds one. Checked for the output
-    actually used, so a sidecar stays a loadable scene."""
+    actually used, so a sidecar stays a loadable scene. With `deliver:`, every deliverable's paths
+    and the shared work folder and lock count too."""
     own = {what: path.resolve() for what, path in own_paths(output).items()}
+    if scene.deliver and output in scene.output_paths:
+        for index, path in enumerate(scene.output_paths):
+            own.update({f"{what} of deliver.{index}": p.resolve() for what, p in own_paths(path).items()})
+        own["the work folder"] = deliver_work_dir(scene).resolve()
+        own["the lock"] = deliver_lock_path(scene).resolve()
     for source in [scene.file] * scene.file.exists() + scene.input_files():  # from_data: no file
         source = source.resolve()
         for what, path in own.items():

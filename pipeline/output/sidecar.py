@@ -44,7 +44,11 @@ def sidecar_data(scene: Scene, output: Path, details: dict) -> dict:
     data = _lists(scene.model_dump(by_alias=True, exclude_none=True))
     data["dream"] = {**_lists(DREAM_DEFAULTS.model_dump()), **data["dream"]}
     data["motion"] = {**_lists(MOTION_DEFAULTS.model_dump()), **data["motion"]}
-    data["output"] = output.name
+    if scene.deliver:  # every deliverable's output, relative to this sidecar: it stays a scene to render again
+        for item in data["deliver"]:
+            item["output"] = _relative(scene.file.parent / item["output"], output.parent)
+    else:
+        data["output"] = output.name
     for path, _, file in scene.inputs():
         _put(data, path, _relative(file, output.parent))
     data["rendered"] = details

@@ -9,6 +9,7 @@ from ..scene.formats import format_of
 from ..scene.keyframes import Track
 from ..scene.schema import DreamConfig, MotionConfig
 from ..dream.objectives import Objective
+from .deliver import clamped_ranges
 from .frames import Plan, TermWeight, segment_terms
 
 
@@ -23,15 +24,15 @@ def describe(scene: Scene, plan: Plan) -> str:
     """A table of the plan, one block per segment, for --dry-run."""
     out = [
         f"scene    {scene.file}",
-        f"output   {scene.output_path}",
-        f"video    {plan.width}x{plan.height}, {plan.fps:g} fps, {plan.frame_count} frames "
-        f"({plan.frame_count / plan.fps:.1f} s)",
+        *([] if plan.deliverables else [f"output   {scene.output_path}"]),
+        f"{'canvas' if plan.deliverables else 'video':<8} {plan.width}x{plan.height}, {plan.fps:g} fps, "
+        f"{plan.frame_count} frames ({plan.frame_count / plan.fps:.1f} s)",
         f"model    {scene.model} ({scene.weights} weights)    start {scene.start}"
         + ("  (dreamed)" if scene.dream_start else "")
         + f"    seed {scene.seed}"
         + (f"    crf {scene.encode.crf}" if format_of(scene.output_path).name in ("mp4", "webp") else ""),
     ]
-    out += _music(scene, plan) + _clips(scene)
+    out += _deliverables(plan) + _music(scene, plan) + _clips(scene)
     for overlay in plan.overlays:
         out.append(f"overlay  {overlay.image.name} at [{overlay.position[0]:g}, {overlay.position[1]:g}] "
                    f"({overlay.anchor}), {overlay.width:g} of the width, frames {overlay.first}-{overlay.last}, "
@@ -67,6 +68,23 @@ def describe(scene: Scene, plan: Plan) -> str:
             dream, motion = _columns(spec.dream, DreamConfig), _columns(spec.motion, MotionConfig)
             out.append(f"  frame {spec.index:>5}: {dream} | {motion}")
     return "\n".join(out)
+
+
+def _deliverables(plan: Plan) -> list[str]:
+    """Each deliverable: output, size, crop (where it is resampled) and where the crop is clamped."""
+    lines = []
+    canvas = (plan.width, plan.height)
+    for spec in plan.deliverables:
+        crop = f"crop {spec.crop[0]}x{spec.crop[1]}" + (" resampled" if spec.resampled else "")
+        lines.append(f"deliver  {spec.label}: {spec.output}  {spec.size[0]}x{spec.size[1]}, {crop}, focus "
+                     f"{spec.focus.describe()}")
+        clamped = clamped_ranges(spec, canvas, len(plan.frames))
+        if clamped:
+            where = ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in clamped[:6])
+            more = f" and {len(clamped) - 6} more" if len(clamped) > 6 else ""
+            lines.append(f"clamped  {spec.label}: the crop would leave the canvas on frames {where}{more}: "
+                         "moved back inside")
+    return lines
 
 
 def _music(scene: Scene, plan: Plan) -> list[str]:

@@ -21,6 +21,7 @@ from ..scene.expressions import Formula
 from ..scene.keyframes import mix
 from ..scene.schema import COLOR, DREAM_DEFAULTS, MOTION_DEFAULTS, Input, Scene
 from ..models.zoo import ZOO
+from .deliver import TITLE_SAFE_MARGINS, DeliverableSpec, deliverable_specs
 from .text import shown_opacity, text_specs
 
 PREVIEW_LONG_SIDE = 384
@@ -69,6 +70,7 @@ class OverlaySpec:
     last: int
     fade_in: int = 0  # frames
     fade_out: int = 0
+    safe: bool = False  # position is within the safe area, and the picture kept inside it
 
     def opacity_at(self, n: int, timeline: int | None = None) -> float:
         return shown_opacity(self, n, timeline)
@@ -125,6 +127,8 @@ class Plan:
     overlays: tuple[OverlaySpec, ...] = ()
     texts: tuple = ()  # TextSpecs (plan/text.py): words and captions over the video's frames
     reverse: bool = False  # the video plays the timeline backwards: video frame n is timeline frame N-1-n
+    deliverables: tuple[DeliverableSpec, ...] = ()  # with deliver: each cut from the canvas (width x height)
+    safe: tuple[float, float, float, float] = TITLE_SAFE_MARGINS  # the safe area's margins: top, right, bottom, left
 
     @property
     def frame_count(self) -> int:
@@ -251,8 +255,9 @@ def make_plan(
     """
     if scene.awaits_analysis:
         raise ValueError("the scene reads its sound track: plan.analysed(scene) first")
-    even_sides = format_of(output or scene.output_path).even_sides
+    even_sides = not scene.deliver and format_of(output or scene.output_path).even_sides  # a canvas is not encoded
     width, height, scale, notes = plan_size(scene, preview, even_sides, long_side, max_iterations)
+    deliverables = deliverable_specs(scene, (width, height), scale, notes, overlay_specs)
     frames = FrameSpecs(scene, segment_terms(scene), scale, max_iterations if preview else None)
     notes += clip_notes(scene)
     start = None if scene.clip(scene.start) else picture(scene, scene.start)
@@ -260,7 +265,7 @@ def make_plan(
         width, height, scene.fps, frames, preview, notes, seed=scene.seed, start=start,
         color_reference=scene.color.reference, color_mode=scene.color.mode, model=scene.model,
         weights=scene.weights_source, loop=scene.loop_frames, overlays=overlay_specs(scene),
-        texts=text_specs(scene), reverse=scene.reverse,
+        texts=text_specs(scene), reverse=scene.reverse, deliverables=deliverables,
     )
 
 
@@ -279,13 +284,14 @@ def clip_notes(scene: Scene) -> list[str]:
     return notes
 
 
-def overlay_specs(scene: Scene) -> tuple[OverlaySpec, ...]:
-    """The scene's overlays, on the video's frames."""
+def overlay_specs(scene: Scene, overlays: list | None = None) -> tuple[OverlaySpec, ...]:
+    """The scene's overlays (or these overlay keys, a deliverable's), on the video's frames."""
     last = scene.frame_count - 1
     return tuple(OverlaySpec(
         scene.input_path(Input("image", ""), o.image), tuple(o.position), o.anchor, o.width, o.opacity,
         o.start or 0, last if o.end is None else o.end, round(o.fade_in * scene.fps), round(o.fade_out * scene.fps),
-    ) for o in scene.overlay)
+        o.safe,
+    ) for o in (scene.overlay if overlays is None else overlays))
 
 
 def mask_spec(scene: Scene, mask, scale: float) -> MaskSpec:

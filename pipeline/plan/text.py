@@ -64,11 +64,14 @@ def shown_opacity(item, n: int, timeline: int | None = None) -> float:
         level *= min(1.0, (item.last - n + 1) / (item.fade_out + 1))
     return level
 
-def safe_area(width: int, height: int, safe: bool) -> tuple[float, float, float, float]:
-    """(left, top, width, height) in pixels that positions refer to: the title-safe area or the frame."""
+def safe_area(width: int, height: int, safe: bool,
+              margins: tuple[float, float, float, float] = (TITLE_SAFE,) * 4) -> tuple[float, float, float, float]:
+    """(left, top, width, height) in pixels that positions refer to: the safe area inside `margins`
+    (top, right, bottom, left fractions: the title-safe area, or a deliverable's preset's) or the frame."""
     if not safe:
         return 0.0, 0.0, float(width), float(height)
-    return TITLE_SAFE * width, TITLE_SAFE * height, (1 - 2 * TITLE_SAFE) * width, (1 - 2 * TITLE_SAFE) * height
+    top, right, bottom, left = margins
+    return left * width, top * height, (1 - left - right) * width, (1 - top - bottom) * height
 
 
 def style_of(scene: Scene, config: TextStyle) -> Style:

@@ -237,7 +237,7 @@ def _check_files(scene: Scene) -> list[SceneIssue]:
             problem = _audio_issue(file) if marker.kind == "audio" else None
         if problem:
             issues.append(SceneIssue(path, problem))
-    if scene.output is not None:  # the default output is checked where it is known to be the one used
+    if scene.output is not None and not scene.deliver:  # the default output is checked where it is used
         issues += [SceneIssue((field,), message) for field, message in output_issues(scene, scene.output_path)]
     return issues
 
@@ -279,12 +279,84 @@ def check_scene(scene: Scene, timeline: bool = True) -> list[SceneIssue]:
         issues.append(SceneIssue(("frames",), "give either frames: N or duration: '10s' (exactly one; with a "
                                               "video clip as start, neither is needed)"))
         return issues
+    if scene.size is None:
+        return issues + (_deliver_issues(scene, timeline) or [SceneIssue(
+            ("size",), "this key is required: the frame's [width, height] in pixels, e.g. size: [1280, 720] "
+                       "(or list deliver: items, each with a size or a preset, to size the canvas)")])
     if scene.frame_count > MAX_FRAMES:
         return [SceneIssue(("duration",), f"{scene.duration:g} s at {scene.fps:g} fps is {scene.frame_count} frames; "
                                           f"a scene has at most {MAX_FRAMES} (split a longer video into scenes)")]
     return (issues + (_check_segments(scene) if timeline else []) + _check_model_and_layers(scene)
             + _check_files(scene) + _check_footage(scene) + _check_overlays_and_masks(scene, timeline)
-            + text_issues(scene, timeline))
+            + text_issues(scene, timeline) + _deliver_issues(scene, timeline))
+
+
+def _deliver_issues(scene: Scene, timeline: bool) -> list[SceneIssue]:
+    """Deliverables: each has a size, a crop inside the canvas, an output of its own that is no
+    input, and fits its preset's length and frame rates; `output` and `deliver` are not both set."""
+    if not scene.deliver:
+        return []
+    from .presets import preset_names
+
+    issues = []
+    if scene.output is not None:
+        issues.append(SceneIssue(("output",), "a scene has output or deliver, not both: give this file as one of "
+                                              "deliver's items (deliver: [{output: ..., preset: ...}]) or remove "
+                                              "deliver"))
+    reads = {path.resolve(): what for what, path in [("the scene file", scene.file)] + [
+        (".".join(map(str, key)), file) for key, _, file in scene.inputs()]}
+    written: dict = {}
+    seconds = scene.frame_count / scene.fps
+    last = scene.frame_count - 1
+    for index, item in enumerate(scene.deliver):
+        where = ("deliver", index)
+        name = f"deliver.{index}" + (f" ({item.preset})" if item.preset else "")
+        if item.frame_size is None:
+            issues.append(SceneIssue(where, f"give this deliverable a size: [width, height] or a preset: "
+                                            f"{preset_names()}"))
+            continue
+        path = scene.file.parent / item.output
+        issues += [SceneIssue(where + ("output",) if field in ("output", "audio") else (field,), message)
+                   for field, message in output_issues(scene, path)]
+        resolved = path.resolve()
+        if resolved in written:
+            issues.append(SceneIssue(where + ("output",), f"{written[resolved]} writes {item.output} too: give each "
+                                                          "deliverable an output of its own"))
+        written.setdefault(resolved, f"deliver.{index}")
+        if resolved in reads:
+            issues.append(SceneIssue(where + ("output",), f"{item.output} is {reads[resolved]}, which this render "
+                                                          "reads: choose another output name"))
+        if scene.size is not None:
+            crop = item.crop_in(tuple(scene.size))
+            if crop[0] > scene.size[0] or crop[1] > scene.size[1]:
+                issues.append(SceneIssue(where + ("crop",), f"{crop[0]}x{crop[1]} is larger than the canvas "
+                                                            f"{scene.size[0]}x{scene.size[1]} (size): make the crop "
+                                                            "smaller or leave it out (the largest of its shape that "
+                                                            "fits is used)"))
+        preset = item.platform
+        if preset is not None and item.preset is not None:
+            if seconds > preset.max_duration + 1e-9:
+                issues.append(SceneIssue(where + ("preset",), f"{name}: {item.preset} takes at most "
+                                                              f"{preset.max_duration:g} s, and the scene is "
+                                                              f"{seconds:g} s long: shorten it or choose another "
+                                                              "preset"))
+            if not preset.takes_fps(scene.fps):
+                issues.append(SceneIssue(where + ("preset",), f"{name}: {item.preset} takes {preset.fps_text()}, "
+                                                              f"and the scene plays at {scene.fps:g} fps: change "
+                                                              "fps (every deliverable shares it) or choose another "
+                                                              "preset"))
+        if timeline and isinstance(item.focus, Track):
+            issues += [SceneIssue(where + ("focus", frame), f"keyframe {frame} is past the last frame {last}")
+                       for frame in item.focus.frames if not item.focus.is_constant and frame > last]
+        for number, overlay in enumerate(item.overlay):
+            first, end = overlay.start or 0, last if overlay.end is None else overlay.end
+            if timeline and end > last:
+                issues.append(SceneIssue(where + ("overlay", number, "end"), f"ends at {end}, past the last "
+                                                                             f"frame {last}"))
+            elif first > end:
+                issues.append(SceneIssue(where + ("overlay", number, "start"), f"starts at {first}, after its end "
+                                                                               f"{end}"))
+    return issues
 
 
 def _check_footage(scene: Scene) -> list[SceneIssue]:

@@ -14,6 +14,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 
 from ..models.zoo import ZOO
 from .clips import CLIP_FORMATS, ClipInfo, is_clip, probe
+from .deliver import canvas_for, crop_for
+from .presets import PRESETS as PLATFORM_PRESETS, Preset
 from .timing import MAX_FRAMES, MOMENT_SCHEMA, timing_from
 from .values import ChannelWeights, ClassWeights, Duration, Flag, Int, LayerWeights, Number, Weight, keyframed
 
@@ -209,6 +211,8 @@ class OverlayConfig(_Strict):
     end: Optional[Moment] = Field(None, description="the last video frame it shows on; default the last")
     fade_in: Number = Field(0.0, ge=0, le=3600, description="seconds to fade in from start")
     fade_out: Number = Field(0.0, ge=0, le=3600, description="seconds to fade out until end")
+    safe: Flag = Field(False, description="true: position is within the safe area (a deliverable's preset's, "
+                                          "else the title-safe area) and the picture is kept inside it")
 
 
 TITLE_SAFE = 0.05
@@ -408,19 +412,63 @@ class Segment(_Strict):
     mask: Optional[_Mask] = Field(None, description="this segment's mask, instead of the scene's")
 
 
+Side = Annotated[Int, Field(ge=16, le=16384)]
+
+
+class DeliverConfig(_Strict):
+    """One deliverable: a crop of the dream canvas, resampled to its size and encoded to its own output,
+    with its own overlays and fade; a preset gives a platform's size, frame rates, length, bitrate and
+    sound, and anything set here wins."""
+
+    output: str = Field(description="this deliverable's file: .mp4, .mov, .mkv, .gif, .webp, or a folder for PNGs")
+    preset: Optional[Literal[tuple(PLATFORM_PRESETS)]] = Field(
+        None, description="a platform's specification (see Presets): size, frame rates, length, bitrate, sound, "
+                          "safe area")
+    size: Optional[tuple[Side, Side]] = Field(None, description="width, height in pixels (default: the preset's)")
+    crop: Optional[tuple[Side, Side]] = Field(
+        None, description="the canvas pixels it shows, [w, h]; default: its size where the canvas holds it, else "
+                          "the largest rect of its shape that fits, resampled")
+    focus: keyframed(ge=0.0, le=1.0, vector=2) = Field(
+        (0.5, 0.5), validate_default=True, description="where the crop centres on the canvas, [x, y] in fractions "
+                                                       "of it; keyframes or expressions follow the action; a crop "
+                                                       "never leaves the canvas (it is moved back inside)")
+    overlay: list[OverlayConfig] = Field(default_factory=list, description="pictures over this deliverable only, "
+                                                                           "after the scene's")
+    fade: Optional[FadeConfig] = Field(None, description="this deliverable's fade, instead of the scene's")
+
+    @property
+    def platform(self) -> Optional[Preset]:
+        return PLATFORM_PRESETS[self.preset] if self.preset is not None else None
+
+    @property
+    def frame_size(self) -> Optional[tuple[int, int]]:
+        """Its size in pixels: its own, else its preset's; None when it has neither (a check says so)."""
+        if self.size is not None:
+            return tuple(self.size)
+        return tuple(self.platform.size) if self.platform is not None else None
+
+    def crop_in(self, canvas: tuple[int, int]) -> tuple[int, int]:
+        """The canvas pixels it shows (see scene/deliver.py's crop_for)."""
+        return crop_for(self.frame_size, canvas, self.crop)
+
+
 class Scene(_Strict):
     """A dreamzoom scene: what to render, frame by frame."""
 
     # frames or duration, not both; neither when start is a clip (its length is the clip's)
-    model_config = ConfigDict(**STRICT, json_schema_extra={"not": {"required": ["frames", "duration"]}})
+    # one canvas size or deliverables to size it; output or deliver, not both
+    model_config = ConfigDict(**STRICT, json_schema_extra={"allOf": [
+        {"not": {"required": ["frames", "duration"]}}, {"not": {"required": ["output", "deliver"]}},
+        {"anyOf": [{"required": ["size"]}, {"required": ["deliver"]}]}]})
 
     # Every key is defined here once; the defaults, the key reference (docs/reference.md), the JSON
     # Schema, --dry-run and the sidecar derive from these fields.
 
     output: Optional[str] = Field(None, description="the video: .mp4, .mov (ProRes), .mkv, .gif, .webp, or a "
-                                                    "folder for PNGs; default renders/<scene>.mp4")
-    size: tuple[Annotated[Int, Field(ge=16, le=16384)], Annotated[Int, Field(ge=16, le=16384)]] = Field(
-        description="width, height in pixels")
+                                                    "folder for PNGs; default renders/<scene>.mp4 (or deliver)")
+    size: Optional[tuple[Side, Side]] = Field(
+        None, description="width, height in pixels; with deliver, the dream canvas the deliverables are cut from "
+                          "(default: the smallest that holds every deliverable's crop at full resolution)")
     fps: Number = Field(30, gt=0, le=240, description="frames per second; may be fractional (29.97); default 30, "
                                                          "or the start clip's")
     frames: Optional[Int] = Field(None, ge=1, le=MAX_FRAMES, description="length in frames (or duration)")
@@ -468,6 +516,9 @@ class Scene(_Strict):
     mask: Optional[_Mask] = Field(None, description="where the loop may change the picture: a greyscale image "
                                                     "(white dreams, black is kept), start, or {image, feather, "
                                                     "invert, follows, strength}")
+    deliver: list[DeliverConfig] = Field(
+        default_factory=list, description="several outputs from one dream (instead of output): each a crop of the "
+                                          "canvas at its own size or a platform preset, see docs/deliver.md")
     rendered: Optional[dict] = Field(None, exclude=True, json_schema_extra={"readOnly": True},
                                      description="a sidecar's record of how its video was made; ignored here")
 
@@ -505,6 +556,15 @@ class Scene(_Strict):
         return loop_frames(self.frame_count, self.fps) if self.loop else 0
 
     @model_validator(mode="after")
+    def _canvas_from_deliverables(self) -> "Scene":
+        """Without size, deliverables size the canvas: the smallest that holds every crop at full
+        resolution. An item without a size is reported by the checks."""
+        sizes = [(item.frame_size, item.crop) for item in self.deliver]
+        if self.size is None and sizes and all(size is not None for size, _ in sizes):
+            object.__setattr__(self, "size", canvas_for(sizes))
+        return self
+
+    @model_validator(mode="after")
     def _segments_from_starts(self) -> "Scene":
         """Give each `at:` segment its frames: up to the next segment's start, the last to the end.
         Disagreements and gaps are reported by the checks, with their lines."""
@@ -534,7 +594,17 @@ class Scene(_Strict):
         return max(1, round((self.duration or 0) * self.fps))
 
     @property
+    def output_paths(self) -> list[Path]:
+        """Every output the scene writes: its deliverables', else its one output."""
+        if self.deliver:
+            return [self._file.parent / item.output for item in self.deliver]
+        return [self.output_path]
+
+    @property
     def output_path(self) -> Path:
+        """The output; with deliver, the first deliverable's (where the work folder and lock go)."""
+        if self.deliver:
+            return self._file.parent / self.deliver[0].output
         if self.output is None:
             return self._file.parent / "renders" / f"{self._file.stem}.mp4"
         return self._file.parent / self.output

@@ -29,18 +29,19 @@ from ..models.cache import network
 from ..models.network import DreamNet
 from ..output.encoder import EncodeError
 from ..output.handoff import BackgroundWriter
-from ..output.layout import clash_with_inputs, partial_path, sidecar_path, work_dir
-from ..output.pieces import Pieces
+from ..output.layout import clash_with_inputs, deliver_work_dir, deliveries_base, partial_path, sidecar_path, work_dir
+from ..output.pieces import Pieces, remove
 from ..output.sidecar import differences, sidecar_data, write_sidecar
 from ..output.sinks import Audio, Sink, VideoSettings, sink_for
 from ..output.verify import Damaged
 from ..plan import Plan
+from ..plan.deliver import DeliverableSpec
 from ..scene import Scene
 from .lock import OutputLock
 from .checkpoint import CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear, fingerprint, is_ours, make_work_dir
 from .loop_seam import LoopSeam
-from .recipe import Dreamer, Overlays
-from .text import Texts
+from .deliver import DeliverableLook, Look
+from .recipe import Dreamer
 from .signals import StopRequest
 
 log = logging.getLogger("dreamzoom.session")
@@ -48,11 +49,13 @@ log = logging.getLogger("dreamzoom.session")
 
 @dataclass
 class RenderResult:
-    path: Path
-    frames: int
+    path: Path  # the output (with deliver: the first deliverable's)
+    frames: int  # frames written to each output
     seconds: float
     device: str
     notes: tuple[str, ...] = ()  # what the viewer should know: text that was hard to read
+    paths: tuple[Path, ...] = ()  # every output written, in the scene's order (deliver: one per deliverable)
+    dreamed: int = 0  # frames dreamed by this run: once per timeline frame, however many outputs
 
     @property
     def fps(self) -> float:
@@ -63,8 +66,10 @@ class RenderInterrupted(Exception):
     """A stop signal (Ctrl-C, SIGTERM, SIGHUP): what was rendered so far is kept
     as a playable partial video, and the checkpoint stays for --resume."""
 
-    def __init__(self, partial: Path | None, frames: int, signum: int = signal.SIGINT):
+    def __init__(self, partial: Path | None, frames: int, signum: int = signal.SIGINT,
+                 partials: tuple[Path, ...] = ()):
         self.partial, self.frames, self.signum = partial, frames, signum
+        self.partials = partials or ((partial,) if partial is not None else ())  # one per output (deliver)
         super().__init__(f"interrupted after {frames} frames")
 
 
@@ -90,18 +95,55 @@ def foreign_files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if not pattern.fullmatch(p.name))
 
 
-def scene_sink(scene: Scene, plan: Plan, output: Path, frames: range) -> Sink:
+def scene_sink(scene: Scene, plan: Plan, output: Path, frames: range,
+               deliverable: DeliverableSpec | None = None) -> Sink:
     """The sink for `output`, with the scene's encoding, fades and sound (a loop's, looped too);
-    `frames` are the video's frames as the viewer sees them."""
-    audio = None if scene.audio is None else Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out,
-                                                   loop=plan.loop / plan.fps)
+    `frames` are the video's frames as the viewer sees them. A deliverable's has its size and fade,
+    and its preset's bitrate cap, sound rate, loudness and true peak (the scene's audio.loudness
+    wins over the preset's)."""
+    preset = deliverable.preset if deliverable is not None else None
+    audio = None
+    if scene.audio is not None:
+        loudness = getattr(scene.audio, "loudness", None)
+        true_peak = getattr(scene.audio, "true_peak", None)
+        if preset is not None:
+            loudness = preset.loudness if loudness is None else loudness
+            true_peak = preset.true_peak if true_peak is None else true_peak
+        audio = Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out, loop=plan.loop / plan.fps,
+                      loudness=loudness, **({} if true_peak is None else {"true_peak": true_peak}))
+    width, height = deliverable.size if deliverable is not None else (plan.width, plan.height)
+    fade = deliverable.fade if deliverable is not None else (scene.fade.fade_in, scene.fade.fade_out)
     video = VideoSettings(
-        plan.width, plan.height, plan.fps, crf=scene.encode.crf, preset=scene.encode.preset,
-        codec=scene.encode.codec or "h264", fade=(scene.fade.fade_in, scene.fade.fade_out),
+        width, height, plan.fps, crf=scene.encode.crf, preset=scene.encode.preset,
+        codec=scene.encode.codec or "h264", fade=fade,
         first_frame=frames.start, frame_count=len(frames), total_frames=plan.frame_count, audio=audio,
-        reverse=plan.reverse,
+        reverse=plan.reverse, max_bitrate=preset.video_bitrate if preset is not None else None,
+        audio_rate=preset.audio_rate if preset is not None and audio is not None else None,
     )
     return sink_for(output, video)
+
+
+@dataclass
+class Delivery:
+    """One output of the render: what it shows of each dream frame, its sink, and its pieces in the
+    work folder (a deliverable's in a folder of their own, named in the checkpoint as `INDEX/piece_...`)."""
+
+    output: Path
+    look: Look
+    sink: Sink
+    folder: Path
+    prefix: str = ""
+    label: str = ""
+    pieces: Pieces | None = None
+    writer: BackgroundWriter | None = None
+
+    def checkpoint_names(self) -> list[str]:
+        return [self.prefix + name for name in self.pieces.finished]
+
+    def from_checkpoint(self, names: list[str]) -> list[str]:
+        if not self.prefix:
+            return list(names)
+        return [name.removeprefix(self.prefix) for name in names if name.startswith(self.prefix)]
 
 
 class RenderSession:
@@ -132,7 +174,11 @@ class RenderSession:
         self.frames = (range(plan.frame_count - self.shown.stop, plan.frame_count - self.shown.start)
                        if plan.reverse else self.shown)
         self.checkpoint_every, self.precision, self.max_vram = checkpoint_every, precision, max_vram
-        self.work = work_dir(self.output)
+        # With deliver: one lock, one work folder and one checkpoint for every deliverable (layout.py)
+        self.outputs = [spec.output for spec in plan.deliverables] or [self.output]
+        self.lock_key = deliveries_base(scene) if plan.deliverables else self.output
+        self.work = deliver_work_dir(scene) if plan.deliverables else work_dir(self.output)
+        self.dreamed = 0
         if plan.loop and len(self.frames) != plan.frame_count:
             raise ValueError("a loop's end is blended into its start, so it is rendered whole")
         self.seam = LoopSeam(self.work, plan.frame_count, plan.loop)
@@ -141,12 +187,12 @@ class RenderSession:
         self.stamp = fingerprint(self.facts)
         self.resumed = False
         self.write_from = self.frames.start  # earlier frames are dreamed, not written
-        self.writer: BackgroundWriter | None = None  # the piece being written
+        self.deliveries: list[Delivery] = []
         self.closing: Future | None = None  # the piece being closed on the closer thread
 
     def run(self) -> RenderResult:
         began = time.perf_counter()
-        lock = OutputLock(self.output)
+        lock = OutputLock(self.lock_key)
         lock.check_free()
         refused = self.refusal()  # before the lock, so a refused render leaves no lock file behind
         if refused:
@@ -165,15 +211,18 @@ class RenderSession:
                 self.close()
             seconds = time.perf_counter() - began
             self.write_sidecar(seconds)
-        return RenderResult(self.output, len(self.frames), seconds, str(self.device), tuple(self.texts.warnings()))
+        notes = [f"{d.label}: {w}" if d.label else w for d in self.deliveries for w in d.look.texts.warnings()]
+        return RenderResult(self.output, len(self.frames), seconds, str(self.device), tuple(notes),
+                            tuple(self.outputs), self.dreamed)
 
     # ------------------------------------------------------------ open
 
     def refusal(self) -> str | None:
         """Why this render may not start as asked, naming the flag that allows it, if any."""
-        clash = clash_with_inputs(self.scene, self.output)
-        if clash:
-            return f"output {self.output}: {clash}"
+        for output in self.outputs:
+            clash = clash_with_inputs(self.scene, output)
+            if clash:
+                return f"output {output}: {clash}"
         if self.work.exists() and not is_ours(self.work):
             return f"{self.work} was not made by a render: move it away, then run again"
         if self.overwrite and not self.resume:  # starts afresh: the old checkpoint is never read
@@ -185,7 +234,7 @@ class RenderSession:
                 return self.output_refusal(resuming=False)
             return f"{error}; add --overwrite to start again"
         if checkpoint is not None and not self.resume:
-            return (f"an interrupted render of {self.output} is waiting in {self.work}: add --resume to continue it "
+            return (f"an interrupted render of {self.named()} is waiting in {self.work}: add --resume to continue it "
                     "or --overwrite to start again")
         if self.resume and checkpoint is not None and checkpoint.fingerprint != self.stamp and not self.overwrite:
             changed = ", ".join(differences(checkpoint.facts, self.facts)[:8]) or "made by another version"
@@ -193,21 +242,32 @@ class RenderSession:
                     "add --overwrite to start again")
         return self.output_refusal(resuming=self.resume and checkpoint is not None)
 
+    def named(self) -> str:
+        """The render in messages: its output, or every deliverable's."""
+        return ", ".join(str(output) for output in self.outputs)
+
     def output_refusal(self, resuming: bool) -> str | None:
-        """What is in the way of the output: the output itself, a partial that is not ours, a PNG
+        """What is in the way of any output: the output itself, a partial that is not ours, a PNG
         folder that holds files this render would not have written."""
-        foreign = foreign_files(self.output) if self.output.is_dir() else []
+        for output in self.outputs:
+            refused = self.refusal_of(output, resuming)
+            if refused:
+                return refused
+        return None
+
+    def refusal_of(self, output: Path, resuming: bool) -> str | None:
+        foreign = foreign_files(output) if output.is_dir() else []
         if foreign:
-            return (f"{self.output} holds files this render did not write ({', '.join(foreign[:3])}):"
+            return (f"{output} holds files this render did not write ({', '.join(foreign[:3])}):"
                     " choose another output folder")
-        if self.output.exists() and not self.overwrite:
-            return f"{self.output} exists: add --overwrite to replace it"
-        sidecar = sidecar_path(self.output)
+        if output.exists() and not self.overwrite:
+            return f"{output} exists: add --overwrite to replace it"
+        sidecar = sidecar_path(output)
         if sidecar.is_dir():
             return f"{sidecar} is a folder where the output's sidecar goes: move it away or choose another output"
-        if sidecar.exists() and not self.output.exists() and not self.overwrite:
+        if sidecar.exists() and not output.exists() and not self.overwrite:
             return f"{sidecar} exists and is not this render's: add --overwrite to replace it"
-        partial = partial_path(self.output)
+        partial = partial_path(output)
         if partial.exists() and not resuming and not self.work.exists() and not self.overwrite:
             return f"{partial} exists and is not this render's: add --overwrite to replace it"
         return None
@@ -238,14 +298,14 @@ class RenderSession:
         self.stop = StopRequest()
         self.dreamer = Dreamer(self.plan, net, self.device, precision=self.precision, max_vram_gib=self.max_vram,
                                on_step=self.stop.check_mid_frame)  # a long frame does not hold up a stop
-        self.overlays = Overlays(self.plan, self.device)
-        self.texts = Texts(self.plan, self.device)
-        sink = scene_sink(self.scene, self.plan, self.output, self.shown)
+        self.deliveries = self.make_deliveries()
         if checkpoint is not None:
-            self.resume_from(checkpoint, sink)
+            self.resume_from(checkpoint)
         else:
             make_work_dir(self.work)
-            self.pieces = Pieces(self.work, sink)
+            for delivery in self.deliveries:
+                delivery.folder.mkdir(exist_ok=True)
+                delivery.pieces = Pieces(delivery.folder, delivery.sink)
         # A finished piece is closed (ffmpeg drains its look-ahead) and checkpointed on a
         # thread while the loop dreams on; pieces close in order, one at a time.
         self.closer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="piece closer")
@@ -253,17 +313,40 @@ class RenderSession:
                         desc=self.scene.file.stem, disable=self.progress is not True, dynamic_ncols=True)
         self.stop.install()
 
-    def resume_from(self, checkpoint: Checkpoint, sink: Sink) -> None:
-        """Continue where the checkpoint left off; a piece found damaged or missing is made again by
-        dreaming from frame 0 (the frames come out the same) and writing from that piece on."""
-        self.pieces = Pieces(self.work, sink, checkpoint.pieces)
-        self.pieces.remove_leftovers(keep={CHECKPOINT, MARKER} | self.seam.names())
+    def make_deliveries(self) -> list[Delivery]:
+        """The outputs: the whole frame, or each deliverable's crop with its pieces in a folder of its own."""
+        if not self.plan.deliverables:
+            return [Delivery(self.output, Look(self.plan, self.device),
+                             scene_sink(self.scene, self.plan, self.output, self.shown), self.work)]
+        return [Delivery(spec.output, DeliverableLook(self.plan, spec, self.device),
+                         scene_sink(self.scene, self.plan, spec.output, self.shown, spec), self.work / str(spec.index),
+                         f"{spec.index}/", spec.label) for spec in self.plan.deliverables]
+
+    def resume_from(self, checkpoint: Checkpoint) -> None:
+        """Continue where the checkpoint left off; a piece found damaged or missing (in any output) is
+        made again by dreaming from frame 0 (the frames come out the same) and writing from that
+        piece on, in every output."""
+        own_folders = {d.folder.name for d in self.deliveries if d.folder != self.work}
+        for delivery in self.deliveries:
+            delivery.pieces = Pieces(delivery.folder, delivery.sink, delivery.from_checkpoint(checkpoint.pieces))
+            if delivery.folder != self.work:
+                delivery.folder.mkdir(exist_ok=True)
+                delivery.pieces.remove_leftovers(keep=set())
+        keep = {CHECKPOINT, MARKER} | self.seam.names() | own_folders
+        keep |= {name for d in self.deliveries if d.folder == self.work for name in d.pieces.finished}
+        self.remove_leftovers(keep)
         self.resumed = True
         try:
-            self.pieces.verify(checkpoint.next_frame)
+            for delivery in self.deliveries:
+                delivery.pieces.verify(checkpoint.next_frame)
         except Damaged as damaged:
-            self.write_from = self.pieces.drop_from(damaged.piece)
-            log.warning("%s: %s; dreaming again from frame 0 to make it anew", self.output, damaged)
+            first = None
+            for delivery in self.deliveries:  # every output's pieces share their frames: all go from there
+                if len(delivery.pieces.finished) > damaged.piece:
+                    dropped = delivery.pieces.drop_from(damaged.piece)
+                    first = dropped if first is None else min(first, dropped)
+            self.write_from = first if first is not None else 0
+            log.warning("%s: %s; dreaming again from frame 0 to make it anew", self.named(), damaged)
             return
         if not self.seam.has_kept(checkpoint.loop_state["next_frame"]):
             self.write_from = checkpoint.next_frame
@@ -271,7 +354,22 @@ class RenderSession:
                         "them anew", self.output, self.work)
             return
         self.dreamer.restore(checkpoint.loop_state)
-        self.texts.restore(checkpoint.loop_state.get("text_contrast"))
+        self.restore_texts(checkpoint.loop_state.get("text_contrast"))
+
+    def remove_leftovers(self, keep: set[str]) -> None:
+        """Delete what an interrupted render left in the work folder besides `keep`."""
+        for name in set(p.name for p in self.work.iterdir()) - keep:
+            remove(self.work / name)
+
+    def texts_state(self) -> list:
+        """Each output's words' contrast so far: one output's list as it always was, else one per output."""
+        states = [d.look.texts.state() for d in self.deliveries]
+        return states[0] if not self.plan.deliverables else states
+
+    def restore_texts(self, state: list | None) -> None:
+        states = [state] if not self.plan.deliverables else (state or [])
+        for delivery, saved in zip(self.deliveries, states):
+            delivery.look.texts.restore(saved)
 
     # ------------------------------------------------------------ per frame
 
@@ -280,43 +378,49 @@ class RenderSession:
             shown = self.seam.shown(spec.index, frame)
             if shown is not None and shown[0] >= self.frames.start:
                 self.show(*shown)
+            self.dreamed += 1
             self.bar.update()
             if callable(self.progress):
                 self.progress(spec.index + 1, self.timeline_stop)
             written = self.seam.video_frames_before(spec.index + 1)
             boundary = (spec.index + 1) % self.checkpoint_every == 0 or spec.index + 1 == self.timeline_stop
-            if boundary and (written > self.write_from or not self.pieces.finished):
+            if boundary and (written > self.write_from or not self.deliveries[0].pieces.finished):
                 self.checkpoint(written)  # not while dreaming again up to a piece made anew
             self.stop.check()
 
     def show(self, index: int, frame: torch.Tensor) -> None:
-        """Timeline frame `index` as the viewer sees it: overlays and words (on the video frame it
-        becomes, counted backwards when reversed), then to the sink unless its piece is kept. Every
-        frame of the range is measured for the words' contrast, kept pieces' frames too."""
+        """Timeline frame `index` as each output shows it: its crop (a deliverable's), overlays and
+        words (on the video frame it becomes, counted backwards when reversed), then to its sink
+        unless its piece is kept. Every frame of the range is measured for the words' contrast, kept
+        pieces' frames too. `watch` sees the frame as the single output shows it, or the canvas."""
         video = self.plan.frame_count - 1 - index if self.plan.reverse else index
-        frame = self.texts.over(video, self.overlays.over(video, frame), video + self.plan.loop)
-        if index >= self.write_from:
-            self.to_sink(index, video, frame)
-
-    def to_sink(self, index: int, video: int, frame: torch.Tensor) -> None:
-        if self.writer is None:
-            self.writer = self.pieces.open(index)
-        self.writer.write(frame)
-        if self.watch is not None:
-            self.watch(video, frame)
+        for delivery in self.deliveries:
+            shown = delivery.look.shown(index, video, frame)
+            if index >= self.write_from:
+                if delivery.writer is None:
+                    delivery.writer = delivery.pieces.open(index)
+                delivery.writer.write(shown)
+        if index >= self.write_from and self.watch is not None:
+            self.watch(video, frame if self.plan.deliverables else shown)
 
     def checkpoint(self, next_frame: int) -> None:
         """End the current piece (the video's frames end before `next_frame`); it is closed and the
         checkpoint saved on the closer thread."""
         self.wait_for_closer()
-        state = {**self.dreamer.state(), "text_contrast": self.texts.state()}
-        self.closing = self.closer.submit(self._close_piece, self.writer, next_frame, state)
-        self.writer = None
+        state = {**self.dreamer.state(), "text_contrast": self.texts_state()}
+        writers = [(delivery, delivery.writer) for delivery in self.deliveries]
+        for delivery in self.deliveries:
+            delivery.writer = None
+        self.closing = self.closer.submit(self._close_pieces, writers, next_frame, state)
 
-    def _close_piece(self, writer: BackgroundWriter | None, next_frame: int, state: dict) -> None:
-        if writer is not None:
-            self.pieces.finish(writer)
-        Checkpoint(self.stamp, next_frame, self.pieces.finished, state, self.facts).save(self.work)
+    def _close_pieces(self, writers: list[tuple[Delivery, BackgroundWriter | None]], next_frame: int,
+                      state: dict) -> None:
+        """Finish every output's piece, then save the one checkpoint that names them all."""
+        for delivery, writer in writers:
+            if writer is not None:
+                delivery.pieces.finish(writer)
+        names = [name for delivery in self.deliveries for name in delivery.checkpoint_names()]
+        Checkpoint(self.stamp, next_frame, names, state, self.facts).save(self.work)
 
     def wait_for_closer(self) -> None:
         """Wait for the piece being closed; its errors surface here."""
@@ -327,36 +431,43 @@ class RenderSession:
     # ------------------------------------------------------------ the end
 
     def finish(self) -> None:
-        """Join every piece under a temporary name, then rename it into place."""
+        """Join every output's pieces under a temporary name and verify it; only when all are whole,
+        rename them into place (no output is left half-written under its own name)."""
         self.wait_for_closer()
         self.bar.close()
-        temp = self.pieces.join_verified(partial_path(self.output), self.frames.stop, len(self.frames))
-        if self.output.is_dir():  # a PNG folder of an earlier render: only its frames (checked at open)
-            shutil.rmtree(self.output)
-        os.replace(temp, self.output)
+        joined = []
+        for delivery in self.deliveries:
+            temp = delivery.pieces.join_verified(partial_path(delivery.output), self.frames.stop, len(self.frames))
+            joined.append((delivery.output, temp))
+        for output, temp in joined:
+            if output.is_dir():  # a PNG folder of an earlier render: only its frames (checked at open)
+                shutil.rmtree(output)
+            os.replace(temp, output)
         clear(self.work)
 
     def interrupt(self, signum: int) -> RenderInterrupted:
         """Keep the frames so far as a playable partial video; the checkpoint stays for --resume."""
         self.bar.close()
-        kept = None
+        kept = []
         try:
             self.wait_for_closer()
-            writer, self.writer = self.writer, None
-            if self.pieces.finished or writer is not None:
-                kept = self.pieces.join(partial_path(self.output), unfinished=writer)
+            for delivery in self.deliveries:
+                writer, delivery.writer = delivery.writer, None
+                if delivery.pieces.finished or writer is not None:
+                    kept.append(delivery.pieces.join(partial_path(delivery.output), unfinished=writer))
         except (EncodeError, OSError):
-            kept = None  # interrupted mid-write: the checkpoint is what counts
+            kept = []  # interrupted mid-write: the checkpoint is what counts
         written = self.seam.video_frames_before(self.dreamer.next_frame)  # a loop's kept frames are not yet shown
-        return RenderInterrupted(kept, max(0, written - self.frames.start), signum)
+        return RenderInterrupted(kept[0] if kept else None, max(0, written - self.frames.start), signum, tuple(kept))
 
     def abandon(self) -> None:
         """A failure: let the closer finish (the error being raised is the one to report), drop the open piece."""
         self.bar.close()
         if self.closing is not None:
             self.closing.exception()
-        if self.writer is not None:
-            self.writer.discard()
+        for delivery in self.deliveries:
+            if delivery.writer is not None:
+                delivery.writer.discard()
 
     def close(self) -> None:
         self.closer.shutdown()
@@ -364,19 +475,32 @@ class RenderSession:
         self.dreamer.close()
 
     def write_sidecar(self, seconds: float) -> None:
-        write_sidecar(self.scene, self.output, {
-            "device": str(self.device),
-            "engine": self.dreamer.engine.describe(),
-            "preview": self.plan.preview,
-            "size": [self.plan.width, self.plan.height],
-            "frames": [self.shown.start, self.shown.stop - 1],
-            "seconds": round(seconds, 2),
-            "resumed": self.resumed,
-            "inputs": self.facts["inputs"],  # what --resume compares a later run's input files with
-            **({"text_contrast": self.texts.records()} if self.plan.texts else {}),
-            **({"bpm_found": self.scene.tempo[0], "beat_offset": self.scene.tempo[1]}
-               if self.scene.bpm == "auto" else {}),
-        })
+        """One sidecar per output; a deliverable's says which one it is and where its crop was."""
+        for delivery in self.deliveries:
+            spec = delivery.look.spec if isinstance(delivery.look, DeliverableLook) else None
+            write_sidecar(self.scene, delivery.output, {
+                "device": str(self.device),
+                "engine": self.dreamer.engine.describe(),
+                "preview": self.plan.preview,
+                "size": [delivery.sink.video.width, delivery.sink.video.height],
+                **({"deliverable": deliverable_record(self.plan, spec)} if spec is not None else {}),
+                "frames": [self.shown.start, self.shown.stop - 1],
+                "seconds": round(seconds, 2),
+                "resumed": self.resumed,
+                "inputs": self.facts["inputs"],  # what --resume compares a later run's input files with
+                **({"text_contrast": delivery.look.texts.records()} if self.plan.texts else {}),
+                **({"bpm_found": self.scene.tempo[0], "beat_offset": self.scene.tempo[1]}
+                   if self.scene.bpm == "auto" else {}),
+            })
+
+
+def deliverable_record(plan: Plan, spec: DeliverableSpec) -> dict:
+    """What a deliverable's sidecar says of it: which one, the canvas it was cut from and its crop's
+    size (in the render's canvas pixels), so `check` can read its share of the canvas' motion."""
+    return {"index": spec.index, "preset": spec.preset.name if spec.preset is not None else None,
+            "canvas": [plan.width, plan.height], "crop": list(spec.crop),
+            "focus": spec.focus.plain() if hasattr(spec.focus, "plain") else None,
+            "resampled": spec.resampled}
 
 
 def render(scene: Scene, plan: Plan, output: Path, device: torch.device, **options) -> RenderResult:

@@ -72,7 +72,7 @@ class Texts:
         """Its lines, wrapped at its unscaled size: a growing title keeps its line breaks."""
         if index not in self.lines:
             s, size = spec.style, self.base_size(spec)
-            _, _, area_w, _ = safe_area(self.plan.width, self.plan.height, s.safe)
+            _, _, area_w, _ = safe_area(self.plan.width, self.plan.height, s.safe, self.plan.safe)
             edge = (s.stroke[0] if s.stroke else 0.0) + (s.box[1] if s.box else 0.0)
             self.lines[index] = wrap(spec.content, s.font, size, max(1.0, s.max_width * area_w - 2 * edge * size))
         return self.lines[index]
@@ -107,7 +107,7 @@ class Texts:
     def place(self, spec: TextSpec, body: tuple[int, int, int, int], n: int, timeline: int) -> tuple[int, int]:
         """The body's top-left pixel on video frame n: its anchor at position (within the safe area,
         and kept inside it, with `safe`)."""
-        left, top, width, height = safe_area(self.plan.width, self.plan.height, spec.style.safe)
+        left, top, width, height = safe_area(self.plan.width, self.plan.height, spec.style.safe, self.plan.safe)
         x, y = spec.position.at(timeline)
         ax, ay = ANCHOR_OFFSETS[spec.anchor]
         bx = round(left + x * width - ax * body[2])

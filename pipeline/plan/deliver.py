@@ -1,0 +1,97 @@
+"""Deliverables, resolved: each one's output, size and crop at the plan's scale, its focus over the
+timeline, its overlays, fade, safe area and its preset's encoding. Pure, no torch.
+
+The dream runs once per frame on the canvas (the plan's width and height); each deliverable is cut
+from the finished canvas frame, resampled where its size differs from its crop, and gets its own
+overlays and words in its own frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..scene.deliver import crop_for, placed
+from ..scene.formats import format_of
+from ..scene.presets import Preset
+from ..scene.schema import TITLE_SAFE, Scene
+
+TITLE_SAFE_MARGINS = (TITLE_SAFE,) * 4  # top, right, bottom, left
+
+
+@dataclass(frozen=True)
+class DeliverableSpec:
+    index: int
+    output: Path
+    size: tuple[int, int]  # pixels, at the plan's scale
+    crop: tuple[int, int]  # canvas pixels, at the plan's scale
+    focus: Any  # Track | Formula of [x, y], fractions of the canvas, over the timeline
+    preset: Preset | None = None
+    overlays: tuple = ()  # the scene's, then its own (OverlaySpecs)
+    fade: tuple[float, float] = (0.0, 0.0)  # seconds from and to black
+    safe: tuple[float, float, float, float] = TITLE_SAFE_MARGINS  # margins: top, right, bottom, left (fractions)
+
+    @property
+    def label(self) -> str:
+        """How messages name it: deliver.1 (reels)."""
+        return f"deliver.{self.index}" + (f" ({self.preset.name})" if self.preset is not None else "")
+
+    @property
+    def resampled(self) -> bool:
+        return self.crop != self.size
+
+    def crop_at(self, n: int, canvas: tuple[int, int]) -> tuple[int, int, bool]:
+        """(left, top, clamped) of its crop on timeline frame n: centred on the focus, kept inside the canvas."""
+        return placed(self.focus.at(n), self.crop, canvas)
+
+
+def _even(n: float) -> int:
+    return max(2, math.ceil(round(n, 6) / 2) * 2)
+
+
+def deliverable_specs(scene: Scene, canvas: tuple[int, int], scale: float, notes: list[str],
+                      overlay_specs: Callable) -> tuple[DeliverableSpec, ...]:
+    """The scene's deliverables at the plan's `scale` (a preview scales the canvas and every
+    deliverable by the same factor); what was rounded goes to `notes`. `overlay_specs(scene, items)`
+    resolves overlay keys (plan/frames.py's)."""
+    full_canvas = tuple(scene.size)
+    specs = []
+    shared = overlay_specs(scene, scene.overlay)
+    for index, item in enumerate(scene.deliver):
+        output = scene.file.parent / item.output
+        size, crop = item.frame_size, item.crop_in(full_canvas)
+        if format_of(output).even_sides:
+            even = (_even(size[0]), _even(size[1]))
+            if even != tuple(size):
+                notes.append(f"deliver.{index}: size {size[0]}x{size[1]} rounded to {even[0]}x{even[1]}: this "
+                             "video format needs even sides")
+            size = even
+        if scale != 1.0:
+            same = tuple(crop) == tuple(size)
+            size = ((_even(size[0] * scale), _even(size[1] * scale)) if format_of(output).even_sides
+                    else (max(1, round(size[0] * scale)), max(1, round(size[1] * scale))))
+            crop = size if same else (round(crop[0] * scale), round(crop[1] * scale))
+        crop = (max(1, min(crop[0], canvas[0])), max(1, min(crop[1], canvas[1])))
+        preset = item.platform
+        margins = tuple(preset.safe) if preset is not None else TITLE_SAFE_MARGINS
+        fade = item.fade or scene.fade
+        specs.append(DeliverableSpec(index, output, tuple(size), tuple(crop), item.focus, preset,
+                                     shared + overlay_specs(scene, item.overlay), (fade.fade_in, fade.fade_out),
+                                     margins))
+    return tuple(specs)
+
+
+def clamped_ranges(spec: DeliverableSpec, canvas: tuple[int, int], frames: int) -> list[tuple[int, int]]:
+    """The frame ranges (first, last) on which the crop would leave the canvas and is moved back inside."""
+    if getattr(spec.focus, "is_constant", False):
+        return [(0, frames - 1)] if spec.crop_at(0, canvas)[2] else []
+    ranges: list[tuple[int, int]] = []
+    for n in range(frames):
+        if spec.crop_at(n, canvas)[2]:
+            if ranges and ranges[-1][1] == n - 1:
+                ranges[-1] = (ranges[-1][0], n)
+            else:
+                ranges.append((n, n))
+    return ranges
