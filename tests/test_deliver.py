@@ -1,0 +1,231 @@
+"""deliver: one dream, every format. Each deliverable is a crop of the dream canvas at its own size,
+cut after the dream and encoded by its own writer; the dream runs once per frame."""
+
+import math
+import shutil
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from pipeline.scene import SceneError
+from tests.helpers import ROOT, small_scene
+
+BADGE = ROOT / "scenes" / "badge.png"
+
+
+def deliver_scene(frames: int = 4, **changes) -> dict:
+    """A canvas of 96x96 cut into a 16:9, a 9:16 and a resampled square (a GIF)."""
+    data = small_scene(frames, weights="random", size=[96, 96], **{"fps": 24, **changes})
+    data.setdefault("deliver", [
+        {"output": "out/wide.mp4", "size": [96, 54]},
+        {"output": "out/tall.mp4", "size": [54, 96]},
+        {"output": "out/square.gif", "size": [24, 24], "crop": [48, 48]},
+    ])
+    return data
+
+
+def problems(make_scene, data: dict) -> str:
+    with pytest.raises(SceneError) as raised:
+        make_scene(data)
+    return raised.value.render()
+
+
+# ------------------------------------------------------------ the scene and the plan (no torch)
+
+def test_the_canvas_holds_every_crop_at_full_resolution(make_scene):
+    data = deliver_scene(deliver=[{"output": "a.mp4", "preset": "youtube"}, {"output": "b.mp4", "preset": "reels"}])
+    del data["size"]
+    assert make_scene(data).size == (1920, 1920)
+
+
+def test_a_smaller_canvas_crops_the_largest_rect_of_each_shape_and_resamples():
+    from pipeline.scene.deliver import crop_for, placed
+
+    assert crop_for((1920, 1080), (100, 100)) == (100, 56)
+    assert crop_for((1080, 1920), (100, 100)) == (56, 100)
+    assert crop_for((40, 30), (100, 100)) == (40, 30)  # fits: its own size, no resampling
+    assert crop_for((40, 30), (100, 100), (80, 60)) == (80, 60)
+    assert placed((0.0, 1.0), (40, 30), (100, 100)) == (0, 70, True)  # kept inside the canvas
+    assert placed((0.5, 0.5), (40, 30), (100, 100)) == (30, 35, False)
+
+
+def test_focus_keyframes_move_the_crop_and_the_dry_run_says_where_it_is_clamped(make_scene):
+    from pipeline.plan import describe, make_plan
+    from pipeline.plan.deliver import clamped_ranges
+
+    scene = make_scene(deliver_scene(frames=11, deliver=[
+        {"output": "tall.mp4", "size": [48, 96], "focus": {0: [0.0, 0.5], 10: [1.0, 0.5]}}]))
+    plan = make_plan(scene)
+    spec = plan.deliverables[0]
+    lefts = [spec.crop_at(n, (96, 96))[0] for n in range(11)]
+    assert lefts[0] == 0 and lefts[-1] == 48 and lefts == sorted(lefts) and lefts[5] == 24
+    assert clamped_ranges(spec, (96, 96), 11) == [(0, 2), (8, 10)]
+    text = describe(scene, plan)
+    assert "48x96, crop 48x96" in text and "frames 0-2, 8-10" in text
+
+
+def test_a_preview_scales_the_canvas_and_every_deliverable_alike(make_scene):
+    from pipeline.plan import make_plan
+
+    data = deliver_scene(deliver=[{"output": "a.mp4", "preset": "youtube"}, {"output": "b.mp4", "preset": "reels"},
+                                  {"output": "c.mp4", "preset": "feed-square"}])
+    del data["size"]
+    plan = make_plan(make_scene(data), preview=True, long_side=384)
+    assert (plan.width, plan.height) == (384, 384)
+    assert [d.size for d in plan.deliverables] == [(384, 216), (216, 384), (216, 216)]
+    assert all(d.crop == d.size for d in plan.deliverables)
+
+
+@pytest.mark.parametrize("item, where, words", [
+    ({"output": "a.mp4", "preset": "shorts"}, "deliver.0.preset", "shorts takes at most 180 s"),
+    ({"output": "a.mp4", "preset": "reels"}, "deliver.0.preset", "reels takes 23 to 60 fps"),
+])
+def test_preset_limits_are_refused_before_any_work(write_scene, command, item, where, words):
+    data = deliver_scene(deliver=[item], fps=24 if "shorts" in words else 8)
+    data.update(frames=24 * 200 if "shorts" in words else 4)
+    data["segments"][0]["frames"] = [0, data["frames"] - 1]
+    scene = write_scene(data)
+    result = command(scene, "--device", "cpu")
+    assert result.returncode == 2
+    assert f"{scene}:" in result.stderr and where in result.stderr and words in result.stderr
+    assert not (scene.parent / "a.mp4").exists()
+
+
+def test_a_preset_item_inherits_the_preset_and_its_own_keys_win(make_scene):
+    from pipeline.plan import make_plan
+    from pipeline.session.session import scene_sink
+
+    data = deliver_scene(deliver=[{"output": "a.mp4", "preset": "reels", "size": [54, 96]}])
+    plan = make_plan(make_scene(data))
+    spec = plan.deliverables[0]
+    assert spec.size == (54, 96) and spec.safe == (0.14, 0.06, 0.35, 0.06)
+    video = scene_sink(make_scene(data), plan, spec.output, range(4), spec).video
+    assert (video.width, video.height, video.max_bitrate) == (54, 96, 25_000_000)
+
+
+@pytest.mark.parametrize("change, where, words", [
+    ({"focus": [float("nan"), 0.5]}, "deliver.0.focus", ""),
+    ({"focus": [math.inf, 0.5]}, "deliver.0.focus", ""),
+    ({"focus": [2, 0.5]}, "deliver.0.focus", "1"),
+    ({"size": [10 ** 9, 54]}, "deliver.0.size", "16384"),
+    ({"size": "wide"}, "deliver.0.size", "[brackets]"),
+    ({"crop": [200, 54]}, "deliver.0.crop", "larger than the canvas 96x96"),
+    ({"preset": "youtub"}, "deliver.0.preset", "youtube"),
+    ({"size": None}, "deliver.0", "give this deliverable a size"),
+    ({"output": 3}, "deliver.0.output", ""),
+    ({"output": "a.mov", "fade": {"in": math.nan}}, "deliver.0.fade.in", ""),
+    ({"overlay": [{"image": "badge.png", "safe": "yes"}]}, "deliver.0.overlay.0.safe", "true or false"),
+])
+def test_hostile_values_are_refused_with_their_key(make_scene, change, where, words):
+    data = deliver_scene(deliver=[{"output": "a.mp4", "size": [96, 54], **change}])
+    data["deliver"][0] = {k: v for k, v in data["deliver"][0].items() if v is not None}
+    message = problems(make_scene, data)
+    assert where in message and words in message, message
+
+
+def test_two_deliverables_with_one_output_or_an_output_that_is_an_input_are_refused(make_scene, tmp_path):
+    twice = deliver_scene(deliver=[{"output": "same.mp4", "size": [96, 54]}, {"output": "./same.mp4", "size": [54, 96]}])
+    assert "deliver.1.output: deliver.0 writes ./same.mp4 too" in problems(make_scene, twice)
+    shutil.copy(ROOT / "scenes" / "pulse.m4a", tmp_path / "music.mp4")
+    reads = deliver_scene(audio="music.mp4", deliver=[{"output": "music.mp4", "size": [96, 54]}])
+    assert "deliver.0.output: music.mp4 is audio.file, which this render reads" in problems(make_scene, reads)
+    both = deliver_scene(output="x.mp4")
+    assert "output: a scene has output or deliver, not both" in problems(make_scene, both)
+    neither = deliver_scene(deliver=[])
+    del neither["size"]
+    assert "size: this key is required" in problems(make_scene, neither)
+
+
+def test_odd_output_names_are_fine(make_scene):
+    from pipeline.plan import make_plan
+
+    scene = make_scene(deliver_scene(deliver=[{"output": "-it's a \"name\" .mp4", "size": [96, 54]}]))
+    assert make_plan(scene).deliverables[0].output.name == "-it's a \"name\" .mp4"
+
+
+def test_out_is_refused_with_deliver_naming_the_items_outputs(write_scene, command, tmp_path):
+    result = command(write_scene(deliver_scene()), "--out", tmp_path / "x.mp4", "--device", "cpu")
+    assert result.returncode == 2 and "deliver.0.output (out/wide.mp4)" in result.stderr
+
+
+def test_safe_overlays_sit_inside_each_presets_safe_area():
+    from pipeline.plan.frames import OverlaySpec
+    from pipeline.scene.presets import PRESETS
+    from pipeline.session.deliver import overlay_corner
+
+    logo = OverlaySpec(BADGE, (1.0, 1.0), "bottom-right", 0.2, None, 0, 0, safe=True)
+    for name, drawn in [("youtube", (384, 100)), ("reels", (216, 60))]:
+        preset = PRESETS[name]
+        width, height = preset.size
+        top, right, bottom, left = preset.safe
+        x, y = overlay_corner(logo, (width, height), drawn, preset.safe)
+        assert x + drawn[0] == round(width * (1 - right)) and y + drawn[1] == round(height * (1 - bottom)), name
+    reels_bottom = overlay_corner(logo, (1080, 1920), (216, 60), PRESETS["reels"].safe)[1] + 60
+    assert reels_bottom < 1920 * 0.66  # above the caption and buttons Reels lays over the lowest third
+    plain = OverlaySpec(BADGE, (1.0, 1.0), "bottom-right", 0.2, None, 0, 0)
+    assert overlay_corner(plain, (1920, 1080), (384, 100), PRESETS["youtube"].safe) == (1536, 980)
+
+
+# ------------------------------------------------------------ renders
+
+def frames_of(path) -> np.ndarray:
+    return np.stack(list(iio.imiter(path))) if path.suffix == ".gif" else iio.imread(path)
+
+
+@pytest.mark.slow
+def test_three_deliverables_from_one_dream(make_scene, tmp_path, monkeypatch):
+    import pipeline
+    from pipeline.session.recipe import Dreamer
+
+    steps = []
+    step = Dreamer.step
+    monkeypatch.setattr(Dreamer, "step", lambda self, spec: steps.append(spec.index) or step(self, spec))
+    scene = make_scene(deliver_scene(frames=4))
+    result = pipeline.render(scene, device="cpu")
+    assert steps == [0, 1, 2, 3] and result.dreamed == 4  # once per frame, not once per deliverable
+    wide, tall, square = result.paths
+    assert [p.name for p in result.paths] == ["wide.mp4", "tall.mp4", "square.gif"]
+    frames = {p.name: frames_of(p) for p in result.paths}
+    assert frames["wide.mp4"].shape == (4, 54, 96, 3)
+    assert frames["tall.mp4"].shape == (4, 96, 54, 3)
+    assert frames["square.gif"].shape[:3] == (4, 24, 24)
+    assert iio.immeta(wide)["fps"] == pytest.approx(24)
+    for path in result.paths:
+        assert (path.parent / (path.name + ".yaml")).is_file()
+    assert not list(tmp_path.glob("out/.*.work")) and not list(tmp_path.glob("out/*.part*"))
+
+    # shared content: the square is the canvas' middle 48x48, resampled; the wide's middle holds it too
+    middle = frames["wide.mp4"][:, 3:51, 24:72].astype(float)  # the wide crop is rows 21-74 of the canvas
+    shrunk = middle.reshape(4, 12, 4, 12, 4, 3).mean(axis=(2, 4))  # both to 12x12: past the GIF's dithering
+    square = frames["square.gif"][..., :3].astype(float).reshape(4, 12, 2, 12, 2, 3).mean(axis=(2, 4))
+    assert np.corrcoef(shrunk.ravel(), square.ravel())[0, 1] > 0.9
+    tall_middle = frames["tall.mp4"][:, 21:75, :].astype(float)  # the tall's rows 21-74 are the wide's middle
+    wide_middle = frames["wide.mp4"][:, :, 21:75].astype(float)
+    assert np.corrcoef(tall_middle[:, :, :, 0].ravel(), wide_middle[:, :, :, 0].ravel())[0, 1] > 0.9
+
+
+@pytest.mark.slow
+def test_resume_mid_render_gives_the_same_files(make_scene, tmp_path):
+    import pipeline
+    from pipeline.session.session import RenderInterrupted
+
+    scene = make_scene(deliver_scene(frames=6, motion={"zoom": 1.05}))
+    reference = pipeline.render(scene, device="cpu", checkpoint_every=2)
+    expected = {p.name: frames_of(p) for p in reference.paths}
+    for path in reference.paths:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+        (path.parent / (path.name + ".yaml")).unlink()
+
+    def stop(done, total):
+        if done == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(RenderInterrupted) as stopped:
+        pipeline.render(scene, device="cpu", checkpoint_every=2, progress=stop)
+    assert len(stopped.value.partials) == 3 and not any(p.exists() for p in reference.paths)
+    assert (tmp_path / "out" / ".scene.deliver.work" / "checkpoint.pt").is_file()
+    resumed = pipeline.render(scene, device="cpu", checkpoint_every=2, resume=True)
+    assert resumed.dreamed == 4  # from the last checkpoint (frame 2) on, not from 0
+    for path in resumed.paths:
+        assert np.array_equal(frames_of(path), expected[path.name]), path.name
