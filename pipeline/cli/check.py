@@ -15,7 +15,9 @@ from .outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 
 def sidecar_motion(video: Path):
     """(motion of video frame i, where it came from) from the sidecar beside `video`, or (None, why not).
-    The sidecar is the scene as rendered: its plan gives every frame's zoom, turn and pan."""
+    The sidecar is the scene as rendered: its plan gives every frame's zoom, turn and pan. A
+    deliverable's is its crop's share of the canvas' motion: the pivot and pan in its own pixels,
+    the crop's own move (a focus that follows the action) taken off."""
     from ..plan import make_plan
     from ..scene.audio import analysed
     from ..scene import SceneError, load_scene
@@ -29,23 +31,38 @@ def sidecar_motion(video: Path):
         rendered = scene.rendered or {}
         plan = make_plan(scene, preview=bool(rendered.get("preview")), output=video)
         first = int((rendered.get("frames") or [0])[0])
-    except (SceneError, OSError, ValueError, TypeError, KeyError) as error:
+        spec = None
+        if plan.deliverables:
+            spec = plan.deliverables[int((rendered.get("deliverable") or {})["index"])]
+    except (SceneError, OSError, ValueError, TypeError, KeyError, IndexError) as error:
         reason = error.render().splitlines()[0] if isinstance(error, SceneError) else str(error)
         return None, f"the sidecar could not be read ({reason})"
+    canvas = (plan.width, plan.height)
+
+    def in_crop(move, before: int, after: int):
+        """A canvas move from timeline frame `before` to `after` as the deliverable's frames see it."""
+        if spec is None:
+            return move
+        zoom, turn, (dx, dy), (cx, cy) = move
+        (x0, y0, _), (x1, y1, _) = spec.crop_at(before, canvas), spec.crop_at(after, canvas)
+        (cw, ch), (w, h) = spec.crop, spec.size
+        sx, sy = w / cw, h / ch
+        return (zoom, turn, ((dx + x0 - x1) * sx, (dy + y0 - y1) * sy),
+                ((cx * canvas[0] - x0) / cw, (cy * canvas[1] - y0) / ch))
 
     def motion(index: int):
         if plan.reverse:  # video frame i - 1 is the timeline frame after i's: its move, undone
             timeline = plan.frame_count - first - index
             if not 0 < timeline < plan.frame_count or not plan.frames[timeline].warped:
                 return None
-            return undone(plan.frames[timeline].motion)
+            return in_crop(undone(plan.frames[timeline].motion), timeline, timeline - 1)
         timeline = first + index + plan.loop  # a loop's video starts `loop` frames into the dream
         if not 0 <= timeline < plan.frame_count or not plan.frames[timeline].warped:
             return None
         m = plan.frames[timeline].motion
-        return m.zoom, m.rotate, tuple(m.translate), tuple(m.center)
+        return in_crop((m.zoom, m.rotate, tuple(m.translate), tuple(m.center)), timeline - 1, timeline)
 
-    return motion, f"camera motion from {sidecar.name}"
+    return motion, f"camera motion from {sidecar.name}" + (f" ({spec.label}'s crop)" if spec is not None else "")
 
 
 def undone(m):
