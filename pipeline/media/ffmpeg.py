@@ -53,10 +53,11 @@ def version() -> str:
     return imageio_ffmpeg.get_ffmpeg_version()
 
 
-def command(*args: str | Path) -> list[str]:
+def command(*args: str | Path, level: str = "error") -> list[str]:
     """The whole command line for ffmpeg `args`: Paths become absolute names, and each input (-i)
-    is limited to local files and pipes. Outputs are overwritten: every name written is the render's."""
-    line = [executable(), "-hide_banner", "-nostdin", "-y", "-v", "error"]
+    is limited to local files and pipes. Outputs are overwritten: every name written is the render's.
+    `level` is what ffmpeg prints to stderr: errors, or "info" where a filter reports there."""
+    line = [executable(), "-hide_banner", "-nostdin", "-nostats", "-y", "-v", level]
     for arg in args:
         if arg == "-i":
             line += LOCAL_ONLY
@@ -78,6 +79,19 @@ def run(*args: str | Path, timeout: float | None = None) -> bytes:
     if result.returncode != 0:
         raise MediaError(_last_line(result.stderr))
     return result.stdout
+
+
+def run_reporting(*args: str | Path, timeout: float | None = None) -> str:
+    """Run ffmpeg to the end and return what it printed at log level info: where filters that
+    measure (loudnorm) write their results. MediaError and NotRun as for run()."""
+    try:
+        result = subprocess.run(command(*args, level="info"), capture_output=True, timeout=timeout,
+                                start_new_session=True)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise NotRun(str(error)) from None
+    if result.returncode != 0:
+        raise MediaError(_last_line(result.stderr))
+    return result.stderr.decode(errors="replace")
 
 
 class FrameWriter:
