@@ -1,13 +1,14 @@
 """Loudness: a render's sound brought to `audio.loudness` (LUFS) under `audio.true_peak` (dBTP),
 measured over the whole timeline, so a --frames range sounds as that part of the whole render."""
 
+import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pipeline import SceneError, render
+from pipeline import SceneError
 from pipeline.media import ffmpeg
 from pipeline.media.loudness import loudness
 from pipeline.output.encoder import VideoWriter
@@ -24,13 +25,21 @@ def tiny_dream(**audio) -> dict:
 
 
 @pytest.mark.slow
-def test_a_render_comes_out_at_its_loudness_under_its_true_peak(make_scene, tmp_path):
+def test_a_render_comes_out_at_its_loudness_under_its_true_peak(write_scene, tmp_path, capsys):
+    from pipeline.cli import main
+
     shutil.copy(PULSE, tmp_path / "pulse.m4a")
-    video = render(make_scene(tiny_dream(loudness=-14)), tmp_path / "out.mp4", device="cpu").path
-    integrated, true_peak = loudness(video)
-    assert abs(integrated - -14) <= 1.0 and true_peak <= -1.0, (integrated, true_peak)
-    before, _ = loudness(PULSE)
-    assert before < -16  # the track itself is quieter: the render turned it up
+    scene = write_scene(tiny_dream(loudness=-14))
+    code = main([str(scene), "--out", str(tmp_path / "out.mp4"), "--report", str(tmp_path / "report.json"),
+                 "--device", "cpu", "--quiet"])
+    out = capsys.readouterr().out
+    integrated, true_peak = loudness(tmp_path / "out.mp4")
+    assert code == 0 and abs(integrated - -14) <= 1.0 and true_peak <= -1.0, (integrated, true_peak)
+    assert loudness(PULSE)[0] < -16  # the track itself is quieter: the render turned it up
+    assert f"Sound: {integrated:.1f} LUFS, true peak {true_peak:.1f} dBTP (target -14 LUFS" in out
+    reported = json.loads((tmp_path / "report.json").read_text())["scenes"][0]
+    assert reported["loudness"] == {"integrated": round(integrated, 2), "true_peak": round(true_peak, 2)}
+    assert not [w for w in reported["warnings"] if "sound" in w]
 
 
 def two_part_track(path: Path) -> Path:

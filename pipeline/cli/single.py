@@ -263,6 +263,9 @@ def sound_of(scene, video: Path) -> tuple[dict | None, list[str]]:
     except MediaError as error:
         return None, [f"the sound's loudness could not be measured: {error}"]
     wanted, notes = scene.audio.loudness, []
+    if not integrated > -1e9:  # silence measures -inf
+        print("Sound: silent")
+        return {"integrated": None, "true_peak": None}, notes
     target = "" if wanted is None else f" (target {wanted:g} LUFS, true peak under {scene.audio.true_peak:g} dBTP)"
     print(f"Sound: {integrated:.1f} LUFS, true peak {true_peak:.1f} dBTP{target}")
     if wanted is not None and abs(integrated - wanted) > 1.0:
@@ -270,8 +273,7 @@ def sound_of(scene, video: Path) -> tuple[dict | None, list[str]]:
                      f"target of {wanted:g}")
     if wanted is not None and true_peak > scene.audio.true_peak:
         notes.append(f"the sound's true peak is {true_peak:.1f} dBTP, over its limit of {scene.audio.true_peak:g}")
-    finite = lambda x: round(x, 2) if x > -1e9 else None  # silence measures -inf: JSON has no such number
-    return {"integrated": finite(integrated), "true_peak": finite(true_peak)}, notes
+    return {"integrated": round(integrated, 2), "true_peak": round(true_peak, 2)}, notes
 
 
 def storyboard_command(scene, output: Path, device, progress: bool) -> int:
