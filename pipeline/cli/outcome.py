@@ -30,6 +30,9 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     row: str | None = None  # a batch row or variant: where its values come from ('rows.csv:3')
     values: dict | None = None  # the values it puts in the scene, by column or key path
+    loudness: dict | None = None  # the finished file's sound: {"integrated": LUFS, "true_peak": dBTP}
+    dreamed: int = 0  # frames dreamed: the timeline's once, however many outputs
+    deliverables: list[dict] | None = None  # with deliver: {output, size, loudness} of each
 
 
 def status_of(code: int) -> str:

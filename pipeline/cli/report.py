@@ -1,8 +1,10 @@
 """`--report FILE.json`: how a run went, for pipelines that should not parse the log.
 
 One record per scene, or per row of a --batch or variant of --vary (with the row and its values):
-status, exit code, frames, seconds, the output with its size and SHA-256, warnings; and the run's
-exit code, written atomically.
+status, exit code, frames, seconds, the output with its size and SHA-256, warnings, the loudness
+measured in a finished video's sound; for a scene with `deliver:`, the frames dreamed (the timeline's,
+once) and one entry per deliverable with its size, SHA-256 and loudness; and the run's exit code,
+written atomically.
 A PNG-folder output's hash covers its frames' names and bytes in order.
 """
 
@@ -37,6 +39,12 @@ def record(outcome: Outcome) -> dict:
         "output": str(outcome.output) if outcome.output else None, "output_bytes": None, "output_sha256": None,
         "warnings": list(outcome.warnings),
     }
+    if outcome.loudness is not None:
+        data["loudness"] = dict(outcome.loudness)
+    if outcome.dreamed:
+        data["dreamed"] = outcome.dreamed
+    if outcome.deliverables is not None:
+        data["deliverables"] = [deliverable_record(item, outcome.status) for item in outcome.deliverables]
     if outcome.row is not None:
         data["row"], data["values"] = outcome.row, dict(outcome.values or {})
     if outcome.status in ("done", "kept") and outcome.output is not None and outcome.output.exists():
@@ -44,10 +52,21 @@ def record(outcome: Outcome) -> dict:
     return data
 
 
+def deliverable_record(item: dict, status: str) -> dict:
+    """One deliverable of a `deliver:` scene: its output, size, bytes, SHA-256 and measured loudness."""
+    data = {"output": item["output"], "size": item.get("size"), "output_bytes": None, "output_sha256": None,
+            **({"loudness": item["loudness"]} if item.get("loudness") is not None else {})}
+    path = Path(item["output"])
+    if status in ("done", "kept") and path.exists():
+        data["output_bytes"], data["output_sha256"] = content_hash(path)
+    return data
+
+
 def from_record(data: dict) -> Outcome:
     output = Path(data["output"]) if data.get("output") else None
     return Outcome(Path(data["scene"]), data["status"], data["exit_code"], data["frames"], data["seconds"], output,
-                   list(data.get("warnings", [])), data.get("row"), data.get("values"))
+                   list(data.get("warnings", [])), data.get("row"), data.get("values"), data.get("loudness"),
+                   data.get("dreamed", 0), data.get("deliverables"))
 
 
 def write_report(path: Path, outcomes: list[Outcome], code: int) -> None:

@@ -93,7 +93,7 @@ def render_scene(path: Path, args, feed=None, overrides: list | None = None) -> 
     if feed is not None:
         feed.started(scene, plan, frames, output)
     outcome = run_render(path, scene, plan, output, frames, device, args, feed)
-    outcome.warnings = warnings
+    outcome.warnings = warnings + outcome.warnings
     return outcome
 
 
@@ -262,11 +262,58 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
             "and run the same command with --resume.")
         return Outcome(path, "failed", EXIT_FAILED, output=output)
     print(f"Done: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.2f} frames/s) on {result.device}")
-    for written in result.paths or (result.path,):
-        print(f"Video: {written}")
-    for note in result.notes:
+    measured, notes, deliverables = None, [], None
+    if plan.deliverables:
+        deliverables = []
+        for spec, written in zip(plan.deliverables, result.paths):
+            print(f"Video: {written} ({spec.size[0]}x{spec.size[1]}, {spec.label})")
+            sound, its_notes = sound_of(scene, written, sound_target(scene, spec))
+            notes += [f"{spec.label}: {note}" for note in its_notes]
+            deliverables.append({"output": str(written), "size": list(spec.size),
+                                 **({"loudness": sound} if sound is not None else {})})
+    else:
+        print(f"Video: {result.path}")
+        measured, notes = sound_of(scene, result.path)
+    for note in (*result.notes, *notes):
         print(f"warning: {note}")
-    return Outcome(path, "done", EXIT_OK, result.frames, result.seconds, result.path)
+    return Outcome(path, "done", EXIT_OK, result.frames, result.seconds, result.path, list(notes),
+                   loudness=measured, dreamed=result.dreamed, deliverables=deliverables)
+
+
+def sound_target(scene, spec) -> tuple[float | None, float]:
+    """(loudness, true peak) a deliverable's sound is brought to: the scene's, else its preset's."""
+    if scene.audio is None or scene.audio.loudness is not None or spec.preset is None:
+        return (None, -1.0) if scene.audio is None else (scene.audio.loudness, scene.audio.true_peak)
+    return spec.preset.loudness, spec.preset.true_peak
+
+
+def sound_of(scene, video: Path, target: tuple[float | None, float] | None = None) -> tuple[dict | None, list[str]]:
+    """The loudness measured in the finished file's sound, printed; and a warning where it missed the
+    target (the scene's, or a deliverable's) by more than 1 LU or its true peak went over the limit.
+    (None, []) without sound."""
+    from ..media.ffmpeg import MediaError
+    from ..media.loudness import loudness
+    from ..scene.formats import format_of
+
+    if scene.audio is None or format_of(video).name not in ("mp4", "mov", "mkv"):
+        return None, []
+    try:
+        integrated, true_peak = loudness(video)
+    except MediaError as error:
+        return None, [f"the sound's loudness could not be measured: {error}"]
+    wanted, limit = target or (scene.audio.loudness, scene.audio.true_peak)
+    notes = []
+    if not integrated > -1e9:  # silence measures -inf
+        print("Sound: silent")
+        return {"integrated": None, "true_peak": None}, notes
+    target = "" if wanted is None else f" (target {wanted:g} LUFS, true peak under {limit:g} dBTP)"
+    print(f"Sound: {integrated:.1f} LUFS, true peak {true_peak:.1f} dBTP{target}")
+    if wanted is not None and abs(integrated - wanted) > 1.0:
+        notes.append(f"the sound measures {integrated:.1f} LUFS, {abs(integrated - wanted):.1f} LU from its "
+                     f"target of {wanted:g}")
+    if wanted is not None and true_peak > limit:
+        notes.append(f"the sound's true peak is {true_peak:.1f} dBTP, over its limit of {limit:g}")
+    return {"integrated": round(integrated, 2), "true_peak": round(true_peak, 2)}, notes
 
 
 def storyboard_command(scene, output: Path, device, progress: bool) -> int:

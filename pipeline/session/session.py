@@ -104,13 +104,11 @@ def scene_sink(scene: Scene, plan: Plan, output: Path, frames: range,
     preset = deliverable.preset if deliverable is not None else None
     audio = None
     if scene.audio is not None:
-        loudness = getattr(scene.audio, "loudness", None)
-        true_peak = getattr(scene.audio, "true_peak", None)
-        if preset is not None:
-            loudness = preset.loudness if loudness is None else loudness
-            true_peak = preset.true_peak if true_peak is None else true_peak
+        loudness, true_peak = scene.audio.loudness, scene.audio.true_peak
+        if preset is not None and loudness is None:  # the scene's target, else the platform's
+            loudness, true_peak = preset.loudness, preset.true_peak
         audio = Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out, loop=plan.loop / plan.fps,
-                      loudness=loudness, **({} if true_peak is None else {"true_peak": true_peak}))
+                      loudness=loudness, true_peak=true_peak)
     width, height = deliverable.size if deliverable is not None else (plan.width, plan.height)
     fade = deliverable.fade if deliverable is not None else (scene.fade.fade_in, scene.fade.fade_out)
     video = VideoSettings(
