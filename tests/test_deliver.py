@@ -210,8 +210,18 @@ def test_resume_mid_render_gives_the_same_files(make_scene, tmp_path):
     import pipeline
     from pipeline.session.session import RenderInterrupted
 
-    scene = make_scene(deliver_scene(frames=6, motion={"zoom": 1.05}))
+    data = deliver_scene(frames=6, motion={"zoom": 1.05})
+    data["deliver"][1]["focus"] = {0: [0.2, 0.5], 5: [0.8, 0.5]}  # the tall crop pans across the canvas
+    scene = make_scene(data)
     reference = pipeline.render(scene, device="cpu", checkpoint_every=2)
+    tall = reference.paths[1]
+    from pipeline.cli.check import sidecar_motion  # check reads the tall one's share of the canvas' motion
+
+    motion, source = sidecar_motion(tall)
+    zoom, _, (dx, dy), (cx, cy) = motion(3)
+    assert "deliver.1" in source and zoom == pytest.approx(1.05)
+    assert dx == -12 and dy == 0  # the crop moved 12 pixels right from frame 2 (left 15) to 3 (left 27)
+    assert (cx, cy) == (pytest.approx(33 / 54), pytest.approx(0.5))  # the canvas' pivot, in the crop before
     expected = {p.name: frames_of(p) for p in reference.paths}
     for path in reference.paths:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
@@ -229,3 +239,17 @@ def test_resume_mid_render_gives_the_same_files(make_scene, tmp_path):
     assert resumed.dreamed == 4  # from the last checkpoint (frame 2) on, not from 0
     for path in resumed.paths:
         assert np.array_equal(frames_of(path), expected[path.name]), path.name
+
+
+def test_the_canvas_shows_each_crop_outlined_for_the_storyboard_and_the_live_page(make_scene):
+    import torch
+
+    from pipeline.plan import make_plan
+    from pipeline.session.deliver import OUTLINE_COLORS, crop_boxes, outlined
+
+    plan = make_plan(make_scene(deliver_scene()))
+    boxes = crop_boxes(plan, 0)
+    assert [box for _, box, _ in boxes] == [(0, 21, 96, 54), (21, 0, 54, 96), (24, 24, 48, 48)]
+    frame = outlined(torch.zeros(1, 3, 96, 96), plan, 0)
+    assert frame[0, :, 21, 50].mul(255).round().tolist() == list(OUTLINE_COLORS[0])  # the wide crop's top edge
+    assert frame[0, :, 50, 50].abs().sum() == 0  # inside: untouched

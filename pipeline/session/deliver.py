@@ -97,3 +97,42 @@ def crop(frame: torch.Tensor, spec: DeliverableSpec, index: int, canvas: tuple[i
     dtype = part.dtype
     resized = F.interpolate(part.float(), size=(h, w), mode="bicubic", align_corners=False, antialias=True)
     return resized.clamp_(0.0, 1.0).to(dtype)
+
+
+OUTLINE_COLORS = ((255, 196, 0), (0, 200, 255), (255, 64, 160), (120, 230, 80), (255, 255, 255), (170, 120, 255))
+
+
+def crop_boxes(plan: Plan, index: int) -> list[tuple[str, tuple[int, int, int, int], tuple[int, int, int]]]:
+    """(label, (left, top, width, height) on the canvas, colour) of every deliverable's crop on timeline
+    frame `index`: what the storyboard and the live page outline."""
+    canvas = (plan.width, plan.height)
+    boxes = []
+    for spec in plan.deliverables:
+        left, top, _ = spec.crop_at(index, canvas)
+        label = spec.preset.name if spec.preset is not None else spec.output.name
+        boxes.append((label, (left, top, *spec.crop), OUTLINE_COLORS[spec.index % len(OUTLINE_COLORS)]))
+    return boxes
+
+
+def outlined(frame: torch.Tensor, plan: Plan, index: int, thickness: int = 2) -> torch.Tensor:
+    """A copy of canvas frame `index` with each deliverable's crop outlined in its colour."""
+    out = frame.clone()
+    for _, (x, y, w, h), color in crop_boxes(plan, index):
+        rgb = torch.tensor(color, dtype=out.dtype, device=out.device).div_(255.0)[None, :, None, None]
+        t = max(1, min(thickness, w // 4, h // 4))
+        for region in (out[:, :, y:y + t, x:x + w], out[:, :, y + h - t:y + h, x:x + w],
+                       out[:, :, y:y + h, x:x + t], out[:, :, y:y + h, x + w - t:x + w]):
+            region.copy_(rgb.expand_as(region))
+    return out
+
+
+def outline_image(image, plan: Plan, index: int):
+    """A PIL image of canvas frame `index` with each crop outlined and labelled (the storyboard's)."""
+    from PIL import ImageDraw
+
+    image = image.copy()
+    draw = ImageDraw.Draw(image)
+    for label, (x, y, w, h), color in crop_boxes(plan, index):
+        draw.rectangle((x, y, x + w - 1, y + h - 1), outline=color, width=max(1, min(2, w // 4, h // 4)))
+        draw.text((x + 3, y + 2), label, fill=color)
+    return image

@@ -40,7 +40,7 @@ from ..scene import Scene
 from .lock import OutputLock
 from .checkpoint import CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear, fingerprint, is_ours, make_work_dir
 from .loop_seam import LoopSeam
-from .deliver import DeliverableLook, Look
+from .deliver import DeliverableLook, Look, outlined
 from .recipe import Dreamer
 from .signals import StopRequest
 
@@ -390,7 +390,8 @@ class RenderSession:
         """Timeline frame `index` as each output shows it: its crop (a deliverable's), overlays and
         words (on the video frame it becomes, counted backwards when reversed), then to its sink
         unless its piece is kept. Every frame of the range is measured for the words' contrast, kept
-        pieces' frames too. `watch` sees the frame as the single output shows it, or the canvas."""
+        pieces' frames too. `watch` sees the frame as the single output shows it, or the canvas with
+        every deliverable's crop outlined."""
         video = self.plan.frame_count - 1 - index if self.plan.reverse else index
         for delivery in self.deliveries:
             shown = delivery.look.shown(index, video, frame)
@@ -399,7 +400,7 @@ class RenderSession:
                     delivery.writer = delivery.pieces.open(index)
                 delivery.writer.write(shown)
         if index >= self.write_from and self.watch is not None:
-            self.watch(video, frame if self.plan.deliverables else shown)
+            self.watch(video, outlined(frame, self.plan, index) if self.plan.deliverables else shown)
 
     def checkpoint(self, next_frame: int) -> None:
         """End the current piece (the video's frames end before `next_frame`); it is closed and the

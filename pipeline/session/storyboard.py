@@ -2,7 +2,8 @@
 
 It runs the real frame loop (every frame grows from the one before) at a
 small size with few steps, and keeps the segment starts, midpoints and the
-last frame, so a scene can be approved before the full render.
+last frame, so a scene can be approved before the full render. A scene with
+`deliver:` shows its canvas with every deliverable's crop outlined and labelled.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..models.cache import network
 from ..output.sheets import contact_sheet
 from ..plan import describe_terms, make_plan
 from ..scene import Scene
+from .deliver import outline_image
 from .recipe import Overlays, frames_of
 from .text import Texts
 
@@ -52,8 +54,12 @@ def storyboard_tiles(scene: Scene, device: torch.device, progress: bool = True) 
     for spec, frame in tqdm(frames, total=last, desc="storyboard", unit="frame", disable=not progress):
         if spec.index in picks:
             video = plan.frame_count - 1 - spec.index if plan.reverse else spec.index
-            shown = texts.over(video, overlays.over(video, frame), video + plan.loop, measure=False)
-            tiles.append((tile_label(scene, spec), Image.fromarray(to_pixels(shown))))
+            if plan.deliverables:  # one board: the canvas, each deliverable's crop outlined and labelled
+                tile = outline_image(Image.fromarray(to_pixels(frame)), plan, spec.index)
+            else:
+                tile = Image.fromarray(to_pixels(texts.over(video, overlays.over(video, frame), video + plan.loop,
+                                                            measure=False)))
+            tiles.append((tile_label(scene, spec), tile))
     return tiles
 
 
