@@ -51,7 +51,7 @@ def test_a_smaller_canvas_crops_the_largest_rect_of_each_shape_and_resamples():
 
 
 def test_focus_keyframes_move_the_crop_and_the_dry_run_says_where_it_is_clamped(make_scene):
-    from pipeline.plan import describe, make_plan
+    from pipeline.plan import describe, frame_records, make_plan
     from pipeline.plan.deliver import clamped_ranges
 
     scene = make_scene(deliver_scene(frames=11, deliver=[
@@ -63,6 +63,9 @@ def test_focus_keyframes_move_the_crop_and_the_dry_run_says_where_it_is_clamped(
     assert clamped_ranges(spec, (96, 96), 11) == [(0, 2), (8, 10)]
     text = describe(scene, plan)
     assert "48x96, crop 48x96" in text and "frames 0-2, 8-10" in text
+    records = list(frame_records(plan))
+    assert records[0]["crops"] == [[0, 0, 48, 96]] and records[0]["clamped"] == [True]
+    assert records[5]["crops"] == [[24, 0, 48, 96]] and records[5]["clamped"] == [False]
 
 
 def test_a_preview_scales_the_canvas_and_every_deliverable_alike(make_scene):
@@ -234,7 +237,7 @@ def test_resume_mid_render_gives_the_same_files(make_scene, tmp_path):
     with pytest.raises(RenderInterrupted) as stopped:
         pipeline.render(scene, device="cpu", checkpoint_every=2, progress=stop)
     assert len(stopped.value.partials) == 3 and not any(p.exists() for p in reference.paths)
-    assert (tmp_path / "out" / ".scene.deliver.work" / "checkpoint.pt").is_file()
+    assert (tmp_path / "out" / ".wide.mp4.deliver.work" / "checkpoint.pt").is_file()
     resumed = pipeline.render(scene, device="cpu", checkpoint_every=2, resume=True)
     assert resumed.dreamed == 4  # from the last checkpoint (frame 2) on, not from 0
     for path in resumed.paths:
@@ -253,3 +256,36 @@ def test_the_canvas_shows_each_crop_outlined_for_the_storyboard_and_the_live_pag
     frame = outlined(torch.zeros(1, 3, 96, 96), plan, 0)
     assert frame[0, :, 21, 50].mul(255).round().tolist() == list(OUTLINE_COLORS[0])  # the wide crop's top edge
     assert frame[0, :, 50, 50].abs().sum() == 0  # inside: untouched
+
+
+def test_vary_names_every_deliverable_after_its_values(write_scene, command):
+    result = command(write_scene(deliver_scene()), "--vary", "motion.zoom=1.0,1.02", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    for name in ("wide.zoom-1.0.mp4", "tall.zoom-1.0.mp4", "square.zoom-1.02.gif"):
+        assert name in result.stdout
+
+
+@pytest.mark.slow
+def test_a_deliverable_that_fails_to_encode_fails_the_render_and_keeps_the_work(write_scene, command, monkeypatch):
+    from pipeline.output.encoder import EncodeError
+    from pipeline.output.pieces import Pieces
+
+    scene = write_scene(deliver_scene(frames=4))
+    finish = Pieces.finish
+
+    def failing(self, writer):
+        if self.folder.name == "1":  # the tall one's encoder fails
+            raise EncodeError("ffmpeg failed (simulated)")
+        return finish(self, writer)
+
+    monkeypatch.setattr(Pieces, "finish", failing)
+    flags = ("--device", "cpu", "--quiet", "--checkpoint-every", "2", "--frames", "1:3")
+    failed = command(scene, *flags)
+    assert failed.returncode == 1 and "--resume" in failed.stderr
+    outputs = [scene.parent / "out" / name for name in ("wide.mp4", "tall.mp4", "square.gif")]
+    assert not any(path.exists() for path in outputs)  # none under its final name
+    assert (scene.parent / "out" / ".wide.mp4.deliver.work").is_dir()
+    monkeypatch.setattr(Pieces, "finish", finish)
+    resumed = command(scene, *flags, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert [len(frames_of(path)) for path in outputs] == [3, 3, 3]  # --frames 1:3 in each

@@ -189,13 +189,16 @@ def batch_jobs(args, given: list) -> list[Job]:
     jobs = read_rows(args.batch, paths[0], declared) if args.batch else [Job(paths[0])]
     axes = parse_vary(args.vary or [], declared)
 
-    def output_of(job: Job) -> Path | None:
+    def output_of(job: Job) -> list[tuple[tuple, Path]] | None:
         if job.problem:
             return None
         try:
-            return load_scene(job.scene, overrides=job.overrides(given)).output_path
+            scene = load_scene(job.scene, overrides=job.overrides(given))
         except SceneError:
             return None  # reported with the row
+        if scene.deliver:  # each deliverable's output is named after the variant
+            return [(("deliver", index, "output"), path) for index, path in enumerate(scene.output_paths)]
+        return [(("output",), scene.output_path)]
 
     return variants(jobs, axes, output_of)
 

@@ -193,21 +193,23 @@ def slug(value: Any) -> str:
 def variants(jobs: list[Job], axes: list[tuple[tuple, str, list]], output_of) -> list[Job]:
     """Every job once per combination of --vary's values, each written beside the job's output and
     named after it and its values: renders/logo.zoom-1.01.step-0.002.mp4. `output_of(job)` is the
-    job's own output path, or None when its scene cannot be loaded."""
+    job's outputs as (key path, path) pairs (the output, or each deliverable's), or None when its
+    scene cannot be loaded."""
     if not axes:
         return jobs
     found = []
     for job in jobs:
-        output = output_of(job)
+        outputs = output_of(job)
+        output = outputs[0][1] if outputs else None
         for combination in itertools.product(*(values for _, _, values in axes)):
             values = {label: value for (_, label, _), value in zip(axes, combination)}
             said = " ".join(f"{label}={value}" for label, value in values.items())
             row = f"{job.row} {said}" if job.row else said
             own = list(job.own) + [Override(path, value, f"--vary {label}={value}", label)
                                    for (path, label, _), value in zip(axes, combination)]
-            if output is not None:
-                name = ".".join(f"{slug(label.split('.')[-1])}-{slug(value)}" for label, value in values.items())
-                named = output.with_name(f"{output.stem}.{name}{output.suffix}")
-                own.append(Override(("output",), str(named), f"--vary ({said})", "output"))
+            name = ".".join(f"{slug(label.split('.')[-1])}-{slug(value)}" for label, value in values.items())
+            for key, each in outputs or []:
+                named = each.with_name(f"{each.stem}.{name}{each.suffix}")
+                own.append(Override(key, str(named), f"--vary ({said})", ".".join(map(str, key))))
             found.append(Job(job.scene, own, row, {**job.values, **values}, job.problem, output))
     return found

@@ -36,11 +36,13 @@ def own_paths(output: Path) -> dict[str, Path]:
 
 
 def deliveries_base(scene: Scene) -> Path:
-    """What a scene with `deliver:` renders under as a whole: `SCENE.deliver` beside its first
-    deliverable's output. Its lock (`.SCENE.deliver.lock`) covers every deliverable; its work folder
-    (`.SCENE.deliver.work/`) holds one checkpoint and each deliverable's pieces in a folder named
-    by its index (`0/`, `1/`, ...)."""
-    return scene.output_paths[0].with_name(f"{scene.file.stem}.deliver")
+    """What a scene with `deliver:` renders under as a whole: `FIRST.deliver`, FIRST being its first
+    deliverable's output (renders/campaign-youtube.mp4.deliver), so two renders that would write the
+    same files meet at one lock, and variants named apart do not. Its lock (`.FIRST.deliver.lock`)
+    covers every deliverable; its work folder (`.FIRST.deliver.work/`) holds one checkpoint and each
+    deliverable's pieces in a folder named by its index (`0/`, `1/`, ...)."""
+    first = scene.output_paths[0]
+    return first.with_name(f"{first.name}.deliver")
 
 
 def deliver_work_dir(scene: Scene) -> Path:

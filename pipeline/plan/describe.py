@@ -161,6 +161,11 @@ def frame_records(plan: Plan, step: int = 1):
         if plan.overlays:
             video = (spec.index - plan.loop) % plan.frame_count
             record["overlay_opacity"] = [o.opacity_at(video, video + plan.loop) for o in plan.overlays]
+        if plan.deliverables:  # each crop's [left, top, width, height] on the canvas, and whether it was clamped
+            canvas = (plan.width, plan.height)
+            crops = [(d.crop_at(spec.index, canvas), d.crop) for d in plan.deliverables]
+            record["crops"] = [[x, y, w, h] for (x, y, _), (w, h) in crops]
+            record["clamped"] = [clamped for (_, _, clamped), _ in crops]
         yield record
 
 
