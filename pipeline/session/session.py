@@ -157,6 +157,10 @@ class RenderSession:
     `watch`, if given, sees each video frame as it goes to the sink: (its index,
     the finished frame on the device); it must return at once (keep a reference,
     convert it elsewhere), since the loop waits for it.
+
+    With `deliver:` (plan.deliverables) each frame is dreamed once on the canvas and every
+    deliverable's crop goes to its own sink; they share one lock, one work folder and one
+    checkpoint, and `output` is the first deliverable's.
     """
 
     def __init__(self, scene: Scene, plan: Plan, output: Path, device: torch.device, *,
