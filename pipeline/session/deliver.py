@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from ..image import pixels
-from ..image.compositing import ANCHOR_OFFSETS, composite
+from ..image.compositing import composite, overlay_origin
 from ..plan.deliver import DeliverableSpec
 from ..plan.frames import OverlaySpec, Plan
 from ..plan.text import safe_area
@@ -23,9 +23,8 @@ def overlay_corner(overlay: OverlaySpec, frame: tuple[int, int], drawn: tuple[in
     """The whole pixel (left, top) where a drawn overlay (w, h) goes: its anchor at its position in
     the frame, or (safe) in the safe area inside `margins` and kept inside it where it fits."""
     left, top, width, height = safe_area(frame[0], frame[1], overlay.safe, margins)
-    ax, ay = ANCHOR_OFFSETS[overlay.anchor]
-    x = round(left + overlay.position[0] * width - ax * drawn[0])
-    y = round(top + overlay.position[1] * height - ay * drawn[1])
+    x, y = overlay_origin((width, height), drawn, overlay.position, overlay.anchor)
+    x, y = x + round(left), y + round(top)
     if overlay.safe:
         x = max(round(left), min(x, round(left + width) - drawn[0]))
         y = max(round(top), min(y, round(top + height) - drawn[1]))

@@ -18,7 +18,7 @@ from ..dream.objectives import Guide
 from ..image import pixels
 from ..image.color import keep_chroma, lab_stats, match_colors
 from ..image.flow import carry
-from ..image.compositing import composite, masked, overlay_origin, soft_mask
+from ..image.compositing import masked, soft_mask
 from ..image.motion import warp
 from ..image.sharpen import unsharp_mask
 from ..models.network import DreamNet
@@ -189,26 +189,6 @@ class Dreamer:
         self.next_frame = state["next_frame"]
         moving = state.get("moving_mask")
         self.moving_mask = None if moving is None else (moving[0], moving[1].to(self.device))
-
-
-class Overlays:
-    """The plan's overlays, drawn once at their size on the device, laid over finished video frames."""
-
-    def __init__(self, plan: Plan, device: torch.device):
-        self.plan = plan
-        self.drawn = []
-        for overlay in plan.overlays:
-            rgba = pixels.rgba_at_width(overlay.image, max(1, round(overlay.width * plan.width)))
-            tensor = torch.from_numpy(rgba).to(device).permute(2, 0, 1)[None].float().div_(255.0)
-            origin = overlay_origin((plan.width, plan.height), (rgba.shape[1], rgba.shape[0]), overlay.position,
-                                    overlay.anchor)
-            self.drawn.append((overlay, tensor, origin))
-
-    def over(self, index: int, frame: torch.Tensor) -> torch.Tensor:
-        """Video frame `index` with the overlays that show on it."""
-        for overlay, tensor, origin in self.drawn:
-            frame = composite(frame, tensor, origin, overlay.opacity_at(index, index + self.plan.loop))
-        return frame
 
 
 def frames_of(plan: Plan, net: DreamNet, device: torch.device, stop: int | None = None):

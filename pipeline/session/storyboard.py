@@ -19,8 +19,8 @@ from ..models.cache import network
 from ..output.sheets import contact_sheet
 from ..plan import describe_terms, make_plan
 from ..scene import Scene
-from .deliver import outline_image
-from .recipe import Overlays, frames_of
+from .deliver import FrameOverlays, outline_image
+from .recipe import frames_of
 from .text import Texts
 
 STORYBOARD_LONG_SIDE = 256
@@ -50,7 +50,7 @@ def storyboard_tiles(scene: Scene, device: torch.device, progress: bool = True) 
     tiles = []
     last = max(picks) + 1
     frames = frames_of(plan, net, device, stop=last)
-    overlays, texts = Overlays(plan, device), Texts(plan, device)  # as the video shows them
+    overlays, texts = FrameOverlays(plan, device), Texts(plan, device)  # as the video shows them
     for spec, frame in tqdm(frames, total=last, desc="storyboard", unit="frame", disable=not progress):
         if spec.index in picks:
             video = plan.frame_count - 1 - spec.index if plan.reverse else spec.index
