@@ -248,7 +248,8 @@ def test_the_canvas_shows_each_crop_outlined_for_the_storyboard_and_the_live_pag
     import torch
 
     from pipeline.plan import make_plan
-    from pipeline.session.deliver import OUTLINE_COLORS, crop_boxes, outlined
+    from pipeline.plan.deliver import OUTLINE_COLORS
+    from pipeline.session.deliver import crop_boxes, outlined
 
     plan = make_plan(make_scene(deliver_scene()))
     boxes = crop_boxes(plan, 0)
@@ -289,3 +290,9 @@ def test_a_deliverable_that_fails_to_encode_fails_the_render_and_keeps_the_work(
     resumed = command(scene, *flags, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert [len(frames_of(path)) for path in outputs] == [3, 3, 3]  # --frames 1:3 in each
+    from pipeline.cli.live.feed import Feed
+
+    feed = Feed("scene.yaml")
+    feed.started(make_scene(deliver_scene()), plan, range(4), plan.deliverables[0].output)
+    legend = feed.snapshot()["deliverables"]
+    assert [(d["output"], d["size"], d["color"]) for d in legend][0] == ("wide.mp4", [96, 54], "#ffc400")

@@ -19,6 +19,8 @@ from ..scene.presets import Preset
 from ..scene.schema import TITLE_SAFE, Scene
 
 TITLE_SAFE_MARGINS = (TITLE_SAFE,) * 4  # top, right, bottom, left
+OUTLINE_COLORS = ((255, 196, 0), (0, 200, 255), (255, 64, 160), (120, 230, 80), (255, 255, 255), (170, 120, 255))
+"""Each deliverable's colour where its crop is outlined on the canvas (storyboard, live page), by index."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from ..image import pixels
 from ..image.compositing import composite, overlay_origin
-from ..plan.deliver import DeliverableSpec
+from ..plan.deliver import OUTLINE_COLORS, DeliverableSpec
 from ..plan.frames import OverlaySpec, Plan
 from ..plan.text import safe_area
 from .text import Texts
@@ -96,9 +96,6 @@ def crop(frame: torch.Tensor, spec: DeliverableSpec, index: int, canvas: tuple[i
     dtype = part.dtype
     resized = F.interpolate(part.float(), size=(h, w), mode="bicubic", align_corners=False, antialias=True)
     return resized.clamp_(0.0, 1.0).to(dtype)
-
-
-OUTLINE_COLORS = ((255, 196, 0), (0, 200, 255), (255, 64, 160), (120, 230, 80), (255, 255, 255), (170, 120, 255))
 
 
 def crop_boxes(plan: Plan, index: int) -> list[tuple[str, tuple[int, int, int, int], tuple[int, int, int]]]:

@@ -206,7 +206,16 @@ class Feed:
         return {"scene": self.name, "state": self.state, "frame": done, "frames": total,
                 "fps": None if fps is None else round(fps, 3), "eta_s": None if eta is None else round(eta, 1),
                 "segment": self.segment(done), "shown": self.frames.ready, "timeline": self.timeline,
-                "storyboard": self.storyboard is not None and self.storyboard.is_file()}
+                "storyboard": self.storyboard is not None and self.storyboard.is_file(),
+                **({"deliverables": self.deliverables()} if self.plan is not None and self.plan.deliverables else {})}
+
+    def deliverables(self) -> list[dict]:
+        """deliver: each deliverable as its outline on the canvas frame shows it (label, colour)."""
+        from ...plan.deliver import OUTLINE_COLORS
+
+        return [{"label": spec.label, "output": spec.output.name, "size": list(spec.size),
+                 "color": "#%02x%02x%02x" % OUTLINE_COLORS[spec.index % len(OUTLINE_COLORS)]}
+                for spec in self.plan.deliverables]
 
     def jpeg(self) -> tuple[int, bytes] | None:
         return self.frames.jpeg()
