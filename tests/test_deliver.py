@@ -1,8 +1,10 @@
 """deliver: one dream, every format. Each deliverable is a crop of the dream canvas at its own size,
 cut after the dream and encoded by its own writer; the dream runs once per frame."""
 
+import json
 import math
 import shutil
+from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
@@ -152,6 +154,22 @@ def test_out_is_refused_with_deliver_naming_the_items_outputs(write_scene, comma
     assert result.returncode == 2 and "deliver.0.output (out/wide.mp4)" in result.stderr
 
 
+def test_text_keeps_to_the_deliverables_safe_area(make_scene):
+    from pipeline.plan import make_plan
+    from pipeline.session.deliver import DeliverableLook
+
+    data = deliver_scene(text=[{"content": "Go", "position": [0.5, 1.0], "anchor": "bottom"}], deliver=[
+        {"output": "wide.mp4", "preset": "youtube", "size": [96, 54]},
+        {"output": "tall.mp4", "preset": "reels", "size": [54, 96]}])
+    plan = make_plan(make_scene(data))
+    bottoms = []
+    for spec in plan.deliverables:
+        texts = DeliverableLook(plan, spec, "cpu").texts
+        _, body = texts.raster(0, plan.texts[0], 1.0)
+        bottoms.append(texts.place(plan.texts[0], body, 0, 0)[1] + body[3])
+    assert bottoms == [round(54 * 0.95), round(96 * 0.65)]  # YouTube's 5% margin; above the Reels caption
+
+
 def test_safe_overlays_sit_inside_each_presets_safe_area():
     from pipeline.plan.frames import OverlaySpec
     from pipeline.scene.presets import PRESETS
@@ -257,6 +275,12 @@ def test_the_canvas_shows_each_crop_outlined_for_the_storyboard_and_the_live_pag
     frame = outlined(torch.zeros(1, 3, 96, 96), plan, 0)
     assert frame[0, :, 21, 50].mul(255).round().tolist() == list(OUTLINE_COLORS[0])  # the wide crop's top edge
     assert frame[0, :, 50, 50].abs().sum() == 0  # inside: untouched
+    from pipeline.cli.live.feed import Feed
+
+    feed = Feed("scene.yaml")
+    feed.started(make_scene(deliver_scene()), plan, range(4), plan.deliverables[0].output)
+    legend = feed.snapshot()["deliverables"]
+    assert [(d["output"], d["size"], d["color"]) for d in legend][0] == ("wide.mp4", [96, 54], "#ffc400")
 
 
 def test_vary_names_every_deliverable_after_its_values(write_scene, command):
@@ -287,12 +311,12 @@ def test_a_deliverable_that_fails_to_encode_fails_the_render_and_keeps_the_work(
     assert not any(path.exists() for path in outputs)  # none under its final name
     assert (scene.parent / "out" / ".wide.mp4.deliver.work").is_dir()
     monkeypatch.setattr(Pieces, "finish", finish)
-    resumed = command(scene, *flags, "--resume")
+    report = scene.parent / "report.json"
+    resumed = command(scene, *flags, "--resume", "--report", report)
     assert resumed.returncode == 0, resumed.stderr
     assert [len(frames_of(path)) for path in outputs] == [3, 3, 3]  # --frames 1:3 in each
-    from pipeline.cli.live.feed import Feed
-
-    feed = Feed("scene.yaml")
-    feed.started(make_scene(deliver_scene()), plan, range(4), plan.deliverables[0].output)
-    legend = feed.snapshot()["deliverables"]
-    assert [(d["output"], d["size"], d["color"]) for d in legend][0] == ("wide.mp4", [96, 54], "#ffc400")
+    record = json.loads(report.read_text())["scenes"][0]
+    assert record["dreamed"] == 4  # frames 0-3, once for the three
+    assert [(Path(d["output"]).name, d["size"]) for d in record["deliverables"]] == [
+        ("wide.mp4", [96, 54]), ("tall.mp4", [54, 96]), ("square.gif", [24, 24])]
+    assert all(len(d["output_sha256"]) == 64 for d in record["deliverables"])
