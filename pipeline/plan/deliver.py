@@ -49,7 +49,8 @@ class DeliverableSpec:
         return placed(self.focus.at(n), self.crop, canvas)
 
 
-def _even(n: float) -> int:
+def even(n: float) -> int:
+    """Round up to an even number of pixels (yuv420p video needs even sides)."""
     return max(2, math.ceil(round(n, 6) / 2) * 2)
 
 
@@ -65,14 +66,14 @@ def deliverable_specs(scene: Scene, canvas: tuple[int, int], scale: float, notes
         output = scene.file.parent / item.output
         size, crop = item.frame_size, item.crop_in(full_canvas)
         if format_of(output).even_sides:
-            even = (_even(size[0]), _even(size[1]))
-            if even != tuple(size):
-                notes.append(f"deliver.{index}: size {size[0]}x{size[1]} rounded to {even[0]}x{even[1]}: this "
+            rounded = (even(size[0]), even(size[1]))
+            if rounded != tuple(size):
+                notes.append(f"deliver.{index}: size {size[0]}x{size[1]} rounded to {rounded[0]}x{rounded[1]}: this "
                              "video format needs even sides")
-            size = even
+            size = rounded
         if scale != 1.0:
             same = tuple(crop) == tuple(size)
-            size = ((_even(size[0] * scale), _even(size[1] * scale)) if format_of(output).even_sides
+            size = ((even(size[0] * scale), even(size[1] * scale)) if format_of(output).even_sides
                     else (max(1, round(size[0] * scale)), max(1, round(size[1] * scale))))
             crop = size if same else (round(crop[0] * scale), round(crop[1] * scale))
         crop = (max(1, min(crop[0], canvas[0])), max(1, min(crop[1], canvas[1])))

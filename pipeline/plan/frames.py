@@ -21,7 +21,7 @@ from ..scene.expressions import Formula
 from ..scene.keyframes import mix
 from ..scene.schema import COLOR, DREAM_DEFAULTS, MOTION_DEFAULTS, Input, Scene
 from ..models.zoo import ZOO
-from .deliver import TITLE_SAFE_MARGINS, DeliverableSpec, deliverable_specs
+from .deliver import TITLE_SAFE_MARGINS, DeliverableSpec, deliverable_specs, even as _even
 from .text import shown_opacity, text_specs
 
 PREVIEW_LONG_SIDE = 384
@@ -143,11 +143,6 @@ def picture(scene: Scene, start: str) -> Picture:
     if COLOR.match(start):
         return Picture(color=start)
     return Picture(image=scene.resolve_image(start))
-
-
-def _even(n: float) -> int:
-    """Round up to an even number of pixels (yuv420p video needs even sides)."""
-    return max(2, math.ceil(round(n, 6) / 2) * 2)
 
 
 def _value_at(value: float | Formula, frame: int) -> float:
