@@ -16,10 +16,6 @@ from .handoff import BackgroundWriter
 from .sinks import Sink
 from .verify import Damaged
 
-# x264 and x265 give a piece of one or two frames no B-frame delay; joined after pieces that have
-# one, the video's decode times jump there (its average rate comes out wrong: 6.67 fps for 8).
-SHORTEST_PIECE = 3  # frames
-
 
 def sync(path: Path) -> None:
     """Force a finished piece (file, or folder of files) onto the disk before a

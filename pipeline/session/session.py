@@ -30,7 +30,7 @@ from ..models.network import DreamNet
 from ..output.encoder import EncodeError
 from ..output.handoff import BackgroundWriter
 from ..output.layout import clash_with_inputs, partial_path, sidecar_path, work_dir
-from ..output.pieces import SHORTEST_PIECE, Pieces
+from ..output.pieces import Pieces
 from ..output.sidecar import differences, sidecar_data, write_sidecar
 from ..output.sinks import Audio, Sink, VideoSettings, sink_for
 from ..output.verify import Damaged
@@ -142,7 +142,6 @@ class RenderSession:
         self.resumed = False
         self.write_from = self.frames.start  # earlier frames are dreamed, not written
         self.writer: BackgroundWriter | None = None  # the piece being written
-        self.piece_frames = 0  # frames sent to it
         self.closing: Future | None = None  # the piece being closed on the closer thread
 
     def run(self) -> RenderResult:
@@ -286,15 +285,9 @@ class RenderSession:
                 self.progress(spec.index + 1, self.timeline_stop)
             written = self.seam.video_frames_before(spec.index + 1)
             boundary = (spec.index + 1) % self.checkpoint_every == 0 or spec.index + 1 == self.timeline_stop
-            if boundary and (written > self.write_from or not self.pieces.finished) and self.piece_may_end(written):
+            if boundary and (written > self.write_from or not self.pieces.finished):
                 self.checkpoint(written)  # not while dreaming again up to a piece made anew
             self.stop.check()
-
-    def piece_may_end(self, written: int) -> bool:
-        """Whether the open piece may end before video frame `written`: no piece ends shorter than
-        SHORTEST_PIECE frames, nor leaves a shorter one after it (a range that short is one piece)."""
-        left = self.frames.stop - written
-        return left <= 0 or (left >= SHORTEST_PIECE and not 0 < self.piece_frames < SHORTEST_PIECE)
 
     def show(self, index: int, frame: torch.Tensor) -> None:
         """Timeline frame `index` as the viewer sees it: overlays and words (on the video frame it
@@ -309,7 +302,6 @@ class RenderSession:
         if self.writer is None:
             self.writer = self.pieces.open(index)
         self.writer.write(frame)
-        self.piece_frames += 1
         if self.watch is not None:
             self.watch(video, frame)
 
@@ -319,7 +311,7 @@ class RenderSession:
         self.wait_for_closer()
         state = {**self.dreamer.state(), "text_contrast": self.texts.state()}
         self.closing = self.closer.submit(self._close_piece, self.writer, next_frame, state)
-        self.writer, self.piece_frames = None, 0
+        self.writer = None
 
     def _close_piece(self, writer: BackgroundWriter | None, next_frame: int, state: dict) -> None:
         if writer is not None:
