@@ -41,6 +41,12 @@ class Audio:
     loudness: float | None = None  # integrated LUFS (ITU-R BS.1770) the muxed track is normalised to; None: as it is
     true_peak: float = -1.0  # dBTP the normalised track stays under
 
+    def __post_init__(self):
+        if self.loudness is not None and not -70 < float(self.loudness) <= 0:
+            raise ValueError(f"loudness is an integrated LUFS between -70 and 0, not {self.loudness}")
+        if not -20 <= float(self.true_peak) <= 0:
+            raise ValueError(f"true_peak is a dBTP between -20 and 0, not {self.true_peak}")
+
 
 @dataclass(frozen=True)
 class VideoSettings:
@@ -62,6 +68,12 @@ class VideoSettings:
     reverse: bool = False  # pieces hold timeline frames, written backwards (reverse.py)
     max_bitrate: int | None = None  # bit/s: x264/x265 keep their CRF but stay under it (capped CRF)
     audio_rate: int | None = None  # Hz of the muxed AAC; None: the track's own
+
+    def __post_init__(self):
+        for name, low, high in (("max_bitrate", 10_000, 10**10), ("audio_rate", 8_000, 192_000)):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high):
+                raise ValueError(f"{name} is a whole number from {low} to {high}, not {value!r}")
 
 
 def sound_graph(audio: Audio, total: float, after: list[str], source: str = "1:a:0") -> str:
