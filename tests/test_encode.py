@@ -62,3 +62,18 @@ def test_rejects_odd_sizes_and_wrong_frames(tmp_path):
     with pytest.raises(ValueError, match="uint8"):
         writer.write(np.zeros((48, 64, 3), dtype=np.float32))
     writer.discard()
+
+
+def test_max_bitrate_caps_a_crf_encode(tmp_path):
+    """Noise at CRF 10 takes megabits; capped at 200 kbit/s it stays near the cap (the two-second
+    buffer may start full, so a four-second clip averages a little over it)."""
+    noise = np.random.default_rng(1).integers(0, 255, (40, 96, 128, 3), dtype=np.uint8)
+    bitrates = {}
+    for cap in (None, 200_000):
+        target = tmp_path / f"cap{cap}.mp4"
+        writer = VideoWriter(target, 128, 96, fps=10, crf=10, preset="ultrafast", max_bitrate=cap)
+        for frame in noise:
+            writer.write(frame)
+        bitrates[cap] = writer.finish().stat().st_size * 8 / 4.0
+    assert bitrates[None] > 5 * 200_000
+    assert bitrates[200_000] < 1.5 * 200_000

@@ -119,7 +119,7 @@ def test_the_sidecar_writes_every_input_relative_to_itself(tmp_path):
     assert data["start"] == "../../scenes/images/start.png"
     assert data["segments"][1]["start"] == "../../scenes/images/cut.png"
     assert data["segments"][1]["guide"]["image"] == "../../scenes/images/guide.png"
-    assert data["audio"] == {"file": "../../scenes/track.wav", "fade_in": 0.0, "fade_out": 0.0}
+    assert data["audio"] == {"file": "../../scenes/track.wav", "fade_in": 0.0, "fade_out": 0.0, "true_peak": -1.0}
     assert data["dream"]["octaves"] == 2  # built-in defaults written out
     (out / "v.mp4.yaml").write_text(yaml.safe_dump({k: v for k, v in data.items() if k != "rendered"}))
     again = load_scene(out / "v.mp4.yaml")

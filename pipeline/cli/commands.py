@@ -1,4 +1,4 @@
-"""The command: render scenes (one, or a batch), or `layers` / `atlas` / `schema` / `check`."""
+"""The command: render scenes (one, or a batch), or `layers` / `atlas` / `schema` / `presets` / `check`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..session.signals import exit_code_for, raising_on_stop
 from .outcome import EXIT_BAD_INPUT, EXIT_FAILED
 from .report import write_report
 from .single import render_scene
-from .tool_commands import atlas_command, layers_command, schema_command
+from .tool_commands import atlas_command, layers_command, presets_command, schema_command
 
 
 @library_messages()
@@ -25,6 +25,8 @@ def main(argv=None) -> int:
         return atlas_command(argv[1:])
     if argv and argv[0] == "schema":
         return schema_command(argv[1:])
+    if argv and argv[0] == "presets":
+        return presets_command(argv[1:])
     if argv and argv[0] == "check":
         from .check import check_command
 

@@ -30,6 +30,7 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     row: str | None = None  # a batch row or variant: where its values come from ('rows.csv:3')
     values: dict | None = None  # the values it puts in the scene, by column or key path
+    loudness: dict | None = None  # the finished file's sound: {"integrated": LUFS, "true_peak": dBTP}
 
 
 def status_of(code: int) -> str:

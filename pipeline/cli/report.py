@@ -1,8 +1,8 @@
 """`--report FILE.json`: how a run went, for pipelines that should not parse the log.
 
 One record per scene, or per row of a --batch or variant of --vary (with the row and its values):
-status, exit code, frames, seconds, the output with its size and SHA-256, warnings; and the run's
-exit code, written atomically.
+status, exit code, frames, seconds, the output with its size and SHA-256, warnings, the loudness
+measured in a finished video's sound; and the run's exit code, written atomically.
 A PNG-folder output's hash covers its frames' names and bytes in order.
 """
 
@@ -37,6 +37,8 @@ def record(outcome: Outcome) -> dict:
         "output": str(outcome.output) if outcome.output else None, "output_bytes": None, "output_sha256": None,
         "warnings": list(outcome.warnings),
     }
+    if outcome.loudness is not None:
+        data["loudness"] = dict(outcome.loudness)
     if outcome.row is not None:
         data["row"], data["values"] = outcome.row, dict(outcome.values or {})
     if outcome.status in ("done", "kept") and outcome.output is not None and outcome.output.exists():
@@ -47,7 +49,7 @@ def record(outcome: Outcome) -> dict:
 def from_record(data: dict) -> Outcome:
     output = Path(data["output"]) if data.get("output") else None
     return Outcome(Path(data["scene"]), data["status"], data["exit_code"], data["frames"], data["seconds"], output,
-                   list(data.get("warnings", [])), data.get("row"), data.get("values"))
+                   list(data.get("warnings", [])), data.get("row"), data.get("values"), data.get("loudness"))
 
 
 def write_report(path: Path, outcomes: list[Outcome], code: int) -> None:

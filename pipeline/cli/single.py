@@ -90,7 +90,7 @@ def render_scene(path: Path, args, feed=None, overrides: list | None = None) -> 
     if feed is not None:
         feed.started(scene, plan, frames, output)
     outcome = run_render(path, scene, plan, output, frames, device, args, feed)
-    outcome.warnings = warnings
+    outcome.warnings = warnings + outcome.warnings
     return outcome
 
 
@@ -242,9 +242,38 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
         return Outcome(path, "failed", EXIT_FAILED, output=output)
     print(f"Done: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.2f} frames/s) on {result.device}")
     print(f"Video: {result.path}")
-    for note in result.notes:
+    measured, notes = sound_of(scene, result.path)
+    for note in (*result.notes, *notes):
         print(f"warning: {note}")
-    return Outcome(path, "done", EXIT_OK, result.frames, result.seconds, result.path)
+    return Outcome(path, "done", EXIT_OK, result.frames, result.seconds, result.path, list(notes),
+                   loudness=measured)
+
+
+def sound_of(scene, video: Path) -> tuple[dict | None, list[str]]:
+    """The loudness measured in the finished file's sound, printed; and a warning where it missed the
+    scene's target by more than 1 LU or its true peak went over the limit. (None, []) without sound."""
+    from ..media.ffmpeg import MediaError
+    from ..media.loudness import loudness
+    from ..scene.formats import format_of
+
+    if scene.audio is None or format_of(video).name not in ("mp4", "mov", "mkv"):
+        return None, []
+    try:
+        integrated, true_peak = loudness(video)
+    except MediaError as error:
+        return None, [f"the sound's loudness could not be measured: {error}"]
+    wanted, notes = scene.audio.loudness, []
+    if not integrated > -1e9:  # silence measures -inf
+        print("Sound: silent")
+        return {"integrated": None, "true_peak": None}, notes
+    target = "" if wanted is None else f" (target {wanted:g} LUFS, true peak under {scene.audio.true_peak:g} dBTP)"
+    print(f"Sound: {integrated:.1f} LUFS, true peak {true_peak:.1f} dBTP{target}")
+    if wanted is not None and abs(integrated - wanted) > 1.0:
+        notes.append(f"the sound measures {integrated:.1f} LUFS, {abs(integrated - wanted):.1f} LU from its "
+                     f"target of {wanted:g}")
+    if wanted is not None and true_peak > scene.audio.true_peak:
+        notes.append(f"the sound's true peak is {true_peak:.1f} dBTP, over its limit of {scene.audio.true_peak:g}")
+    return {"integrated": round(integrated, 2), "true_peak": round(true_peak, 2)}, notes
 
 
 def storyboard_command(scene, output: Path, device, progress: bool) -> int:

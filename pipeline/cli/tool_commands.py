@@ -87,3 +87,40 @@ def schema_command(argv) -> int:
     args = parser.parse_args(argv)
     print(key_reference() if args.markdown else schema_text(), end="\n" if args.markdown else "")
     return EXIT_OK
+
+
+def presets_command(argv) -> int:
+    import json
+
+    from ..scene.presets import PRESETS
+
+    parser = argparse.ArgumentParser(
+        prog=f"{invoked_as()} presets",
+        description="Print the platform presets: size, frame rates, length, bitrate, sound and the safe area "
+                    "(sources in docs/presets.md).",
+    )
+    parser.add_argument("--json", action="store_true", help="the table as one JSON object, by preset name")
+    args = parser.parse_args(argv)
+    if args.json:
+        return printed(json.dumps({name: preset.as_json() for name, preset in PRESETS.items()}, indent=2))
+    rows = [("preset", "size", "fps", "longest", "video", "sound", "loudness", "safe: top right bottom left")]
+    for name, p in PRESETS.items():
+        rate = f"{p.video_bitrate / 1e6:g} Mbit/s"
+        if p.video_bitrate_up_to_30fps is not None:
+            rate = f"{p.video_bitrate_up_to_30fps / 1e6:g} (≤30 fps) / {rate}"
+        longest = f"{p.max_duration / 3600:g} h" if p.max_duration >= 3600 else f"{p.max_duration:g} s"
+        rows.append((name, f"{p.size[0]}x{p.size[1]}", p.fps_text(), longest, rate, f"AAC {p.audio_rate / 1000:g} kHz",
+                     f"{p.loudness:g} LUFS, {p.true_peak:g} dBTP", " ".join(f"{m:.0%}" for m in p.safe)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return printed("\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows))
+
+
+def printed(text: str) -> int:
+    """Print `text`; a reader that stops early (`| head`) is not an error."""
+    import os
+
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_OK

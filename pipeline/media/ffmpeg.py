@@ -53,10 +53,11 @@ def version() -> str:
     return imageio_ffmpeg.get_ffmpeg_version()
 
 
-def command(*args: str | Path) -> list[str]:
+def command(*args: str | Path, level: str = "error") -> list[str]:
     """The whole command line for ffmpeg `args`: Paths become absolute names, and each input (-i)
-    is limited to local files and pipes. Outputs are overwritten: every name written is the render's."""
-    line = [executable(), "-hide_banner", "-nostdin", "-y", "-v", "error"]
+    is limited to local files and pipes. Outputs are overwritten: every name written is the render's.
+    `level` is what ffmpeg prints to stderr: errors, or "info" where a filter reports there."""
+    line = [executable(), "-hide_banner", "-nostdin", "-nostats", "-y", "-v", level]
     for arg in args:
         if arg == "-i":
             line += LOCAL_ONLY
@@ -78,6 +79,19 @@ def run(*args: str | Path, timeout: float | None = None) -> bytes:
     if result.returncode != 0:
         raise MediaError(_last_line(result.stderr))
     return result.stdout
+
+
+def run_reporting(*args: str | Path, timeout: float | None = None) -> str:
+    """Run ffmpeg to the end and return what it printed at log level info: where filters that
+    measure (loudnorm) write their results. MediaError and NotRun as for run()."""
+    try:
+        result = subprocess.run(command(*args, level="info"), capture_output=True, timeout=timeout,
+                                start_new_session=True)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise NotRun(str(error)) from None
+    if result.returncode != 0:
+        raise MediaError(_last_line(result.stderr))
+    return result.stderr.decode(errors="replace")
 
 
 class FrameWriter:
@@ -173,6 +187,7 @@ class VideoFacts:
     base_rate: Fraction | None  # the rate its timestamps step at (ffmpeg's "tbr"); differs where the rate varies
     frames: int  # packets of the stream: its frames, counted without decoding
     seconds: float | None  # from the first frame's start to the last one's end, from the packets' times
+    bytes: int = 0  # of the stream's packets: its size without the container's
 
 
 @dataclass(frozen=True)
@@ -221,12 +236,13 @@ def probe(path: Path) -> Facts:
         audio = next(iter(container.streams.audio), None)
         video_facts = None
         if video is not None:
-            count, first, end = 0, math.inf, -math.inf
+            count, size, first, end = 0, 0, math.inf, -math.inf
             try:
                 for packet in container.demux(video):
                     if packet.size == 0 or packet.pts is None:
                         continue  # the flush packet at the end, or one with no time
                     count += 1
+                    size += packet.size
                     first, end = min(first, packet.pts), max(end, packet.pts + (packet.duration or 0))
             except av.FFmpegError:
                 pass  # damaged further on: the packets so far are what plays
@@ -234,7 +250,7 @@ def probe(path: Path) -> Facts:
             context = video.codec_context
             video_facts = VideoFacts(context.width, context.height, context.name,
                                      context.format.name if context.format else None,
-                                     _rate(video.average_rate), _rate(video.base_rate), count, seconds)
+                                     _rate(video.average_rate), _rate(video.base_rate), count, seconds, size)
         audio_facts = None
         if audio is not None:
             audio_facts = AudioFacts(audio.codec_context.name, audio.codec_context.sample_rate,

@@ -39,13 +39,23 @@ def gif_fps(fps: float) -> float:
     return 100 / max(GIF_MIN_DELAY, math.floor(100 / fps + 0.5))
 
 
-def codec_params(path: Path, codec: str, crf: int, preset: str, first_frame: int = 0) -> tuple[str, str, list[str]]:
+def rate_cap(max_bitrate: int | None) -> list[str]:
+    """x264/x265 flags that keep a CRF encode under `max_bitrate` bit/s (capped CRF): the rate
+    may reach the cap, averaged over a two-second buffer, and no more. None: no cap."""
+    if max_bitrate is None:
+        return []
+    return ["-maxrate", str(int(max_bitrate)), "-bufsize", str(2 * int(max_bitrate))]
+
+
+def codec_params(path: Path, codec: str, crf: int, preset: str, first_frame: int = 0,
+                 max_bitrate: int | None = None) -> tuple[str, str, list[str]]:
     """(ffmpeg codec, output pixel format, extra output parameters) for a format."""
     kind = format_of(path).name
     if kind == "mp4" and codec == "h265":
-        return "libx265", "yuv420p", ["-crf", str(crf), "-preset", preset, "-x265-params", "log-level=error"]
+        return "libx265", "yuv420p", ["-crf", str(crf), "-preset", preset, *rate_cap(max_bitrate),
+                                      "-x265-params", "log-level=error"]
     if kind == "mp4":
-        return "libx264", "yuv420p", ["-crf", str(crf), "-preset", preset]
+        return "libx264", "yuv420p", ["-crf", str(crf), "-preset", preset, *rate_cap(max_bitrate)]
     if kind == "mov":
         return "prores_ks", "yuv422p10le", ["-profile:v", "2", "-vendor", "apl0"]
     if kind == "mkv":
@@ -86,9 +96,11 @@ class VideoWriter:
         first_frame: int = 0,
         total_frames: int | None = None,
         png_name: str | None = None,
+        max_bitrate: int | None = None,
     ):
         """frame_count: frames this file will get; first_frame/total_frames place
-        them on the scene's timeline (a --frames sub-range), for fades and sound."""
+        them on the scene's timeline (a --frames sub-range), for fades and sound; max_bitrate
+        (bit/s) caps an H.264/H.265 CRF encode."""
         self.path = Path(path)
         self.format = format_of(self.path)
         if self.format.even_sides and (width % 2 or height % 2):
@@ -101,7 +113,7 @@ class VideoWriter:
         self.fade_frames = (round(fade[0] * fps), round(fade[1] * fps))
         self.frames_written = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        ffmpeg_codec, pix_fmt, params = codec_params(self.path, codec, crf, preset, first_frame)
+        ffmpeg_codec, pix_fmt, params = codec_params(self.path, codec, crf, preset, first_frame, max_bitrate)
         params = params + container_params(self.path, codec)
         target = self.temp
         if self.format.name == "png":

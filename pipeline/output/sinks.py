@@ -23,6 +23,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..media import ffmpeg
+from ..media.loudness import Normalisation, normalisation
 from ..scene.formats import format_of
 from .encoder import EncodeError, VideoWriter, codec_params, container_params, png_pattern
 from .reverse import ReversingWriter, video_first
@@ -38,6 +39,14 @@ class Audio:
     fade_in: float = 0.0  # seconds
     fade_out: float = 0.0
     loop: float = 0.0  # seconds of a loop's seam: the track starts that late, its start blended into its end
+    loudness: float | None = None  # integrated LUFS (ITU-R BS.1770) the muxed track is normalised to; None: as it is
+    true_peak: float = -1.0  # dBTP the normalised track stays under
+
+    def __post_init__(self):
+        if self.loudness is not None and not -70 < float(self.loudness) <= 0:
+            raise ValueError(f"loudness is an integrated LUFS between -70 and 0, not {self.loudness}")
+        if not -20 <= float(self.true_peak) <= 0:
+            raise ValueError(f"true_peak is a dBTP between -20 and 0, not {self.true_peak}")
 
 
 @dataclass(frozen=True)
@@ -58,30 +67,69 @@ class VideoSettings:
     total_frames: int = 0
     audio: Audio | None = None
     reverse: bool = False  # pieces hold timeline frames, written backwards (reverse.py)
+    max_bitrate: int | None = None  # bit/s: x264/x265 keep their CRF but stay under it (capped CRF)
+    audio_rate: int | None = None  # Hz of the muxed AAC; None: the track's own
+
+    def __post_init__(self):
+        for name, low, high in (("max_bitrate", 10_000, 10**10), ("audio_rate", 8_000, 192_000)):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high):
+                raise ValueError(f"{name} is a whole number from {low} to {high}, not {value!r}")
 
 
-def audio_args(audio: Audio, fps: float, first_frame: int, frame_count: int, total_frames: int) -> list[str]:
-    """ffmpeg's arguments that map the sound (input 1) in, padded or cut to exactly the video's
-    length, with fades on the scene's timeline. A loop's sound (input 1 on repeat) starts
-    `audio.loop` seconds in, where the video starts, and its first seconds are crossfaded into
-    the end, as the picture is: a track as long as the video loops without a seam."""
-    offset, seconds, total = first_frame / fps, frame_count / fps, total_frames / fps
+def sound_graph(audio: Audio, total: float, after: list[str], source: str = "1:a:0") -> str:
+    """The filter graph (output [sound]) that makes the track (input `source`) as the whole timeline
+    of `total` seconds hears it: padded or cut to that length, faded on the scene's timeline, then
+    `after` filters. A loop's sound (the input on repeat) starts `audio.loop` seconds in, where the
+    video starts, and its first seconds are crossfaded into the end, as the picture is: a track as
+    long as the video loops without a seam."""
     fades = []
     if audio.fade_in > 0:
         fades.append(f"afade=t=in:st=0:d={audio.fade_in:.3f}")
     if audio.fade_out > 0:
         fades.append(f"afade=t=out:st={max(0.0, total - audio.fade_out):.3f}:d={audio.fade_out:.3f}")
-    trim = f"atrim=start={offset:.6f},asetpts=PTS-STARTPTS"  # this file's part of the timeline
     if not audio.loop:
-        return ["-map", "1:a:0", "-af", ",".join(["apad", *fades, trim]), "-t", f"{seconds:.6f}"]
+        return f"[{source}]" + ",".join(["apad", f"atrim=duration={total:.6f}", *fades, *after]) + "[sound]"
     seam, body = audio.loop, total - audio.loop
-    graph = (f"[1:a:0]apad,asplit=2[track][start];"
-             f"[track]atrim=start={seam:.6f}:duration={total:.6f},asetpts=PTS-STARTPTS,"
-             f"afade=t=out:st={body:.6f}:d={seam:.6f}[body];"
-             f"[start]atrim=start=0:duration={seam:.6f},asetpts=PTS-STARTPTS,afade=t=in:st=0:d={seam:.6f},"
-             f"adelay=delays={body * 1000:.3f}:all=1[seam];"
-             f"[body][seam]amix=inputs=2:duration=first:normalize=0,{','.join([*fades, trim])}[sound]")
-    return ["-filter_complex", graph, "-map", "[sound]", "-t", f"{seconds:.6f}"]
+    mix = ",".join(["amix=inputs=2:duration=first:normalize=0", *fades, *after])
+    return (f"[{source}]apad,asplit=2[track][start];"
+            f"[track]atrim=start={seam:.6f}:duration={total:.6f},asetpts=PTS-STARTPTS,"
+            f"afade=t=out:st={body:.6f}:d={seam:.6f}[body];"
+            f"[start]atrim=start=0:duration={seam:.6f},asetpts=PTS-STARTPTS,afade=t=in:st=0:d={seam:.6f},"
+            f"adelay=delays={body * 1000:.3f}:all=1[seam];"
+            f"[body][seam]{mix}[sound]")
+
+
+def audio_inputs(audio: Audio) -> list[str | Path]:
+    """ffmpeg's input options for the track: a loop's sound starts again at its end."""
+    return [*(["-stream_loop", "-1"] if audio.loop else []), "-i", Path(audio.path)]
+
+
+def audio_args(audio: Audio, fps: float, first_frame: int, frame_count: int, total_frames: int,
+               level: list[str] = ()) -> list[str]:
+    """ffmpeg's arguments that map the sound (input 1) in: the timeline's track (sound_graph) with
+    the `level` filters (loudness normalisation) applied to all of it, then this file's part of
+    the timeline, so a --frames range sounds exactly as that part of the whole render."""
+    offset, seconds, total = first_frame / fps, frame_count / fps, total_frames / fps
+    trim = [f"atrim=start={offset:.6f}", "asetpts=PTS-STARTPTS"]
+    return ["-filter_complex", sound_graph(audio, total, [*level, *trim]), "-map", "[sound]", "-t", f"{seconds:.6f}"]
+
+
+def normalised(audio: Audio, fps: float, total_frames: int, rate: int | None) -> Normalisation | None:
+    """How the track is brought to `audio.loudness` (None: it is left as it is), measured over the
+    whole timeline as it will be muxed, so every --frames range gets the same gain. `rate`: the
+    muxed sound's rate in Hz (None: the track's own)."""
+    if audio.loudness is None:
+        return None
+    if rate is None:
+        facts = ffmpeg.probe(audio.path).audio
+        rate = facts.sample_rate if facts is not None else 48_000
+    total = total_frames / fps
+
+    def track(filters: list[str]):
+        return audio_inputs(audio), sound_graph(audio, total, filters, source="0:a:0")
+
+    return normalisation(track, audio.loudness, audio.true_peak, rate)
 
 
 class Sink:
@@ -91,6 +139,7 @@ class Sink:
 
     def __init__(self, output: Path, video: VideoSettings):
         self.output, self.video = Path(output), video
+        self.normalisation: Normalisation | None = None  # how join() brought the sound to its loudness
 
     def open_piece(self, path: Path, first: int) -> VideoWriter | ReversingWriter:
         """A writer for the piece that starts at timeline frame `first` (reversed: whose frames,
@@ -106,6 +155,7 @@ class Sink:
         return VideoWriter(
             path, v.width, v.height, v.fps, crf=v.crf, preset=v.preset, codec=v.codec, frame_count=v.frame_count,
             fade=v.fade, first_frame=first, total_frames=v.total_frames, png_name=self.output.name,
+            max_bitrate=v.max_bitrate,
         )
 
     def join(self, pieces: list[Path], target: Path) -> Path:
@@ -151,9 +201,15 @@ class VideoSink(Sink):
         listing.write_text("".join(f"file '{piece.name}'\n" for piece in pieces))
         args: list[str | Path] = ["-f", "concat", "-i", listing]
         if v.audio is not None:
-            repeat = ["-stream_loop", "-1"] if v.audio.loop else []  # a loop's sound starts again at its end
-            args += [*repeat, "-i", Path(v.audio.path), "-map", "0:v:0", "-c:a", "aac", "-b:a", "192k"]
-            args += audio_args(v.audio, v.fps, v.first_frame, v.frame_count, v.total_frames)
+            try:
+                self.normalisation = normalised(v.audio, v.fps, v.total_frames, v.audio_rate)
+            except ffmpeg.MediaError as error:
+                listing.unlink(missing_ok=True)
+                raise EncodeError(f"ffmpeg could not measure the loudness of {v.audio.path}: {error}") from None
+            level = self.normalisation.filters if self.normalisation else []
+            args += [*audio_inputs(v.audio), "-map", "0:v:0", "-c:a", "aac", "-b:a", "192k"]
+            args += ["-ar", str(v.audio_rate)] if v.audio_rate else []
+            args += audio_args(v.audio, v.fps, v.first_frame, v.frame_count, v.total_frames, level)
         muxer = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "gif": "gif", "webp": "webp"}
         args += self.output_params() + ["-f", muxer[format_of(self.output).name], target]
         try:

@@ -22,6 +22,8 @@ class Preset:
     loudness: float  # integrated LUFS (ITU-R BS.1770) the sound is normalised to
     true_peak: float  # dBTP the sound stays under
     safe: tuple[float, float, float, float]  # margins the interface covers: top, right, bottom, left (fractions)
+    # bit/s at 30 fps and below, where the platform recommends less than at high frame rates; None: video_bitrate
+    video_bitrate_up_to_30fps: int | None = None
 
     def takes_fps(self, fps: float) -> bool:
         low, high = self.fps
@@ -30,6 +32,12 @@ class Preset:
     def fps_text(self) -> str:
         low, high = self.fps
         return f"{low:g} to {high:g} fps"
+
+    def bitrate_for(self, fps: float) -> int:
+        """The bitrate cap (bit/s) for a video at `fps`: a platform may recommend less at 24-30 fps."""
+        if self.video_bitrate_up_to_30fps is not None and float(fps) <= 30.01:
+            return self.video_bitrate_up_to_30fps
+        return self.video_bitrate
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -42,18 +50,20 @@ def _preset(*args) -> tuple[str, Preset]:
     return preset.name, preset
 
 
+# Sources, with the date each was read, in docs/presets.md. Where a platform publishes no figure (loudness,
+# true peak, YouTube's and TikTok's safe areas, TikTok's bitrate) the value is a stated convention, named so there.
 PRESETS: dict[str, Preset] = dict([
     _preset("youtube", "YouTube, 16:9", (1920, 1080), (23.976, 60), 12 * 3600, 12_000_000, 48_000, -14.0, -1.0,
-            (0.05, 0.05, 0.05, 0.05)),
+            (0.05, 0.05, 0.05, 0.05), 8_000_000),
     _preset("shorts", "YouTube Shorts, 9:16", (1080, 1920), (23.976, 60), 180, 12_000_000, 48_000, -14.0, -1.0,
-            (0.12, 0.14, 0.20, 0.05)),
+            (0.12, 0.14, 0.20, 0.05), 8_000_000),
     _preset("reels", "Instagram and Facebook Reels, 9:16", (1080, 1920), (23, 60), 180, 25_000_000, 48_000, -14.0,
             -1.0, (0.14, 0.06, 0.35, 0.06)),
     _preset("tiktok", "TikTok, 9:16", (1080, 1920), (23, 60), 600, 25_000_000, 48_000, -14.0, -1.0,
-            (0.13, 0.16, 0.22, 0.06)),
-    _preset("feed-square", "Instagram and Facebook feed, 1:1", (1080, 1080), (23, 60), 3600, 25_000_000, 48_000,
+            (0.08, 0.14, 0.23, 0.06)),
+    _preset("feed-square", "Instagram and Facebook feed, 1:1", (1080, 1080), (23, 60), 60, 25_000_000, 48_000,
             -14.0, -1.0, (0.06, 0.06, 0.06, 0.06)),
-    _preset("feed-portrait", "Instagram and Facebook feed, 4:5", (1080, 1350), (23, 60), 3600, 25_000_000, 48_000,
+    _preset("feed-portrait", "Instagram and Facebook feed, 4:5", (1080, 1350), (23, 60), 60, 25_000_000, 48_000,
             -14.0, -1.0, (0.06, 0.06, 0.06, 0.06)),
 ])
 

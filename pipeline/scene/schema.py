@@ -115,6 +115,12 @@ class AudioConfig(_Strict):
         description="the sound file: mp3, m4a, wav, ..., or start: the start clip's own sound")
     fade_in: Number = Field(0.0, ge=0, le=3600, description="seconds")
     fade_out: Number = Field(0.0, ge=0, le=3600, description="seconds")
+    loudness: Optional[Number] = Field(
+        None, ge=-40, le=-5, description="integrated loudness (LUFS, ITU-R BS.1770) the muxed track is brought to, "
+                                         "e.g. -14 for streaming and social video, -23 for EBU R 128 broadcast; "
+                                         "unset: the track as it is")
+    true_peak: Number = Field(-1.0, ge=-9, le=0, description="dBTP the normalised track's true peak stays under "
+                                                              "(with loudness)")
 
 
 def _parse_audio(raw: Any) -> Any:

@@ -94,7 +94,8 @@ def scene_sink(scene: Scene, plan: Plan, output: Path, frames: range) -> Sink:
     """The sink for `output`, with the scene's encoding, fades and sound (a loop's, looped too);
     `frames` are the video's frames as the viewer sees them."""
     audio = None if scene.audio is None else Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out,
-                                                   loop=plan.loop / plan.fps)
+                                                   loop=plan.loop / plan.fps, loudness=scene.audio.loudness,
+                                                   true_peak=scene.audio.true_peak)
     video = VideoSettings(
         plan.width, plan.height, plan.fps, crf=scene.encode.crf, preset=scene.encode.preset,
         codec=scene.encode.codec or "h264", fade=(scene.fade.fade_in, scene.fade.fade_out),
