@@ -52,7 +52,7 @@ class DreamNet(nn.Module):
                 break
             x = stage(x)
             if name in remaining:  # a faster stage may pass on its output before its final activation
-                found[name] = stage.activation(x) if hasattr(stage, "activation") else x
+                found[name] = stage.layer_output(x) if hasattr(stage, "layer_output") else x
                 remaining.discard(name)
         if remaining:
             raise KeyError(f"no such layer(s): {sorted(remaining)}")

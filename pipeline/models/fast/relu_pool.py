@@ -15,7 +15,7 @@ first zero, which the ReLU's backward pass then zeroes; here the ReLU's
 backward pass zeroes it before the pool. Either way nothing arrives.
 
 The stage before the pool keeps its name as a layer: the network
-(network.py) applies the ReLU to what it passes on (`activation`) when an
+(network.py) applies the ReLU to what it passes on (`layer_output`) when an
 objective asks for that layer. Stride-1 pools gain nothing (the ReLU touches
 as many pixels before as after), so only strided ones are rewritten.
 """
@@ -29,7 +29,7 @@ from torch.nn.modules.utils import _pair
 
 
 class WithoutFinalReLU(nn.Module):
-    """A stage whose final ReLU is left to the next stage; `activation` gives the stage's own output."""
+    """A stage whose final ReLU is left to the next stage; `layer_output` gives the stage's own output."""
 
     def __init__(self, body: nn.Module):
         super().__init__()
@@ -39,7 +39,7 @@ class WithoutFinalReLU(nn.Module):
         return self.body(x)
 
     @staticmethod
-    def activation(x: torch.Tensor) -> torch.Tensor:
+    def layer_output(x: torch.Tensor) -> torch.Tensor:
         return F.relu(x)
 
 
