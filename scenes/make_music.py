@@ -4,11 +4,15 @@ Twelve seconds at 120 bpm, synthesised here: a kick on every beat, a hi-hat betw
 beats, a bass line that changes each bar and a soft chord. Nothing recorded, nobody's music.
 """
 
-import subprocess
+import sys
+import tempfile
+import wave
 from pathlib import Path
 
-import imageio_ffmpeg
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pipeline.media import ffmpeg  # noqa: E402  (the one place that runs ffmpeg)
 
 RATE = 44100
 BPM = 120
@@ -59,9 +63,14 @@ def song() -> np.ndarray:
 
 def main() -> None:
     out = Path(__file__).with_name("pulse.m4a")
-    pcm = (song() * 32767).astype(np.int16).tobytes()
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "s16le", "-ar", str(RATE), "-ac", "1",
-                    "-i", "-", "-c:a", "aac", "-b:a", "96k", str(out)], input=pcm, check=True)
+    with tempfile.TemporaryDirectory() as folder:
+        pcm = Path(folder) / "pulse.wav"
+        with wave.open(str(pcm), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(RATE)
+            wav.writeframes((song() * 32767).astype(np.int16).tobytes())
+        ffmpeg.run("-i", pcm, "-c:a", "aac", "-b:a", "96k", out)
     print(f"wrote {out}")
 
 

@@ -2,11 +2,14 @@
 on a turntable in front of a soft backdrop, 4 seconds at 24 fps, made from nothing but geometry:
 python scenes/make_turntable.py"""
 
+import sys
 from pathlib import Path
 
 import cv2
-import imageio_ffmpeg
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pipeline.media import ffmpeg  # noqa: E402  (the one place that runs ffmpeg)
 
 WIDTH, HEIGHT, FPS, SECONDS = 640, 360, 24, 4
 BOX = np.array([[x, y, z] for x in (-1, 1) for y in (-1.3, 1.3) for z in (-0.6, 0.6)], np.float32)
@@ -53,13 +56,14 @@ def frame(angle: float, backdrop: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     target = Path(__file__).with_name("turntable.mp4")
-    writer = imageio_ffmpeg.write_frames(str(target), (WIDTH, HEIGHT), fps=FPS, quality=8, macro_block_size=8,
-                                         output_params=["-movflags", "+faststart"])
-    writer.send(None)
+    writer = ffmpeg.encoder(target, (WIDTH, HEIGHT), FPS, "libx264", "yuv420p",
+                            ["-crf", "20", "-preset", "slow", "-movflags", "+faststart"])
     back = backdrop()
     for index in range(FPS * SECONDS):
-        writer.send(np.ascontiguousarray(frame(2 * np.pi * index / (FPS * SECONDS) * 0.5, back)))
-    writer.close()
+        writer.write(np.ascontiguousarray(frame(2 * np.pi * index / (FPS * SECONDS) * 0.5, back)).tobytes())
+    failed = writer.close()
+    if failed:
+        raise SystemExit(f"could not write {target}: {failed}")
     print(f"wrote {target} ({target.stat().st_size // 1024} KiB)")
 
 

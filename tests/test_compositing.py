@@ -27,7 +27,7 @@ def badge(path, size=(40, 20)) -> np.ndarray:
 @pytest.mark.slow
 def test_an_overlay_is_on_every_frame_of_a_zoom_unchanged_and_never_dreamed_on(make_scene, reuse_inception,
                                                                                 tmp_path):
-    rgba = badge(tmp_path / "badge.png")
+    badge(tmp_path / "badge.png")
     scene = make_scene({**SMALL, "frames": 8, "start": "logo.png", "motion": {"zoom": 1.08},
                         "overlay": [{"image": "badge.png", "anchor": "top-left", "position": [0.25, 0.5],
                                      "width": 40 / 96}],

@@ -106,10 +106,13 @@ def test_the_centred_avg_pool_equals_every_stride_1_avg_pool_it_covers():
 def test_on_the_cpu_the_engine_runs_the_block_stem_and_avg_pools_and_the_gradient_is_the_networks():
     net = load_model("googlenet", weights="random")
     fast = faster_layers(copy.deepcopy(net), torch.device("cpu"))
-    assert isinstance(fast.stages["conv1"].conv, SpaceToDepthConv)
+    def stem(network):
+        return next(m for m in network.stages["conv1"].modules() if isinstance(m, (nn.Conv2d, SpaceToDepthConv)))
+
+    assert isinstance(stem(fast), SpaceToDepthConv)
     assert not any(isinstance(m, Raced) for m in fast.modules())  # races are for CUDA
-    assert isinstance(DreamEngine(net, "cpu").net.stages["conv1"].conv, SpaceToDepthConv)
-    assert isinstance(DreamEngine(net, "cpu", fast_layers=False).net.stages["conv1"].conv, nn.Conv2d)
+    assert isinstance(stem(DreamEngine(net, "cpu").net), SpaceToDepthConv)
+    assert type(stem(DreamEngine(net, "cpu", fast_layers=False).net)) is nn.Conv2d
     objective = layer_l2("inception4c")
     image = torch.rand(1, 3, 96, 128)
     assert gradient_cosine(net, fast, objective, image) > 0.9999
@@ -272,3 +275,32 @@ def test_fused_max_pool_under_the_triton_interpreter():
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
                             env={**os.environ, "TRITON_INTERPRET": "1"}, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_relus_behind_strided_max_pools_compute_the_same_layers_and_gradients_exactly():
+    """max_pool(relu(x)) as relu(max_pool(x)): every layer and the pixel gradient are bitwise the
+    plain network's, on flat pictures too (ties at zero and at positive values in every window)."""
+    from pipeline.models.fast.relu_pool import PoolThenReLU, WithoutFinalReLU, relu_after_pools
+
+    generator = torch.Generator().manual_seed(0)
+    flat = torch.rand(1, 3, 6, 8, generator=generator).repeat_interleave(8, 2).repeat_interleave(8, 3)
+    for name, layer, pairs in (("googlenet", "inception3a", 2), ("inception_v3", "mixed_0", 2),
+                               ("vgg19", "conv3_1", 5)):
+        net = load_model(name, weights="random")
+        fast = copy.deepcopy(net)
+        assert relu_after_pools(fast.stages) == pairs, name
+        names = list(fast.stages)
+        rewritten = [n for n in names if isinstance(fast.stages[n], WithoutFinalReLU)]
+        wanted = rewritten[:1] + [layer]  # a layer whose ReLU moved, and one past the pools
+        assert all(isinstance(fast.stages[names[names.index(n) + 1]], PoolThenReLU) for n in rewritten)
+        for image, layout in ((torch.rand(1, 3, 48, 64, generator=generator), torch.contiguous_format),
+                              (flat, torch.channels_last)):
+            x = image.contiguous(memory_format=layout)
+            theirs, ours = net(x, wanted), fast(x, wanted)
+            assert all(torch.equal(ours[k], theirs[k]) for k in wanted), name
+            objective = layer_l2(layer)
+            whole = tile_grid(*x.shape[2:], None)
+            assert torch.equal(pixel_gradient(fast, x, objective, whole), pixel_gradient(net, x, objective, whole))
+        if name == "googlenet":
+            assert isinstance(DreamEngine(net, "cpu").net.stages["maxpool1"], PoolThenReLU)

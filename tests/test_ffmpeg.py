@@ -29,6 +29,12 @@ def test_only_the_ffmpeg_module_reaches_ffmpeg():
             assert path.relative_to(PACKAGE).as_posix() in STARTS_PROGRAMS, f"{path} starts a program"
 
 
+def test_the_scripts_that_make_the_samples_and_pictures_use_the_ffmpeg_module_too():
+    for path in [*(PACKAGE.parent / "scenes").glob("*.py"), *(PACKAGE.parent / "docs").glob("*.py")]:
+        imported = {name.split(".")[0] for name in imports_of(path)}
+        assert not imported & {"imageio_ffmpeg", "av", "subprocess"}, f"{path} runs ffmpeg itself"
+
+
 def clip(path: Path, rate: str = "10", seconds: float = 1, size=(64, 48), sound: bool = False) -> Path:
     """A test-pattern clip made by the bundled ffmpeg."""
     tone = ["-f", "lavfi", "-i", f"sine=duration={seconds}", "-c:a", "aac"] if sound else []

@@ -105,3 +105,14 @@ def test_loudness_keys_refuse_what_is_not_a_level(make_scene, tmp_path, audio, m
     shutil.copy(PULSE, tmp_path / "pulse.m4a")
     with pytest.raises(SceneError, match=message.replace(".", r"\.")):
         make_scene(tiny_dream(**audio))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Audio(PULSE, loudness=float("nan")), lambda: Audio(PULSE, loudness=float("inf")),
+    lambda: Audio(PULSE, loudness=5.0), lambda: Audio(PULSE, loudness=-14.0, true_peak=float("nan")),
+    lambda: VideoSettings(48, 32, 12.0, max_bitrate=float("nan")), lambda: VideoSettings(48, 32, 12.0, max_bitrate=0),
+    lambda: VideoSettings(48, 32, 12.0, max_bitrate=10**30), lambda: VideoSettings(48, 32, 12.0, audio_rate="48k"),
+])
+def test_encoding_settings_refuse_what_no_encoder_takes(make):
+    with pytest.raises(ValueError):
+        make()

@@ -7,6 +7,7 @@ gate before one frame, so a page is read mid-render without racing the render.
 
 import errno
 import http.client
+import importlib
 import json
 import os
 import shutil
@@ -42,7 +43,7 @@ def chromium():
     """Chromium's path; without it (or Playwright) the browser tests skip, except in CI, where they must run."""
     path = shutil.which("chromium")
     try:
-        import playwright.sync_api  # noqa: F401
+        importlib.import_module("playwright.sync_api")
     except ImportError:
         reason = "Playwright is not installed: pip install -e '.[test]'"
     else:

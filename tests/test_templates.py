@@ -11,7 +11,7 @@ from pipeline import load_scene
 from pipeline.cli import commands as cli
 from pipeline.scene import SceneError
 from pipeline.scene.templates import read_scalar, scalar_text
-from tests.helpers import ROOT
+from tests.helpers import ROOT, small_scene
 
 TEMPLATE = """
 vars: {picture: logo.png, name: plain, z: 1.02}
@@ -152,6 +152,19 @@ def test_a_bad_set_is_one_line_naming_the_flag(write_scene, capsys, flag, messag
     assert cli.main([str(path), "--dry-run", "--set", flag]) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+
+@pytest.mark.parametrize("content, given, blamed", [
+    ("Hi ${who} \u2603\U0001F389", "you", "scene.yaml:"),  # the file's own emoji: its line, whatever who is
+    ("Hi ${who}", "\U0001F389", "--set vars.who="),  # the var brings the emoji: the flag
+])
+def test_a_problem_is_blamed_on_a_var_only_when_the_var_brings_it(write_scene, capsys, content, given, blamed):
+    path = write_scene(small_scene(vars={"who": "world"}, text=[{"content": content}]))
+    assert cli.main([str(path), "--dry-run", "--set", f"vars.who={given}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}:" if blamed == "scene.yaml:" else blamed), err
+    assert "no glyph for U+1F389" in err
 
 
 

@@ -192,11 +192,19 @@ def ascent_step(
     grad = roll(grad, -shift)
     if kernel is not None:
         grad = separable_blur(grad, kernel)
-    grad = grad / (grad.abs().mean() + 1e-8)
-    return bounded_step(image, step * grad.clamp(-GRADIENT_TAIL, GRADIENT_TAIL))
+    return bounded_step(image, normalized_delta(grad, step))
 
 
 GRADIENT_TAIL = 4.0  # a normalized gradient's pixel moves at most this many times the mean step
+
+
+def normalized_delta(grad: torch.Tensor, step) -> torch.Tensor:
+    """step * grad / mean |grad|, each pixel held within GRADIENT_TAIL times the step: the mean
+    taken in one pass without a temporary |grad|, and the scale and the bound applied in two
+    (a step is bound by passes over memory once the network's work is done)."""
+    scale = step / (torch.linalg.vector_norm(grad, 1) / grad.numel() + 1e-8)
+    limit = step * GRADIENT_TAIL
+    return (grad * scale).clamp_(-limit, limit)
 
 
 def bounded_step(image: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
@@ -205,7 +213,7 @@ def bounded_step(image: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
     crushes the few pixels with the largest gradient to 0 or 1 every step; in a feedback loop they
     pile up into flat, clipped regions."""
     room = torch.where(delta > 0, 1.0 - image, image)
-    return (image + 2.0 * delta * room).clamp(0.0, 1.0)
+    return torch.addcmul(image, delta, room, value=2.0).clamp_(0.0, 1.0)
 
 
 def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

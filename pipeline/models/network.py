@@ -51,8 +51,8 @@ class DreamNet(nn.Module):
             if not remaining:
                 break
             x = stage(x)
-            if name in remaining:
-                found[name] = x
+            if name in remaining:  # a faster stage may pass on its output before its final activation
+                found[name] = stage.layer_output(x) if hasattr(stage, "layer_output") else x
                 remaining.discard(name)
         if remaining:
             raise KeyError(f"no such layer(s): {sorted(remaining)}")

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from PIL import Image
@@ -41,6 +42,12 @@ class Audio:
     loudness: float | None = None  # integrated LUFS (ITU-R BS.1770) the muxed track is normalised to; None: as it is
     true_peak: float = -1.0  # dBTP the normalised track stays under
 
+    def __post_init__(self):
+        if self.loudness is not None and not -70 < float(self.loudness) <= 0:
+            raise ValueError(f"loudness is an integrated LUFS between -70 and 0, not {self.loudness}")
+        if not -20 <= float(self.true_peak) <= 0:
+            raise ValueError(f"true_peak is a dBTP between -20 and 0, not {self.true_peak}")
+
 
 @dataclass(frozen=True)
 class VideoSettings:
@@ -62,6 +69,12 @@ class VideoSettings:
     reverse: bool = False  # pieces hold timeline frames, written backwards (reverse.py)
     max_bitrate: int | None = None  # bit/s: x264/x265 keep their CRF but stay under it (capped CRF)
     audio_rate: int | None = None  # Hz of the muxed AAC; None: the track's own
+
+    def __post_init__(self):
+        for name, low, high in (("max_bitrate", 10_000, 10**10), ("audio_rate", 8_000, 192_000)):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high):
+                raise ValueError(f"{name} is a whole number from {low} to {high}, not {value!r}")
 
 
 def sound_graph(audio: Audio, total: float, after: list[str], source: str = "1:a:0") -> str:
@@ -164,7 +177,18 @@ class VideoSink(Sink):
         self.piece_suffix = self.output.suffix.lower()
 
     def output_params(self) -> list[str]:
-        return ["-c:v", "copy"] + container_params(self.output, self.video.codec)
+        return ["-c:v", "copy", *self.even_decode_times()] + container_params(self.output, self.video.codec)
+
+    def even_decode_times(self) -> list[str]:
+        """An MP4's pieces joined with even decode times. x264 and x265 delay decoding by two frames
+        (for B-frames), except in a piece of one or two frames: joined as they come, the decode times
+        would jump or run backwards where such a piece meets others (FFmpeg's average rate 20/3 for
+        8). Every packet's decode time is set to its place in the stream, two frames early, which
+        every piece's frames allow (none is shown more than two places before it is decoded)."""
+        if format_of(self.output).name != "mp4":
+            return []
+        rate = Fraction(self.video.fps).limit_denominator()
+        return ["-bsf:v", f"setts=pts=PTS:dts=(N-2)/(({rate.numerator}/{rate.denominator})*TB)"]
 
     def join(self, pieces: list[Path], target: Path) -> Path:
         v = self.video

@@ -29,9 +29,8 @@ def video_facts(path: Path) -> tuple[int, tuple[int, int], float | None]:
     except ffmpeg.MediaError as error:
         raise Damaged(f"{path.name} does not decode: {error}") from None
     video = facts.video  # decoded_frames found it
-    # The rate its timestamps step at: FFmpeg's average can be off where a muxer pads the stream's
-    # length (pieces joined into an MP4, the last one short: 25/3 for 10 fps), and frames over time
-    # is off where the container rounds times (Matroska's milliseconds: 30.3 for 30).
+    # The rate its timestamps step at: frames over time is off where the container rounds times
+    # (Matroska's milliseconds: 30.3 for 30).
     rate = video.base_rate or video.rate
     return frames, (video.width, video.height), float(rate) if rate else None
 

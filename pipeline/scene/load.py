@@ -227,15 +227,30 @@ def api_overrides(vars: dict | None, set: dict | None) -> list[Override]:
 def resolved(data: dict, file: Path, lines: dict, overrides: list[Override]) -> Scene:
     """The scene `data` describes once its overrides are in place and its vars substituted
     (templates.py), validated as if the file said so; problems an override caused name it."""
-    data, uses, problems, refused = apply(data, overrides, Scene)
+    resolved_data, uses, problems, refused = apply(data, overrides, Scene)
     if refused:
         raise SceneError(file, [(o.where, o.label, message) for o, message in refused])
     if problems:
         raise SceneError(file, placed([(_line_of(lines, p), _dotted(p), m) for p, m in problems], overrides, uses))
     try:
-        return _validated(_with_clip_length(data, file, lines), file, lines)
+        return _validated(_with_clip_length(resolved_data, file, lines), file, lines)
     except SceneError as error:
-        raise SceneError(file, placed(error.problems, overrides, uses)) from None
+        own = _own_problems(data, file, lines, overrides) if any(o.path[0] == "vars" for o in overrides) else set()
+        raise SceneError(file, placed(error.problems, overrides, uses, own)) from None
+
+
+def _own_problems(data: dict, file: Path, lines: dict, overrides: list[Override]) -> set[tuple[str, str]]:
+    """(field, message) of the problems the scene has with its own vars' values: one that is there
+    too is the file's, not an override's that gave a var it uses."""
+    kept = [o for o in overrides if o.path[0] != "vars"]
+    plain, _, problems, refused = apply(data, kept, Scene)
+    if problems or refused:
+        return set()
+    try:
+        _validated(_with_clip_length(plain, file, lines), file, lines)
+    except SceneError as error:
+        return {(field, message) for _, field, message in error.problems}
+    return set()
 
 
 def _with_clip_length(data: dict, file: Path, lines: dict) -> dict:

@@ -337,12 +337,15 @@ def origin_of(field: str, overrides: list[Override], uses: dict) -> Override | N
     return None
 
 
-def placed(problems: list[tuple], overrides: list[Override], uses: dict) -> list[tuple]:
+def placed(problems: list[tuple], overrides: list[Override], uses: dict, own: set = frozenset()) -> list[tuple]:
     """SceneError problems (line, field, message) with those an override caused moved to it:
-    ('--set dream.step=x', 'dream.step', message) or ('rows.csv:3', 'column', 'field: message')."""
+    ('--set dream.step=x', 'dream.step', message) or ('rows.csv:3', 'column', 'field: message').
+    `own`: (field, message) of problems the file has with its own vars' values; they stay the file's."""
     result = []
     for line, field, message in problems:
         override = origin_of(field, overrides, uses) if field else None
+        if override is not None and override.path[0] == "vars" and (field, message) in own:
+            override = None
         if override is None:
             result.append((line, field, message))
         elif field == override.dotted or field == override.label:

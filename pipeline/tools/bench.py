@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import math
 import multiprocessing
 import platform
@@ -52,8 +53,8 @@ from ..models.zoo import ZOO
 
 STEP, JITTER, SMOOTH, ZOOM, COLOR = 0.004, 16, 0.5, 1.02, 0.15
 PROFILED_STEPS = 3
-MATMUL_SIDE = {"cpu": 2048, "cuda": 8192}  # large enough to be bound by arithmetic
-MATMUL_RUNS = 5
+MATMUL_SIDES = {"cpu": (1024, 2048, 3072), "cuda": (4096, 8192)}  # large enough to be bound by arithmetic
+MATMUL_RUNS = 5  # rounds over the sizes: a shared machine's rate swings, the best is the yardstick
 MEMORY_SIZES = "1920x1080,3840x2160"
 
 
@@ -78,6 +79,8 @@ def parse_args(argv=None):
                         help="also list the N operations (GPU kernels on CUDA) costing most in a top-octave step")
     parser.add_argument("--memory", nargs="?", const=MEMORY_SIZES, metavar="SIZES",
                         help=f"also the peak resident memory of a CPU frame per size (default {MEMORY_SIZES})")
+    parser.add_argument("--json", action="store_true",
+                        help="print the figures as one JSON object (times in ms or s as named, share as a fraction)")
     return parser.parse_args(argv)
 
 
@@ -207,13 +210,20 @@ def iteration_flops(net, objective, height: int, width: int) -> int:
 
 
 def matmul_rate(device: torch.device, dtype: torch.dtype) -> tuple[float, int]:
-    """FLOP/s of this device on a square matrix product in `dtype` (best of MATMUL_RUNS, each
-    after a warm-up): the ceiling a dream step's convolutions can be held to; and the side."""
-    side = MATMUL_SIDE[device.type]
-    a, b = (torch.randn(side, side, device=device).to(dtype) for _ in range(2))
+    """FLOP/s of this device on a square matrix product in `dtype`: the ceiling a dream step's
+    convolutions can be held to; and the side it was reached at. The best over MATMUL_SIDES and
+    MATMUL_RUNS rounds through them (each timing after a warm-up), because on a shared machine one
+    timing can be slowed by others' work, never sped up."""
     calls = 20 if device.type == "cuda" else 2
-    seconds = min(timed(lambda: a @ b, calls, device) for _ in range(MATMUL_RUNS))
-    return 2 * side**3 / seconds, side
+    operands = {side: [torch.randn(side, side, device=device).to(dtype) for _ in range(2)]
+                for side in MATMUL_SIDES[device.type]}
+    best, best_side = 0.0, 0
+    for _ in range(MATMUL_RUNS):
+        for side, (a, b) in operands.items():
+            rate = 2 * side**3 / timed(lambda: a @ b, calls, device)
+            if rate > best:
+                best, best_side = rate, side
+    return best, best_side
 
 
 def frame_memory(args, width: int, height: int, results) -> None:
@@ -262,6 +272,51 @@ def frame_memories(args) -> list[tuple[str, tuple[int, int] | int]]:
 
 def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() * b.double()).sum() / (a.double().norm() * b.double().norm() + 1e-30))
+
+
+def print_figures(f: dict, args, quarter) -> None:
+    """The figures as the lines of text the benchmark prints without --json."""
+    print(f"machine   {f['machine']} | {f['processor']} | {f['cpu_threads']} CPU threads | GPU {f['gpu'] or 'none'}")
+    print(f"versions  python {f['python']} | torch {f['torch']} | cuDNN {f['cudnn']}")
+    print(f"workload  {f['model']} ({f['weights']}) @ {f['layer']}, {f['width']}x{f['height']}, {f['octaves']} octaves x"
+          f"{f['octave_scale']}, {f['iterations']} iterations, on {f['device']} ({f['engine']})")
+    iteration_ms, reference_ms = f["iteration_ms"], f["reference_iteration_ms"]
+    print(f"{'top-octave iteration':<28}{iteration_ms:10.2f} ms", end="")
+    print(f"   (eager fp32 {reference_ms:.2f} ms, {reference_ms / iteration_ms:.1f}x)" if reference_ms else "")
+    print(f"{'  arithmetic':<28}{f['gflop']:10.3f} GFLOP    (forward to {f['layer']} and the input gradient)")
+    print(f"{'  achieved':<28}{f['achieved_gflops']:10.2f} GFLOP/s")
+    side = f["matmul_side"]
+    print(f"{'  ' + f['dtype'] + ' matmul':<28}{f['matmul_gflops']:10.1f} GFLOP/s  ({side}x{side}, "
+          f"the best of {MATMUL_RUNS} rounds over {len(MATMUL_SIDES[f['device'].split(':')[0]])} sizes, this device)")
+    print(f"{'  share of matmul':<28}{100 * f['share']:10.1f} %")
+    print(f"{'first frame (set-up)':<28}{f['setup_s']:10.2f} s")
+    print(f"{'end to end':<28}{f['s_per_frame']:10.3f} s/frame  {f['frames_per_s']:8.2f} frames/s")
+    print(f"{'  of which the dream':<28}{f['dream_s_per_frame']:10.3f} s/frame")
+    encode = f["encode_s_per_frame"]
+    print(f"{'  encoding alone (ffmpeg)':<28}{encode:10.3f} s/frame  {1 / encode:8.2f} frames/s")
+    print(f"{'finishing the file (once)':<28}{f['finish_s']:10.2f} s")
+    if f["peak_gpu_gib"] is not None:
+        cap = f" (cap {args.max_vram:g} GiB)" if args.max_vram else ""
+        print(f"{'peak GPU memory':<28}{f['peak_gpu_gib']:10.2f} GiB{cap}")
+    for kind, race in f["races"].items():
+        print(f"{kind:<28}{race['won']:10d} of {race['raced']} races won (input shapes where it was the faster)")
+    if f["tiles"] > 1:
+        print(f"{'tiles at full size':<28}{f['tiles']:10d}")
+    crop_w, crop_h = min(f["width"], 1920), min(f["height"], 1080)
+    print(f"{'gradient vs fp32':<28}{f['gradient_cosine']:10.4f} cosine on {crop_w}x{crop_h}"
+          + (f" ({len(quarter)} tiles: {f['gradient_cosine_tiled']:.4f})" if quarter else ""))
+    if f["reference_s_per_frame"] is not None:
+        print(f"{'eager fp32 reference':<28}{f['reference_s_per_frame']:10.3f} s/frame  "
+              f"(renderer is {f['speedup']:.1f}x)")
+    for size, found in f.get("peak_rss_gib", {}).items():
+        if found is None:
+            print(f"{'peak RSS, ' + size + ' frame':<28}{'failed':>10}  (the child process ended early: out of memory?)")
+            continue
+        print(f"{'peak RSS, ' + size + ' frame':<28}{found['peak']:10.2f} GiB  "
+              f"({found['before']:.2f} GiB before the dream; CPU, {args.octaves} octaves, 1 iteration each)")
+    if "profile" in f:
+        print(f"\ncostliest operations in {PROFILED_STEPS} top-octave steps at {f['width']}x{f['height']} (totals):")
+        print(f["profile"])
 
 
 def main(argv=None) -> int:
@@ -324,53 +379,39 @@ def main(argv=None) -> int:
             tiled = cosine(pixel_gradient(engine.net, crop, objective, quarter, engine.precision), exact)
     tile_pixels = engine.tile_pixels_for(objective, height, width)
 
-    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "none"
-    print(f"machine   {platform.node()} | {platform.processor() or platform.machine()} | "
-          f"{torch.get_num_threads()} CPU threads | GPU {gpu}")
-    print(f"versions  python {platform.python_version()} | torch {torch.__version__} | "
-          f"cuDNN {torch.backends.cudnn.version()}")
-    sizes = octave_sizes(height, width, args.octaves, args.octave_scale, spec.min_size)
-    print(f"workload  {args.model} ({args.weights}) @ {layer}, {width}x{height}, {len(sizes)} octaves x"
-          f"{args.octave_scale}, {args.iterations} iterations, on {device} ({engine.describe()})")
-    print(f"{'top-octave iteration':<28}{iteration_ms:10.2f} ms", end="")
-    print(f"   (eager fp32 {reference_ms:.2f} ms, {reference_ms / iteration_ms:.1f}x)" if reference_ms else "")
     rate = flops / (iteration_ms / 1e3)
-    dtype = str(engine.precision.dtype).removeprefix("torch.")
-    print(f"{'  arithmetic':<28}{flops / 1e9:10.3f} GFLOP    (forward to {layer} and the input gradient)")
-    print(f"{'  achieved':<28}{rate / 1e9:10.2f} GFLOP/s")
-    print(f"{'  ' + dtype + ' matmul':<28}{peak_rate / 1e9:10.1f} GFLOP/s  ({matmul_side}x{matmul_side}, "
-          f"best of {MATMUL_RUNS}, this device)")
-    print(f"{'  share of matmul':<28}{100 * rate / peak_rate:10.1f} %")
-    print(f"{'first frame (set-up)':<28}{setup:10.2f} s")
-    print(f"{'end to end':<28}{seconds:10.3f} s/frame  {1 / seconds:8.2f} frames/s")
-    print(f"{'  of which the dream':<28}{dream_only:10.3f} s/frame")
-    print(f"{'  encoding alone (ffmpeg)':<28}{1 / encode_rate:10.3f} s/frame  {encode_rate:8.2f} frames/s")
-    print(f"{'finishing the file (once)':<28}{finish:10.2f} s")
-    if peak is not None:
-        cap = f" (cap {args.max_vram:g} GiB)" if args.max_vram else ""
-        print(f"{'peak GPU memory':<28}{peak:10.2f} GiB{cap}")
-    for kind, (won, raced) in race_results(engine.net).items():
-        print(f"{kind:<28}{won:10d} of {raced} races won (input shapes where it was the faster)")
-    if tile_pixels is not None:
-        print(f"{'tiles at full size':<28}{len(tile_grid(height, width, tile_pixels, spec.min_size)):10d}")
-    print(f"{'gradient vs fp32':<28}{agreement:10.4f} cosine on {crop_w}x{crop_h}"
-          + (f" ({len(quarter)} tiles: {tiled:.4f})" if quarter else ""))
-    if reference is not None:
-        print(f"{'eager fp32 reference':<28}{reference:10.3f} s/frame  (renderer is {reference / seconds:.1f}x)")
+    sizes = octave_sizes(height, width, args.octaves, args.octave_scale, spec.min_size)
+    figures = {
+        "machine": platform.node(), "processor": platform.processor() or platform.machine(),
+        "cpu_threads": torch.get_num_threads(),
+        "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+        "python": platform.python_version(), "torch": torch.__version__, "cudnn": torch.backends.cudnn.version(),
+        "model": args.model, "weights": args.weights, "layer": layer, "width": width, "height": height,
+        "octaves": len(sizes), "octave_scale": args.octave_scale, "iterations": args.iterations,
+        "device": str(device), "dtype": str(engine.precision.dtype).removeprefix("torch."),
+        "engine": engine.describe(),
+        "iteration_ms": iteration_ms, "reference_iteration_ms": reference_ms,
+        "gflop": flops / 1e9, "achieved_gflops": rate / 1e9,
+        "matmul_gflops": peak_rate / 1e9, "matmul_side": matmul_side, "share": rate / peak_rate,
+        "setup_s": setup, "s_per_frame": seconds, "frames_per_s": 1 / seconds, "dream_s_per_frame": dream_only,
+        "encode_s_per_frame": 1 / encode_rate, "finish_s": finish, "peak_gpu_gib": peak,
+        "races": {kind: {"won": won, "raced": raced} for kind, (won, raced) in race_results(engine.net).items()},
+        "tiles": len(tile_grid(height, width, tile_pixels, spec.min_size)) if tile_pixels is not None else 1,
+        "gradient_cosine": agreement, "gradient_cosine_tiled": tiled if quarter is not None else None,
+        "reference_s_per_frame": reference, "speedup": reference / seconds if reference is not None else None,
+    }
     if args.memory:
-        for size, found in frame_memories(args):
-            if isinstance(found, int):
-                print(f"{'peak RSS, ' + size + ' frame':<28}{'failed':>10}  (the child process ended with code "
-                      f"{found}: out of memory?)")
-                continue
-            peak_rss, before = found
-            print(f"{'peak RSS, ' + size + ' frame':<28}{peak_rss / 2**30:10.2f} GiB  "
-                  f"({before / 2**30:.2f} GiB before the dream; CPU, {args.octaves} octaves, 1 iteration each)")
+        figures["peak_rss_gib"] = {size: (None if isinstance(found, int) else
+                                          {"peak": found[0] / 2**30, "before": found[1] / 2**30})
+                                   for size, found in frame_memories(args)}
     if args.profile:
         eager = DreamEngine(net, device, args.precision, args.max_vram, graphs=False,
                             fast_layers=not args.no_fast_layers)
-        print(f"\ncostliest operations in {PROFILED_STEPS} top-octave steps at {width}x{height} (totals):")
-        print(costliest_operations(eager, start, terms, device, args.profile))
+        figures["profile"] = costliest_operations(eager, start, terms, device, args.profile)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print_figures(figures, args, quarter)
     return 0
 
 
