@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..scene.deliver import crop_for, placed
+from ..scene.deliver import placed
 from ..scene.formats import format_of
 from ..scene.presets import Preset
 from ..scene.schema import TITLE_SAFE, Scene
