@@ -326,6 +326,11 @@ def _deliver_issues(scene: Scene, timeline: bool) -> list[SceneIssue]:
         if resolved in reads:
             issues.append(SceneIssue(where + ("output",), f"{item.output} is {reads[resolved]}, which this render "
                                                           "reads: choose another output name"))
+        size = item.frame_size
+        if item.crop is not None and abs(item.crop[0] * size[1] - item.crop[1] * size[0]) > 0.01 * size[0] * size[1]:
+            issues.append(SceneIssue(where + ("crop",), f"{item.crop[0]}x{item.crop[1]} has another shape than "
+                                                        f"{size[0]}x{size[1]}: the picture would be stretched; give a "
+                                                        f"crop of the deliverable's shape or leave it out"))
         if scene.size is not None:
             crop = item.crop_in(tuple(scene.size))
             if crop[0] > scene.size[0] or crop[1] > scene.size[1]:

@@ -432,8 +432,8 @@ class DeliverConfig(_Strict):
                           "safe area")
     size: Optional[tuple[Side, Side]] = Field(None, description="width, height in pixels (default: the preset's)")
     crop: Optional[tuple[Side, Side]] = Field(
-        None, description="the canvas pixels it shows, [w, h]; default: its size where the canvas holds it, else "
-                          "the largest rect of its shape that fits, resampled")
+        None, description="the canvas pixels it shows, [w, h], of its shape; default: its size where the canvas "
+                          "holds it, else the largest rect of its shape that fits, resampled")
     focus: keyframed(ge=0.0, le=1.0, vector=2) = Field(
         (0.5, 0.5), validate_default=True, description="where the crop centres on the canvas, [x, y] in fractions "
                                                        "of it; keyframes or expressions follow the action; a crop "
