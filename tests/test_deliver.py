@@ -321,3 +321,6 @@ def test_a_deliverable_that_fails_to_encode_fails_the_render_and_keeps_the_work(
     assert [(Path(d["output"]).name, d["size"]) for d in record["deliverables"]] == [
         ("wide.mp4", [96, 54]), ("tall.mp4", [54, 96]), ("square.gif", [24, 24])]
     assert all(len(d["output_sha256"]) == 64 for d in record["deliverables"])
+    kept = command(scene, *flags, "--resume", "--report", report)  # all three finished: kept as they are
+    record = json.loads(report.read_text())["scenes"][0]
+    assert kept.returncode == 0 and record["status"] == "kept" and len(record["deliverables"]) == 3

@@ -126,7 +126,8 @@ def finished_render(path: Path, scene, plan, output: Path, frames: range, args) 
     if why is None:
         say(f"{', '.join(str(d.output) for d in plan.deliverables) or output} is already rendered from this scene: "
             "kept")
-        return Outcome(path, "kept", EXIT_OK, len(frames), output=output)
+        kept = [{"output": str(d.output), "size": list(d.size)} for d in plan.deliverables] or None
+        return Outcome(path, "kept", EXIT_OK, len(frames), output=output, deliverables=kept)
     if args.overwrite:
         say(f"Rendering {output} again: {why}")
         return None
