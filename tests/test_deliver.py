@@ -113,6 +113,8 @@ def test_a_preset_item_inherits_the_preset_and_its_own_keys_win(make_scene):
     ({"focus": [float("nan"), 0.5]}, "deliver.0.focus", ""),
     ({"focus": [math.inf, 0.5]}, "deliver.0.focus", ""),
     ({"focus": [2, 0.5]}, "deliver.0.focus", "1"),
+    ({"focus": ["t * 100", 0.5]}, "deliver.0.focus", "frame"),  # an expression that leaves 0..1
+    ({"focus": {0: [0.5, 0.5], 99: [1, 1]}}, "deliver.0.focus.99", "past the last frame"),
     ({"size": [10 ** 9, 54]}, "deliver.0.size", "16384"),
     ({"size": "wide"}, "deliver.0.size", "[brackets]"),
     ({"crop": [96, 96]}, "deliver.0.crop", "would be stretched"),
