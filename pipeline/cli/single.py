@@ -238,7 +238,8 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
         say(f"{scene.file}: busy: {busy}")
         return Outcome(path, "busy", EXIT_BUSY, output=output)
     except RenderInterrupted as stop:
-        where = f"; the {stop.frames} frames so far are in {stop.partial}" if stop.partial else ""
+        kept = ", ".join(str(partial) for partial in stop.partials)
+        where = f"; the {stop.frames} frames so far are in {kept}" if kept else ""
         say(f"Interrupted{where}. Run the same command with --resume to continue.")
         return Outcome(path, "interrupted", exit_code_for(stop.signum), stop.frames, output=output)
     except ModelUnavailable as error:
