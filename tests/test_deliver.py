@@ -107,6 +107,10 @@ def test_a_preset_item_inherits_the_preset_and_its_own_keys_win(make_scene):
     assert spec.size == (54, 96) and spec.safe == (0.14, 0.06, 0.35, 0.06)
     video = scene_sink(make_scene(data), plan, spec.output, range(4), spec).video
     assert (video.width, video.height, video.max_bitrate) == (54, 96, 25_000_000)
+    youtube = deliver_scene(deliver=[{"output": "a.mp4", "preset": "youtube", "size": [96, 54]}])
+    plan = make_plan(make_scene(youtube))
+    video = scene_sink(make_scene(youtube), plan, plan.deliverables[0].output, range(4), plan.deliverables[0]).video
+    assert video.max_bitrate == 8_000_000  # YouTube asks less at 24-30 fps
 
 
 @pytest.mark.parametrize("change, where, words", [

@@ -115,7 +115,7 @@ def scene_sink(scene: Scene, plan: Plan, output: Path, frames: range,
         width, height, plan.fps, crf=scene.encode.crf, preset=scene.encode.preset,
         codec=scene.encode.codec or "h264", fade=fade,
         first_frame=frames.start, frame_count=len(frames), total_frames=plan.frame_count, audio=audio,
-        reverse=plan.reverse, max_bitrate=preset.video_bitrate if preset is not None else None,
+        reverse=plan.reverse, max_bitrate=preset.bitrate_for(plan.fps) if preset is not None else None,
         audio_rate=preset.audio_rate if preset is not None and audio is not None else None,
     )
     return sink_for(output, video)
