@@ -233,6 +233,21 @@ def test_three_deliverables_from_one_dream(make_scene, tmp_path, monkeypatch):
     assert np.corrcoef(tall_middle[:, :, :, 0].ravel(), wide_middle[:, :, :, 0].ravel())[0, 1] > 0.9
 
 
+def test_a_render_writing_any_one_deliverable_holds_the_campaign_off(make_scene, tmp_path):
+    """Another render of one of its files (a single output, or another campaign sharing it) holds
+    that file's lock: the campaign is refused before any work and leaves nothing behind."""
+    import pipeline
+    from pipeline.session.lock import OutputBusy, OutputLock
+
+    scene = make_scene(deliver_scene(frames=3))
+    before = sorted(p.name for p in (tmp_path / "out").iterdir()) if (tmp_path / "out").exists() else []
+    with OutputLock(tmp_path / "out" / "tall.mp4"):
+        with pytest.raises(OutputBusy, match="another render is writing tall.mp4"):
+            pipeline.render(scene, device="cpu")
+        after = sorted(p.name for p in (tmp_path / "out").iterdir() if "tall.mp4.lock" not in p.name)
+    assert after == before  # no work folder, no partial, no other lock left
+
+
 @pytest.mark.slow
 def test_resume_mid_render_gives_the_same_files(make_scene, tmp_path):
     import pipeline

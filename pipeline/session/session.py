@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import time
+from contextlib import ExitStack
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,12 +195,17 @@ class RenderSession:
 
     def run(self) -> RenderResult:
         began = time.perf_counter()
-        lock = OutputLock(self.lock_key)
-        lock.check_free()
+        # With deliver: the scene's lock and each deliverable's own, so a render of any one of its
+        # files (another campaign's, or a single output) meets a lock
+        locks = [OutputLock(self.lock_key)] + ([OutputLock(o) for o in self.outputs] if self.plan.deliverables else [])
+        for lock in locks:
+            lock.check_free()
         refused = self.refusal()  # before the lock, so a refused render leaves no lock file behind
         if refused:
             raise RenderRefused(refused)
-        with lock:
+        with ExitStack() as held:
+            for lock in locks:
+                held.enter_context(lock)
             self.open()
             try:
                 self.render_frames()
