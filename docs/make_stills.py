@@ -4,6 +4,8 @@
     python docs/make_stills.py gif scenes/renders/logo.mp4      # -> docs/logo.gif
     python docs/make_stills.py turntable scenes/renders/turntable.mp4   # -> docs/turntable-frames.png
     python docs/make_stills.py tagline scenes/renders/tagline.mp4       # -> docs/tagline-frames.png
+    python docs/make_stills.py campaign scenes/renders/campaign-youtube.mp4 scenes/renders/campaign-reels.mp4 \
+        scenes/renders/campaign-square.mp4                              # -> docs/campaign-frames.png
     python render.py atlas scenes/logo.png --out docs/aliases.png
 """
 
@@ -49,6 +51,18 @@ def turntable_sheet(video: Path, picks=(12, 48, 90)) -> Image.Image:
                                                                     for n in picks], columns=len(picks))
 
 
+def side_by_side(videos: list[Path], gap: int = 12) -> Image.Image:
+    """Each video's first frame at its own size, side by side on a dark ground: a campaign's formats."""
+    firsts = [Image.fromarray(next(iio.imiter(video))) for video in videos]
+    width = sum(f.width for f in firsts) + gap * (len(firsts) + 1)
+    height = max(f.height for f in firsts) + 2 * gap
+    sheet, left = Image.new("RGB", (width, height), (22, 22, 28)), gap
+    for first in firsts:
+        sheet.paste(first, (left, (height - first.height) // 2))
+        left += first.width + gap
+    return sheet.quantize(256)  # a README picture: a palette keeps it small
+
+
 def gif(video: Path, target: Path) -> None:
     """The video at GIF_WIDTH px and GIF_FPS frames a second, with one palette of 128 colours made for it."""
     scaled = f"fps={GIF_FPS},scale={GIF_WIDTH}:-2:flags=lanczos"
@@ -58,9 +72,11 @@ def gif(video: Path, target: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("frames", "gif", "turntable", "tagline"):
+    if sys.argv[1:2] == ["campaign"] and len(sys.argv) > 2:
+        save_atomically(side_by_side([Path(video) for video in sys.argv[2:]]), HERE / "campaign-frames.png")
+    elif len(sys.argv) != 3 or sys.argv[1] not in ("frames", "gif", "turntable", "tagline"):
         sys.exit(__doc__)
-    if sys.argv[1] == "frames":
+    elif sys.argv[1] == "frames":
         save_atomically(frames_sheet(Path(sys.argv[2])), HERE / "logo-frames.png")
     elif sys.argv[1] == "tagline":  # the tagline showing, the pull back, the logo with its call to action
         save_atomically(frames_sheet(Path(sys.argv[2]), picks=(20, 50, 80, 105, 130, 149)),

@@ -1,29 +1,28 @@
-"""Draw scenes/logo.png, the default scene's start image, and scenes/badge.png, the wordmark
-on a transparent background that scenes/brand.yaml keeps over its zoom:
-python scenes/make_logo.py"""
+"""Draw scenes/logo.png, the default scene's start image; scenes/logo-square.png, the same drawn
+for the square canvas of scenes/campaign.yaml (the wordmark narrow enough for its 9:16 crop); and
+scenes/badge.png, the wordmark on a transparent background that scenes/brand.yaml keeps over its
+zoom: python scenes/make_logo.py"""
 
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-WIDTH, HEIGHT = 1280, 720
-
-
-def draw_logo() -> Image.Image:
-    y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+def draw_logo(width: int = 1280, height: int = 720, font_size: int = 150) -> Image.Image:
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    scale = min(width, height) / 720  # the rings fill the shorter side
     # Deep blue to violet radial backdrop.
-    r = np.hypot((x - WIDTH / 2) / WIDTH, (y - HEIGHT / 2) / HEIGHT)
+    r = np.hypot((x - width / 2) / width, (y - height / 2) / height)
     backdrop = np.stack([40 + 90 * r, 30 + 40 * r, 90 + 60 * (1 - r)], axis=-1)
     image = Image.fromarray(np.clip(backdrop, 0, 255).astype(np.uint8))
 
     draw = ImageDraw.Draw(image)
-    cx, cy = WIDTH // 2, HEIGHT // 2
+    cx, cy = width // 2, height // 2
     # Concentric rings behind the word: structure for the dream to latch onto.
-    for i, radius in enumerate(range(330, 40, -36)):
+    for i, radius in enumerate(range(round(330 * scale), 40, -round(36 * scale))):
         color = (255, 200 - 12 * i, 80 + 18 * i)
-        draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), outline=color, width=6)
-    font = ImageFont.load_default(size=150)
+        draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), outline=color, width=round(6 * scale))
+    font = ImageFont.load_default(size=font_size)
     text = "dreamzoom"
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     origin = (cx - (right - left) / 2 - left, cy - (bottom - top) / 2 - top)
@@ -52,7 +51,8 @@ def draw_badge() -> Image.Image:
 
 
 if __name__ == "__main__":
-    for name, draw in (("logo.png", draw_logo), ("badge.png", draw_badge)):
+    square = lambda: draw_logo(960, 960, font_size=86)  # noqa: E731
+    for name, draw in (("logo.png", draw_logo), ("logo-square.png", square), ("badge.png", draw_badge)):
         target = Path(__file__).with_name(name)
         draw().save(target, optimize=True)
         print(f"wrote {target}")
