@@ -232,6 +232,10 @@ def test_three_deliverables_from_one_dream(make_scene, tmp_path, monkeypatch):
     wide_middle = frames["wide.mp4"][:, :, 21:75].astype(float)
     assert np.corrcoef(tall_middle[:, :, :, 0].ravel(), wide_middle[:, :, :, 0].ravel())[0, 1] > 0.9
 
+    # a deliverable's sidecar renders the whole campaign again, in place, to the same pictures
+    again = pipeline.render(pipeline.load_scene(tall.parent / "tall.mp4.yaml"), device="cpu", overwrite=True)
+    assert again.paths == result.paths and all(np.array_equal(frames_of(p), frames[p.name]) for p in again.paths)
+
 
 def test_a_render_writing_any_one_deliverable_holds_the_campaign_off(make_scene, tmp_path):
     """Another render of one of its files (a single output, or another campaign sharing it) holds

@@ -12,7 +12,7 @@ import yaml
 from PIL import Image
 
 from pipeline.media import ffmpeg
-from pipeline.session.session import render
+from pipeline.session.session import RenderRefused, render
 from pipeline.plan import make_plan
 from pipeline.scene import Scene, SceneError, load_scene
 from pipeline.output.sidecar import sidecar_path
@@ -200,6 +200,16 @@ def test_sidecar_renders_the_same_video_again(make_scene, inception, tmp_path):
     assert np.array_equal(iio.imread(first), iio.imread(again))
     assert sidecar.rendered["versions"]["torch"]
     assert sidecar.rendered["frames"] == [0, 5]
+    assert f"python render.py {sidecar_path(first)} --out AGAIN.mp4" in sidecar_path(first).read_text()
+
+    # in place: the sidecar is the render's own, written anew; a scene that is not a sidecar is never replaced
+    frames = iio.imread(first)
+    run_render(sidecar, sidecar.output_path, inception, overwrite=True)
+    assert np.array_equal(iio.imread(first), frames) and load_scene(sidecar_path(first)).rendered
+    own = tmp_path / "own.mp4.yaml"
+    own.write_text(sidecar_path(first).read_text().split("\nrendered:")[0].replace("output: first.mp4", "output: own.mp4"))
+    with pytest.raises(RenderRefused, match="own.mp4.yaml would replace"):
+        run_render(load_scene(own), tmp_path / "own.mp4", inception, overwrite=True)
 
 
 @pytest.mark.slow

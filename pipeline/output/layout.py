@@ -64,18 +64,23 @@ def clash_with_inputs(scene: Scene, output: Path) -> str | None:
     """Why rendering to `output` would replace or delete a file the render reads: a file the
     render writes (the output, its sidecar, its partial video, its work folder, its lock) is an
     input or the scene itself, or the output or work folder holds one. Checked for the output
-    actually used, so a sidecar stays a loadable scene. With `deliver:`, every deliverable's paths
-    and the shared work folder and lock count too."""
+    actually used, so a sidecar stays a loadable scene; a sidecar rendered again to its own output
+    (or as one of its campaign's deliverables) is rewritten, not a clash. With `deliver:`, every
+    deliverable's paths and the shared work folder and lock count too."""
     own = {what: path.resolve() for what, path in own_paths(output).items()}
+    outputs = [output]
     if scene.deliver and output in scene.output_paths:
-        for index, path in enumerate(scene.output_paths):
+        outputs = scene.output_paths
+        for index, path in enumerate(outputs):
             own.update({f"{what} of deliver.{index}": p.resolve() for what, p in own_paths(path).items()})
         own["the work folder"] = deliver_work_dir(scene).resolve()
         own["the lock"] = deliver_lock_path(scene).resolve()
+    # A sidecar rendered again to its own output: the render writes it anew, the same scene
+    rewritten = {sidecar_path(o).resolve() for o in outputs} & {scene.file.resolve()} if scene.rendered else set()
     for source in [scene.file] * scene.file.exists() + scene.input_files():  # from_data: no file
         source = source.resolve()
         for what, path in own.items():
-            if source == path:
+            if source == path and path not in rewritten:
                 return f"{what} {path.name} would replace {source}, which this render reads: choose another output name"
         for folder in (own["the output"], own["the work folder"]):
             if folder in source.parents:

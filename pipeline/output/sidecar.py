@@ -99,8 +99,10 @@ def write_sidecar(scene: Scene, output: Path, details: dict) -> Path:
         **details,
         "versions": versions(),
     }
+    again = f"python render.py {shlex.quote(str(path))}"
     text = "# Written by dreamzoom: the scene exactly as rendered. Render it again with\n"
-    text += f"#   python render.py {shlex.quote(str(path))}\n"
+    text += (f"#   {again} --overwrite   (every deliverable, in place)\n" if scene.deliver else
+             f"#   {again} --out AGAIN.mp4   (or --overwrite: in place)\n")
     text += yaml.safe_dump(sidecar_data(scene, output, details), sort_keys=False, allow_unicode=True)
     temp = path.with_name(path.name + ".part")
     temp.write_text(text)
