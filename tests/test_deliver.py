@@ -149,6 +149,29 @@ def test_two_deliverables_with_one_output_or_an_output_that_is_an_input_are_refu
     assert "size: this key is required" in problems(make_scene, neither)
 
 
+@pytest.mark.parametrize("outputs, where, words", [
+    (["", "b.mp4"], "deliver.0.output", "cannot be an output name"),
+    (["b.mp4", "."], "deliver.1.output", "cannot be an output name"),
+    (["a\0.mp4", "b.mp4"], "deliver.0.output", "cannot be an output name"),
+    (["out/Wide.mp4", "out/wide.mp4"], "deliver.1.output", "only in case"),
+    (["out/frames", "out/frames/x.mp4"], "deliver.1.output", "inside deliver.0's folder out/frames"),
+])
+def test_outputs_that_cannot_be_written_side_by_side_are_refused_with_their_item(make_scene, outputs, where, words):
+    data = deliver_scene(deliver=[{"output": output, "size": [48, 48]} for output in outputs])
+    message = problems(make_scene, data)
+    assert where in message and words in message, message
+
+
+def test_an_output_that_is_another_deliverables_partial_is_refused_before_any_work(make_scene, tmp_path):
+    import pipeline
+
+    scene = make_scene(deliver_scene(deliver=[{"output": "out/a.mp4", "size": [96, 54]},
+                                              {"output": "out/a.part.mp4", "size": [54, 96]}]))
+    with pytest.raises(SceneError, match="the partial video of deliver.0"):
+        pipeline.render(scene, device="cpu")
+    assert not (tmp_path / "out").exists()
+
+
 def test_odd_output_names_are_fine(make_scene):
     from pipeline.plan import make_plan
 

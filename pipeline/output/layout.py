@@ -66,7 +66,8 @@ def clash_with_inputs(scene: Scene, output: Path) -> str | None:
     input or the scene itself, or the output or work folder holds one. Checked for the output
     actually used, so a sidecar stays a loadable scene; a sidecar rendered again to its own output
     (or as one of its campaign's deliverables) is rewritten, not a clash. With `deliver:`, every
-    deliverable's paths and the shared work folder and lock count too."""
+    deliverable's paths and the shared work folder and lock count too, and no deliverable's output
+    may be another's partial video."""
     own = {what: path.resolve() for what, path in own_paths(output).items()}
     outputs = [output]
     if scene.deliver and output in scene.output_paths:
@@ -75,6 +76,12 @@ def clash_with_inputs(scene: Scene, output: Path) -> str | None:
             own.update({f"{what} of deliver.{index}": p.resolve() for what, p in own_paths(path).items()})
         own["the work folder"] = deliver_work_dir(scene).resolve()
         own["the lock"] = deliver_lock_path(scene).resolve()
+        for index, path in enumerate(outputs):  # one deliverable's output is not another's partial video
+            for other, each in enumerate(outputs):
+                for what, p in own_paths(each).items():
+                    if other != index and p.resolve() == path.resolve():
+                        return (f"deliver.{index}'s output {path.name} is {what} of deliver.{other}: give each "
+                                "deliverable a name of its own")
     # A sidecar rendered again to its own output: the render writes it anew, the same scene
     rewritten = {sidecar_path(o).resolve() for o in outputs} & {scene.file.resolve()} if scene.rendered else set()
     for source in [scene.file] * scene.file.exists() + scene.input_files():  # from_data: no file

@@ -315,14 +315,29 @@ def _deliver_issues(scene: Scene, timeline: bool) -> list[SceneIssue]:
             issues.append(SceneIssue(where, f"give this deliverable a size: [width, height] or a preset: "
                                             f"{preset_names()}"))
             continue
+        if Path(item.output).name in ("", ".", "..") or any(c in item.output for c in "\n\r\0"):
+            issues.append(SceneIssue(where + ("output",), f"{item.output!r} cannot be an output name: it needs a "
+                                                          "file or folder name, without line breaks"))
+            continue
         path = scene.file.parent / item.output
         issues += [SceneIssue(where + ("output",) if field in ("output", "audio") else (field,), message)
                    for field, message in output_issues(scene, path)]
         resolved = path.resolve()
-        if resolved in written:
-            issues.append(SceneIssue(where + ("output",), f"{written[resolved]} writes {item.output} too: give each "
-                                                          "deliverable an output of its own"))
-        written.setdefault(resolved, f"deliver.{index}")
+        for other, (earlier, label, named) in written.items():
+            if resolved == earlier:
+                issues.append(SceneIssue(where + ("output",), f"{label} writes {item.output} too: give each "
+                                                              "deliverable an output of its own"))
+            elif str(resolved).casefold() == other:
+                issues.append(SceneIssue(where + ("output",), f"{item.output} differs from {label}'s {named} only "
+                                                              "in case: on macOS and Windows they are one file; give "
+                                                              "each deliverable a name of its own"))
+            elif earlier in resolved.parents:
+                issues.append(SceneIssue(where + ("output",), f"{item.output} is inside {label}'s folder {named}: "
+                                                              "give each deliverable a place of its own"))
+            elif resolved in earlier.parents:
+                issues.append(SceneIssue(where + ("output",), f"{item.output} is a folder that holds {label}'s "
+                                                              f"{named}: give each deliverable a place of its own"))
+        written.setdefault(str(resolved).casefold(), (resolved, f"deliver.{index}", item.output))
         if resolved in reads:
             issues.append(SceneIssue(where + ("output",), f"{item.output} is {reads[resolved]}, which this render "
                                                           "reads: choose another output name"))
