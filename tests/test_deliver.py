@@ -311,6 +311,36 @@ def test_resume_mid_render_gives_the_same_files(make_scene, tmp_path):
         assert np.array_equal(frames_of(path), expected[path.name]), path.name
 
 
+@pytest.mark.slow
+def test_a_render_killed_between_placing_two_deliverables_resumes_to_every_file(write_scene, command, monkeypatch):
+    """Killed after the first deliverable is renamed into place and before the next: --resume (no
+    --overwrite: the files are its own) puts the rest in place, without a half-written file anywhere."""
+    import os
+
+    import pipeline
+    from pipeline.session import session
+
+    scene = write_scene(deliver_scene(frames=2))
+    replace = os.replace
+
+    def killed_after_one(source, target):
+        if Path(target).name in ("tall.mp4", "square.gif"):
+            raise SystemExit(137)  # the process dies here: nothing after runs
+        replace(source, target)
+
+    monkeypatch.setattr(session.os, "replace", killed_after_one)
+    with pytest.raises(SystemExit):
+        pipeline.render(pipeline.load_scene(scene), device="cpu")
+    monkeypatch.undo()
+    outputs = [scene.parent / "out" / name for name in ("wide.mp4", "tall.mp4", "square.gif")]
+    assert [path.exists() for path in outputs] == [True, False, False]
+    resumed = command(scene, "--device", "cpu", "--full", "--quiet", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert [len(frames_of(path)) for path in outputs] == [2, 2, 2]
+    assert all((path.parent / (path.name + ".yaml")).is_file() for path in outputs)
+    assert not list((scene.parent / "out").glob("*.part*"))
+
+
 def test_the_canvas_shows_each_crop_outlined_for_the_storyboard_and_the_live_page(make_scene):
     import torch
 

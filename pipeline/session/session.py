@@ -248,27 +248,30 @@ class RenderSession:
             changed = ", ".join(differences(checkpoint.facts, self.facts)[:8]) or "made by another version"
             return (f"the checkpoint in {self.work} belongs to a different scene or settings (changed: {changed}); "
                     "add --overwrite to start again")
-        return self.output_refusal(resuming=self.resume and checkpoint is not None)
+        # stopped while placing the outputs: those already in place are this render's own
+        placing = checkpoint is not None and checkpoint.next_frame >= self.seam.video_frames_before(self.timeline_stop)
+        return self.output_refusal(resuming=self.resume and checkpoint is not None, placing=self.resume and placing)
 
     def named(self) -> str:
         """The render in messages: its output, or every deliverable's."""
         return ", ".join(str(output) for output in self.outputs)
 
-    def output_refusal(self, resuming: bool) -> str | None:
-        """What is in the way of any output: the output itself, a partial that is not ours, a PNG
+    def output_refusal(self, resuming: bool, placing: bool = False) -> str | None:
+        """What is in the way of any output: the output itself (unless `placing`: resuming a render
+        stopped while it renamed its finished outputs into place), a partial that is not ours, a PNG
         folder that holds files this render would not have written."""
         for output in self.outputs:
-            refused = self.refusal_of(output, resuming)
+            refused = self.refusal_of(output, resuming, placing)
             if refused:
                 return refused
         return None
 
-    def refusal_of(self, output: Path, resuming: bool) -> str | None:
+    def refusal_of(self, output: Path, resuming: bool, placing: bool = False) -> str | None:
         foreign = foreign_files(output) if output.is_dir() else []
         if foreign:
             return (f"{output} holds files this render did not write ({', '.join(foreign[:3])}):"
                     " choose another output folder")
-        if output.exists() and not self.overwrite:
+        if output.exists() and not self.overwrite and not placing:
             return f"{output} exists: add --overwrite to replace it"
         sidecar = sidecar_path(output)
         if sidecar.is_dir():
