@@ -82,6 +82,18 @@ def test_a_preview_scales_the_canvas_and_every_deliverable_alike(make_scene):
     assert all(d.crop == d.size for d in plan.deliverables)
 
 
+def test_the_timing_plot_draws_a_moving_crop(make_scene):
+    from pipeline.plan import frame_records, make_plan
+    from pipeline.tools.timing_plot import changing_values
+
+    scene = make_scene(deliver_scene(frames=11, deliver=[
+        {"output": "tall.mp4", "size": [48, 96], "focus": {0: [0.0, 0.5], 10: [1.0, 0.5]}},
+        {"output": "wide.mp4", "size": [96, 54]}]))
+    curves = changing_values(list(frame_records(make_plan(scene))))
+    assert list(curves["crops 0 left"][[0, 5, 10]]) == [0, 24, 48]
+    assert not any(name.startswith(("crops 1", "clamped")) for name in curves)  # still, or not a number
+
+
 @pytest.mark.parametrize("item, where, words", [
     ({"output": "a.mp4", "preset": "shorts"}, "deliver.0.preset", "shorts takes at most 180 s"),
     ({"output": "a.mp4", "preset": "reels"}, "deliver.0.preset", "reels takes 23 to 60 fps"),

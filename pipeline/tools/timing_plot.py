@@ -29,9 +29,12 @@ def changing_values(records: list[dict]) -> dict[str, np.ndarray]:
                 continue
             if isinstance(value, dict):
                 flat.update({f"{key} {name}": weight for name, weight in value.items()})
+            elif isinstance(value, list) and value and all(isinstance(v, list) for v in value):  # each crop's box
+                flat.update({f"{key} {n} {name}": v for n, box in enumerate(value)
+                             for name, v in zip(("left", "top", "width", "height"), box)})
             elif isinstance(value, list):
                 names = "xy" if len(value) == 2 and key != "overlay_opacity" else range(len(value))
-                flat.update({f"{key} {name}": v for name, v in zip(names, value)})
+                flat.update({f"{key} {name}": v for name, v in zip(names, value) if not isinstance(v, bool)})
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 flat[key] = value
         for key, value in flat.items():
