@@ -95,3 +95,10 @@ def test_check_refuses_an_unknown_preset_and_a_file_that_is_not_a_video(tmp_path
     code, _, err = run(capsys, "check", fake, "--preset", "reels")
     assert code == 2 and "cannot read it as a video" in err
     assert moov_before_mdat(fake) is None
+
+
+def test_a_png_folder_is_no_video_for_a_platform(tmp_path, capsys):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    code, _, err = run(capsys, "check", frames, "--preset", "reels")
+    assert code == 2 and f"{frames}: a folder of PNG frames is not a video file" in err and "Is a directory" not in err

@@ -178,6 +178,10 @@ def check_command(argv) -> int:
         print(f"{video}: no such file", file=sys.stderr)
         return EXIT_BAD_INPUT
     findings = []
+    if preset is not None and video.is_dir():
+        print(f"{video}: a folder of PNG frames is not a video file a platform takes: check a deliverable "
+              f"rendered to .mp4 against {preset.name}, or leave --preset out", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if preset is not None:
         from ..media.ffmpeg import MediaError
 
