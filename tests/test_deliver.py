@@ -374,6 +374,13 @@ def test_the_canvas_shows_each_crop_outlined_for_the_storyboard_and_the_live_pag
     assert [(d["output"], d["size"], d["color"]) for d in legend][0] == ("wide.mp4", [96, 54], "#ffc400")
 
 
+def test_batch_rows_that_share_any_deliverables_output_are_refused(write_scene, command, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("deliver.0.output\nout/a.mp4\nout/b.mp4\n")  # both keep deliver.1's out/tall.mp4
+    result = command(write_scene(deliver_scene()), "--batch", rows, "--dry-run")
+    assert result.returncode == 2 and "rows.csv:3: output" in result.stderr and "tall.mp4 is also" in result.stderr
+
+
 def test_vary_names_every_deliverable_after_its_values(write_scene, command):
     result = command(write_scene(deliver_scene()), "--vary", "motion.zoom=1.0,1.02", "--dry-run")
     assert result.returncode == 0, result.stderr

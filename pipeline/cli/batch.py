@@ -209,14 +209,14 @@ def collisions(valid: list[tuple[int, Job, object]], args) -> list[str]:
 
     seen, lines = {}, []
     for _, job, scene in valid:
-        output = scene.output_path
-        target = (storyboard_path(output) if args.storyboard else output).resolve()
-        if target in seen:
-            first = seen[target]
-            lines.append(f"{job.row or job.scene}: output {target} is also {first.row or first.scene}'s: give each "
-                         "row its own output (an output column, or ${name} in the scene's output)")
-        else:
-            seen[target] = job
+        targets = [storyboard_path(scene.output_path)] if args.storyboard else scene.output_paths  # every deliverable
+        for target in (path.resolve() for path in targets):
+            if target in seen:
+                first = seen[target]
+                lines.append(f"{job.row or job.scene}: output {target} is also {first.row or first.scene}'s: give "
+                             "each row its own output (an output column, or ${name} in the scene's output)")
+            else:
+                seen[target] = job
     return lines
 
 
