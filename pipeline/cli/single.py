@@ -15,7 +15,6 @@ from ..output.layout import cache_dir, clash_with_inputs, deliver_work_dir
 from ..plan import describe, frame_records, make_plan
 from ..scene import SceneError, load_scene, output_issues
 from ..scene.audio import analysed
-from ..session.checkpoint import is_ours
 from .args import parse_frames, set_overrides
 from .plot import plot_command, plot_issue
 from .outcome import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Outcome, status_of
@@ -48,8 +47,11 @@ def render_scene(path: Path, args, feed=None, overrides: list | None = None) -> 
         from ..output.sheets import storyboard_path
 
         overwrite = args.overwrite
-        if args.resume and scene.deliver and not args.storyboard and is_ours(deliver_work_dir(scene)):
-            outputs = []  # some placed before a stop: the render decides from its checkpoint, under its lock
+        if args.resume and scene.deliver and not args.storyboard:
+            from ..session.checkpoint import is_ours  # torch: only where a render follows
+
+            if is_ours(deliver_work_dir(scene)):
+                outputs = []  # some placed before a stop: the render decides from its checkpoint, under its lock
         for target in [storyboard_path(output)] if args.storyboard else outputs:
             refused, overwrite = may_replace(target, overwrite)
             if refused is not None:
