@@ -133,6 +133,7 @@ def test_a_preset_item_inherits_the_preset_and_its_own_keys_win(make_scene):
     ({"focus": {0: [0.5, 0.5], 99: [1, 1]}}, "deliver.0.focus.99", "past the last frame"),
     ({"size": [10 ** 9, 54]}, "deliver.0.size", "16384"),
     ({"size": "wide"}, "deliver.0.size", "[brackets]"),
+    ({"size": []}, "deliver.0.size", "write 2 values in [brackets], got 0"),
     ({"crop": [96, 96]}, "deliver.0.crop", "would be stretched"),
     ({"crop": [192, 108]}, "deliver.0.crop", "larger than the canvas 96x96"),
     ({"preset": "youtub"}, "deliver.0.preset", "youtube"),
@@ -146,6 +147,7 @@ def test_hostile_values_are_refused_with_their_key(make_scene, change, where, wo
     data["deliver"][0] = {k: v for k, v in data["deliver"][0].items() if v is not None}
     message = problems(make_scene, data)
     assert where in message and words in message, message
+    assert len(message.splitlines()) == 1, message  # one line per problem
 
 
 def test_two_deliverables_with_one_output_or_an_output_that_is_an_input_are_refused(make_scene, tmp_path):

@@ -287,7 +287,14 @@ def _validated(data: Any, file: Path, lines: dict, timing: Timing | None = None)
     try:
         scene = Scene.model_validate(data, context={"timing": timing})
     except ValidationError as error:
-        issues = [_pydantic_issue(e) for e in error.errors()]
+        # a list short of several values is one problem, named with the count it needs: `size: []`
+        errors = error.errors()
+        short = [e for e in errors if e["type"] == "missing" and e["loc"] and isinstance(e["loc"][-1], int)]
+        needed = {}
+        for e in short:
+            needed[e["loc"][:-1]] = max(needed.get(e["loc"][:-1], 0), e["loc"][-1])
+        issues = [_pydantic_issue(e) for e in errors
+                  if not any(e is s and e["loc"][-1] != needed[e["loc"][:-1]] for s in short)]
         raise SceneError(file, [(_line_of(lines, i.path), _dotted(i.path), i.message) for i in issues]) from None
     scene._file, scene._source, scene._timing = file, (data, lines), timing
     issues = check_scene(scene, timeline=not timing.provisional)
