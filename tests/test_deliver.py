@@ -70,6 +70,13 @@ def test_focus_keyframes_move_the_crop_and_the_dry_run_says_where_it_is_clamped(
     assert records[5]["crops"] == [[24, 0, 48, 96]] and records[5]["clamped"] == [False]
 
 
+def test_a_size_rounded_to_even_sides_is_cut_at_that_size_not_resampled(make_scene):
+    from pipeline.plan import make_plan
+
+    plan = make_plan(make_scene(deliver_scene(deliver=[{"output": "a.mp4", "size": [17, 17]}])))
+    assert plan.deliverables[0].size == plan.deliverables[0].crop == (18, 18)
+
+
 def test_a_preview_scales_the_canvas_and_every_deliverable_alike(make_scene):
     from pipeline.plan import make_plan
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..scene.deliver import placed
+from ..scene.deliver import crop_for, placed
 from ..scene.formats import format_of
 from ..scene.presets import Preset
 from ..scene.schema import TITLE_SAFE, Scene
@@ -71,6 +71,7 @@ def deliverable_specs(scene: Scene, canvas: tuple[int, int], scale: float, notes
                 notes.append(f"deliver.{index}: size {size[0]}x{size[1]} rounded to {rounded[0]}x{rounded[1]}: this "
                              "video format needs even sides")
             size = rounded
+            crop = crop_for(size, full_canvas, item.crop)  # its own size where the canvas holds it, as written
         if scale != 1.0:
             same = tuple(crop) == tuple(size)
             size = ((even(size[0] * scale), even(size[1] * scale)) if format_of(output).even_sides
