@@ -395,6 +395,10 @@ def test_vary_names_every_deliverable_after_its_values(write_scene, command):
     assert result.returncode == 0, result.stderr
     for name in ("wide.zoom-1.0.mp4", "tall.zoom-1.0.mp4", "square.zoom-1.02.gif"):
         assert name in result.stdout
+    frames = deliver_scene(deliver=[{"output": "out/wide.mp4", "size": [96, 54]}, {"output": "out/frames", "size": [32, 32]}])
+    result = command(write_scene(frames), "--vary", "motion.zoom=1.0,1.02", "--dry-run")
+    assert result.returncode == 0, result.stderr  # a PNG folder's variant is a folder name without a suffix
+    assert "out/frames-zoom-1_02 " in result.stdout and "out/wide.zoom-1.02.mp4" in result.stdout
 
 
 @pytest.mark.slow

@@ -209,7 +209,9 @@ def variants(jobs: list[Job], axes: list[tuple[tuple, str, list]], output_of) ->
                                    for (path, label, _), value in zip(axes, combination)]
             name = ".".join(f"{slug(label.split('.')[-1])}-{slug(value)}" for label, value in values.items())
             for key, each in outputs or []:
-                named = each.with_name(f"{each.stem}.{name}{each.suffix}")
+                # a PNG folder's name takes no dot: it would read as a suffix (frames-zoom-1_02)
+                named = (each.with_name(f"{each.stem}.{name}{each.suffix}") if each.suffix
+                         else each.with_name(f"{each.name}-{name.replace('.', '_')}"))
                 own.append(Override(key, str(named), f"--vary ({said})", ".".join(map(str, key))))
             found.append(Job(job.scene, own, row, {**job.values, **values}, job.problem, output))
     return found
