@@ -116,3 +116,14 @@ def test_loudness_keys_refuse_what_is_not_a_level(make_scene, tmp_path, audio, m
 def test_encoding_settings_refuse_what_no_encoder_takes(make):
     with pytest.raises(ValueError):
         make()
+
+
+def test_a_sound_too_short_to_measure_is_not_called_silent(make_scene, tmp_path, capsys):
+    from pipeline.cli.single import sound_of
+
+    shutil.copy(PULSE, tmp_path / "pulse.m4a")
+    video = tmp_path / "short.mp4"  # a 4-frame scene at 24 fps: 0.17 s of a loud tone
+    ffmpeg.run("-f", "lavfi", "-i", "color=s=16x16:d=0.17", "-f", "lavfi", "-i", "sine=d=0.17", "-c:a", "aac",
+               "-shortest", video)
+    sound_of(make_scene(tiny_dream(loudness=-14)), video)
+    assert "Sound: silent, or shorter than the 0.4 s a loudness needs" in capsys.readouterr().out

@@ -311,7 +311,7 @@ def sound_of(scene, video: Path, target: tuple[float | None, float] | None = Non
     wanted, limit = target or (scene.audio.loudness, scene.audio.true_peak)
     notes = []
     if not integrated > -1e9:  # silence measures -inf
-        print("Sound: silent")
+        print("Sound: silent, or shorter than the 0.4 s a loudness needs: nothing measured or normalised")
         return {"integrated": None, "true_peak": None}, notes
     target = "" if wanted is None else f" (target {wanted:g} LUFS, true peak under {limit:g} dBTP)"
     print(f"Sound: {integrated:.1f} LUFS, true peak {true_peak:.1f} dBTP{target}")
