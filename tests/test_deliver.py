@@ -333,9 +333,12 @@ def test_resume_mid_render_gives_the_same_files(make_scene, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_render_killed_between_placing_two_deliverables_resumes_to_every_file(write_scene, command, monkeypatch):
-    """Killed after the first deliverable is renamed into place and before the next: --resume (no
-    --overwrite: the files are its own) puts the rest in place, without a half-written file anywhere."""
+@pytest.mark.parametrize("dies_at, placed", [("tall.mp4", [True, False, False]), ("wide.mp4.yaml", [True] * 3)])
+def test_a_render_killed_while_placing_its_deliverables_resumes_to_every_file(write_scene, command, monkeypatch,
+                                                                              dies_at, placed):
+    """Killed after the first deliverable is renamed into place and before the next, or after the
+    last and before the sidecars: --resume (no --overwrite: the files are its own) puts the rest in
+    place, without a half-written file anywhere."""
     import os
 
     import pipeline
@@ -344,17 +347,17 @@ def test_a_render_killed_between_placing_two_deliverables_resumes_to_every_file(
     scene = write_scene(deliver_scene(frames=2))
     replace = os.replace
 
-    def killed_after_one(source, target):
-        if Path(target).name in ("tall.mp4", "square.gif"):
+    def killed(source, target):
+        if Path(target).name == dies_at:
             raise SystemExit(137)  # the process dies here: nothing after runs
         replace(source, target)
 
-    monkeypatch.setattr(session.os, "replace", killed_after_one)
+    monkeypatch.setattr(session.os, "replace", killed)  # the os module's: the sidecars' too
     with pytest.raises(SystemExit):
         pipeline.render(pipeline.load_scene(scene), device="cpu")
     monkeypatch.undo()
     outputs = [scene.parent / "out" / name for name in ("wide.mp4", "tall.mp4", "square.gif")]
-    assert [path.exists() for path in outputs] == [True, False, False]
+    assert [path.exists() for path in outputs] == placed
     resumed = command(scene, "--device", "cpu", "--full", "--quiet", "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert [len(frames_of(path)) for path in outputs] == [2, 2, 2]

@@ -42,16 +42,17 @@ def render_scene(path: Path, args, feed=None, overrides: list | None = None) -> 
     if frames is None:
         return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
     outputs = scene.output_paths if scene.deliver else [output]
-    finished = args.resume and not args.dry_run and not args.storyboard and all(map(os.path.lexists, outputs))
+    resuming = args.resume and not args.dry_run and not args.storyboard
+    if resuming and scene.deliver:
+        from ..session.checkpoint import is_ours  # torch: only where a render follows
+
+        if is_ours(deliver_work_dir(scene)):  # stopped, perhaps while placing its files: the render decides
+            outputs = []  # from its checkpoint, under its lock, which of them are its own
+    finished = resuming and bool(outputs) and all(map(os.path.lexists, outputs))
     if not args.dry_run and not finished:  # what is in the way is settled before anything else is said or done
         from ..output.sheets import storyboard_path
 
         overwrite = args.overwrite
-        if args.resume and scene.deliver and not args.storyboard:
-            from ..session.checkpoint import is_ours  # torch: only where a render follows
-
-            if is_ours(deliver_work_dir(scene)):
-                outputs = []  # some placed before a stop: the render decides from its checkpoint, under its lock
         for target in [storyboard_path(output)] if args.storyboard else outputs:
             refused, overwrite = may_replace(target, overwrite)
             if refused is not None:

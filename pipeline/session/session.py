@@ -219,6 +219,7 @@ class RenderSession:
                 self.close()
             seconds = time.perf_counter() - began
             self.write_sidecar(seconds)
+            clear(self.work)  # last: until every sidecar is written, --resume can place the outputs again
         notes = [f"{d.label}: {w}" if d.label else w for d in self.deliveries for w in d.look.texts.warnings()]
         return RenderResult(self.output, len(self.frames), seconds, str(self.device), tuple(notes),
                             tuple(self.outputs), self.dreamed)
@@ -455,7 +456,6 @@ class RenderSession:
             if output.is_dir():  # a PNG folder of an earlier render: only its frames (checked at open)
                 shutil.rmtree(output)
             os.replace(temp, output)
-        clear(self.work)
 
     def interrupt(self, signum: int) -> RenderInterrupted:
         """Keep the frames so far as a playable partial video; the checkpoint stays for --resume."""
