@@ -193,6 +193,16 @@ def test_an_output_that_is_another_deliverables_partial_is_refused_before_any_wo
     assert not (tmp_path / "out").exists()
 
 
+def test_a_gif_beside_videos_with_sound_is_a_silent_deliverable(make_scene, tmp_path):
+    from pipeline.plan import make_plan
+
+    shutil.copy(ROOT / "scenes" / "pulse.m4a", tmp_path / "pulse.m4a")
+    plan = make_plan(make_scene(deliver_scene(audio="pulse.m4a")))
+    assert "deliver.2: a gif has no sound track: it is silent" in plan.notes
+    with pytest.raises(SceneError, match="a gif output has no sound track"):  # alone, a GIF with sound is a mistake
+        make_scene(small_scene(audio="pulse.m4a", output="alone.gif"))
+
+
 def test_odd_output_names_are_fine(make_scene):
     from pipeline.plan import make_plan
 

@@ -78,6 +78,8 @@ def deliverable_specs(scene: Scene, canvas: tuple[int, int], scale: float, notes
                     else (max(1, round(size[0] * scale)), max(1, round(size[1] * scale))))
             crop = size if same else (round(crop[0] * scale), round(crop[1] * scale))
         crop = (max(1, min(crop[0], canvas[0])), max(1, min(crop[1], canvas[1])))
+        if scene.audio is not None and not format_of(output).audio:
+            notes.append(f"deliver.{index}: a {format_of(output).name} has no sound track: it is silent")
         preset = item.platform
         margins = tuple(preset.safe) if preset is not None else TITLE_SAFE_MARGINS
         fade = item.fade or scene.fade

@@ -320,8 +320,9 @@ def _deliver_issues(scene: Scene, timeline: bool) -> list[SceneIssue]:
                                                           "file or folder name, without line breaks"))
             continue
         path = scene.file.parent / item.output
-        issues += [SceneIssue(where + ("output",) if field in ("output", "audio") else (field,), message)
-                   for field, message in output_issues(scene, path)]
+        issues += [SceneIssue(where + ("output",) if field == "output" else (field,), message)
+                   for field, message in output_issues(scene, path)
+                   if field != "audio"]  # a GIF or PNG deliverable beside videos with sound is silent
         resolved = path.resolve()
         for other, (earlier, label, named) in written.items():
             if resolved == earlier:

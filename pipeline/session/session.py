@@ -38,6 +38,7 @@ from ..output.verify import Damaged
 from ..plan import Plan
 from ..plan.deliver import DeliverableSpec
 from ..scene import Scene
+from ..scene.formats import format_of
 from .lock import OutputLock
 from .checkpoint import CHECKPOINT, MARKER, Checkpoint, CheckpointError, clear, fingerprint, is_ours, make_work_dir
 from .loop_seam import LoopSeam
@@ -104,7 +105,7 @@ def scene_sink(scene: Scene, plan: Plan, output: Path, frames: range,
     wins over the preset's)."""
     preset = deliverable.preset if deliverable is not None else None
     audio = None
-    if scene.audio is not None:
+    if scene.audio is not None and format_of(output).audio:  # a GIF or PNG deliverable is silent
         loudness, true_peak = scene.audio.loudness, scene.audio.true_peak
         if preset is not None and loudness is None:  # the scene's target, else the platform's
             loudness, true_peak = preset.loudness, preset.true_peak
