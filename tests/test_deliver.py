@@ -199,6 +199,9 @@ def test_a_gif_beside_videos_with_sound_is_a_silent_deliverable(make_scene, tmp_
     shutil.copy(ROOT / "scenes" / "pulse.m4a", tmp_path / "pulse.m4a")
     plan = make_plan(make_scene(deliver_scene(audio="pulse.m4a")))
     assert "deliver.2: a gif has no sound track: it is silent" in plan.notes
+    broadcast = make_plan(make_scene(deliver_scene(audio={"file": "pulse.m4a", "loudness": -23}, deliver=[
+        {"output": "yt.mp4", "preset": "youtube"}])))
+    assert any("the scene's audio.loudness, -23 LUFS, not youtube's -14" in note for note in broadcast.notes)
     with pytest.raises(SceneError, match="a gif output has no sound track"):  # alone, a GIF with sound is a mistake
         make_scene(small_scene(audio="pulse.m4a", output="alone.gif"))
 

@@ -81,6 +81,11 @@ def deliverable_specs(scene: Scene, canvas: tuple[int, int], scale: float, notes
         if scene.audio is not None and not format_of(output).audio:
             notes.append(f"deliver.{index}: a {format_of(output).name} has no sound track: it is silent")
         preset = item.platform
+        wanted = scene.audio.loudness if scene.audio is not None else None
+        if preset is not None and wanted is not None and abs(wanted - preset.loudness) > 1:
+            notes.append(f"deliver.{index} ({preset.name}): its sound is brought to the scene's audio.loudness, "
+                         f"{wanted:g} LUFS, not {preset.name}'s {preset.loudness:g}: check --preset "
+                         f"{preset.name} will say so")
         margins = tuple(preset.safe) if preset is not None else TITLE_SAFE_MARGINS
         fade = item.fade or scene.fade
         specs.append(DeliverableSpec(index, output, tuple(size), tuple(crop), item.focus, preset,
