@@ -6,6 +6,7 @@
     python docs/make_stills.py tagline scenes/renders/tagline.mp4       # -> docs/tagline-frames.png
     python docs/make_stills.py campaign scenes/renders/campaign-youtube.mp4 scenes/renders/campaign-reels.mp4 \
         scenes/renders/campaign-square.mp4                              # -> docs/campaign-frames.png
+    python docs/make_stills.py colour BEFORE.mp4 AFTER.mp4   # -> docs/colour-frames.png (two renders, one a row)
     python render.py atlas scenes/logo.png --out docs/aliases.png
 """
 
@@ -42,6 +43,27 @@ def frames_sheet(video: Path, picks=(0, 45, 100, 160, 230, 299)) -> Image.Image:
     return contact_sheet(tiles, columns=3)
 
 
+def picked_frames(video: Path, picks) -> dict[int, Image.Image]:
+    """Frames `picks` of a video, read front to back (a full-size video need not fit in memory)."""
+    found = {}
+    for n, pixels in enumerate(iio.imiter(video)):
+        if n > max(picks):
+            break
+        if n in picks:
+            found[n] = Image.fromarray(pixels)
+    return found
+
+
+def colour_sheet(before: Path, after: Path, picks=(0, 50, 100, 150, 190)) -> Image.Image:
+    """The same frames of two renders of a scene, one a row: how colour matching changes what the
+    loop keeps of the start picture's colours."""
+    tiles = []
+    for name, video in (("before", before), ("after", after)):
+        frames = picked_frames(video, picks)
+        tiles += [(f"{name}, frame {n}", frames[n]) for n in picks]
+    return contact_sheet(tiles, columns=len(picks))
+
+
 def turntable_sheet(video: Path, picks=(12, 48, 90)) -> Image.Image:
     """The clip (scenes/turntable.mp4, top row) and its dream (bottom row), at the render's size."""
     dreamed = iio.imread(video)
@@ -74,6 +96,8 @@ def gif(video: Path, target: Path) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["campaign"] and len(sys.argv) > 2:
         save_atomically(side_by_side([Path(video) for video in sys.argv[2:]]), HERE / "campaign-frames.png")
+    elif sys.argv[1:2] == ["colour"] and len(sys.argv) == 4:
+        save_atomically(colour_sheet(Path(sys.argv[2]), Path(sys.argv[3])), HERE / "colour-frames.png")
     elif len(sys.argv) != 3 or sys.argv[1] not in ("frames", "gif", "turntable", "tagline"):
         sys.exit(__doc__)
     elif sys.argv[1] == "frames":

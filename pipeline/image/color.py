@@ -47,13 +47,17 @@ def lab_to_rgb(lab: torch.Tensor, knee: float = 1.0) -> torch.Tensor:
     the edge of the range, so none lands on the edge: what a loop that moves colours every
     frame needs, or its most saturated pixels pile up there, crushed to 0 or blown to 255.
     """
+    return _into_gamut(*_unbounded_rgb(lab), knee)
+
+
+def _unbounded_rgb(lab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """LAB -> (encoded RGB, outside [0, 1] where the colour is outside sRGB; its grey (N, 1, H, W))."""
     fy = (lab[:, 0].clamp(0.0, 100.0) + 16) / 116
     f = torch.stack([fy + lab[:, 1] / 500, fy, fy - lab[:, 2] / 200], 1)
     xyz = torch.where(f > _EPS, f**3, 3 * _EPS**2 * (f - 4 / 29))
     _, to_rgb, white = _constants(lab.device, lab.dtype)
     xyz = xyz * white
-    rgb = _encode(_matrix(to_rgb, xyz))
-    return _into_gamut(rgb, _encode(xyz[:, 1:2].clamp(0.0, 1.0)), knee)
+    return _encode(_matrix(to_rgb, xyz)), _encode(xyz[:, 1:2].clamp(0.0, 1.0))
 
 
 def _decode(rgb: torch.Tensor) -> torch.Tensor:
@@ -76,9 +80,15 @@ def _into_gamut(rgb: torch.Tensor, grey: torch.Tensor, knee: float) -> torch.Ten
     if knee < 1.0:
         eased = 0.5 + (grey - 0.5).sign() * _ease((2.0 * grey - 1.0).abs(), LIGHT_KNEE) / 2
         rgb, grey = rgb + (eased - grey), eased
-    room = torch.where(rgb > grey, 1.0 - grey, grey).clamp_min(1e-6)
-    reach = ((rgb - grey).abs() / room).amax(dim=1, keepdim=True)  # 1: on the edge of the range
+    reach = _reach(rgb, grey)
     return (grey + _ease(reach, knee) / reach.clamp_min(1e-12) * (rgb - grey)).clamp(0.0, 1.0)
+
+
+def _reach(rgb: torch.Tensor, grey: torch.Tensor) -> torch.Tensor:
+    """How far each colour lies from its grey toward the edge of the range, (N, 1, H, W): 0 at the
+    grey, 1 on the edge (a channel at 0 or 1), over 1 outside."""
+    room = torch.where(rgb > grey, 1.0 - grey, grey).clamp_min(1e-6)
+    return ((rgb - grey).abs() / room).amax(dim=1, keepdim=True)
 
 
 def _ease(reach: torch.Tensor, knee: float) -> torch.Tensor:
@@ -111,17 +121,67 @@ def lab_stats(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return lab.mean(dim=(2, 3), keepdim=True), lab.std(dim=(2, 3), keepdim=True)
 
 
+LIGHTNESS_PULL, COLOUR_PULL = 2.0, 3.0  # how much faster than the spread the mean lightness and colour move
+ROOM_FREE, ROOM_NONE = POST_KNEE, 0.95  # reach at which a pixel starts being held back, and is held still
+MAX_BOOST = 3.0  # the most a pixel with room moves, against the frame's average move
+MAX_CHROMA_GAIN = 4.0  # the most the frame's chroma may be asked to grow by in one go (a frame about grey)
+
+
 def match_colors(
     image: torch.Tensor, reference: tuple[torch.Tensor, torch.Tensor], strength: float
 ) -> torch.Tensor:
-    """Move `image`'s LAB mean/std toward `reference` (from lab_stats) by `strength` in [0, 1]."""
+    """Move `image`'s LAB spread toward `reference` (from lab_stats) by `strength` in [0, 1], its mean
+    lightness twice and its mean colour three times as far (at most all the way), keeping each pixel's
+    hue and the most saturated pixels where they are.
+
+    Shifting every pixel alike would not do: where a dream greys a vivid start picture, the shift
+    that brings the mean colour back pushes the already vivid pixels out of the range (a purple shift
+    crushes green to 0) and turns every hue toward the reference's. So the mean colour (LAB a, b)
+    comes back by scaling and turning the frame's colours about grey as one: greyed pixels regain
+    their colour and hues keep their relations. The spread moves least, as the dream's texture is the
+    spread (pulled to a flat picture's, the detail softens). Then each pixel moves only as far as its
+    colour has room: fully up to half the way to the edge of the range, not at all past 0.95 of it;
+    pixels with room move further (up to MAX_BOOST times), so the frame's mean still moves about as
+    far as asked.
+    """
     if strength <= 0:
         return image
     lab = rgb_to_lab(image)
     mean, std = lab.mean(dim=(2, 3), keepdim=True), lab.std(dim=(2, 3), keepdim=True)
     ref_mean, ref_std = reference
-    matched = (lab - mean) / (std + 1e-5) * ref_std + ref_mean
-    return lab_to_rgb(lab + strength * (matched - lab), POST_KNEE)
+    move = (lab - mean) * (strength * (ref_std / (std + 1e-5) - 1.0))
+    lightness = min(1.0, LIGHTNESS_PULL * strength) * (ref_mean[:, :1] - mean[:, :1])
+    colourful = (_rms_chroma(ref_mean, ref_std) / _rms_chroma(mean, std).clamp_min(1e-6)).clamp(1.0, MAX_CHROMA_GAIN)
+    colour = _chroma_turn(lab[:, 1:], mean[:, 1:], ref_mean[:, 1:], min(1.0, COLOUR_PULL * strength), colourful)
+    move = move + torch.cat([lightness.expand_as(lab[:, :1]), colour], 1)
+    room = ((ROOM_NONE - _reach(*_unbounded_rgb(lab + move))) / (ROOM_NONE - ROOM_FREE)).clamp(0.0, 1.0)
+    room = room / room.mean().clamp_min(1.0 / MAX_BOOST)
+    return lab_to_rgb(lab + move * room, POST_KNEE)
+
+
+def _rms_chroma(mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """How colourful a picture is overall, from its LAB mean and std: the root mean square of its
+    pixels' chroma (distance from grey in a, b), (N, 1, 1, 1)."""
+    return (mean[:, 1:] ** 2 + std[:, 1:] ** 2).sum(dim=1, keepdim=True).sqrt()
+
+
+def _chroma_turn(ab: torch.Tensor, mean: torch.Tensor, ref_mean: torch.Tensor, pull: float,
+                 max_gain: torch.Tensor) -> torch.Tensor:
+    """How each pixel's (a, b) moves when the frame's colours are scaled and turned about grey so that
+    their mean goes `pull` of the way to `ref_mean`: as complex numbers, z (w - 1) with
+    w = 1 + pull (r / m - 1). The gain |r / m| is capped at `max_gain` (what makes the frame as
+    colourful as the reference, at least 1: a frame of vivid hues that cancel out, its mean near
+    grey, is not made more vivid still); the rest of the way is a shift of every pixel alike."""
+    ma, mb, ra, rb = mean[:, 0:1], mean[:, 1:2], ref_mean[:, 0:1], ref_mean[:, 1:2]
+    norm = (ma * ma + mb * mb).clamp_min(1e-6)
+    qa, qb = (ra * ma + rb * mb) / norm, (rb * ma - ra * mb) / norm  # r / m
+    gain = torch.sqrt(qa * qa + qb * qb).clamp_min(1e-12)
+    capped = torch.minimum(gain, max_gain) / gain
+    wa, wb = pull * (qa * capped - 1.0), pull * qb * capped  # w - 1
+    rest_a = pull * (ra - ma) - (wa * ma - wb * mb)  # 0 unless the gain was capped
+    rest_b = pull * (rb - mb) - (wb * ma + wa * mb)
+    a, b = ab[:, 0:1], ab[:, 1:2]
+    return torch.cat([wa * a - wb * b + rest_a, wb * a + wa * b + rest_b], 1)
 
 
 def keep_chroma(dreamed: torch.Tensor, undreamed: torch.Tensor, strength: float) -> torch.Tensor:

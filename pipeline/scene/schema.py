@@ -144,9 +144,13 @@ class ColorConfig(_Strict):
 
     reference: Literal["start", "first"] = Field(
         "start", description="the start image (start) or frame 0 as rendered (first)")
-    strength: keyframed(ge=0.0, le=1.0) = Field(0.0, validate_default=True, description="per frame, 0 (off) .. 1")
+    strength: keyframed(ge=0.0, le=1.0) = Field(
+        0.0, validate_default=True,
+        description="per frame, 0 (off) .. 1: how far the spread moves toward the reference's; in lab mode the "
+                    "mean lightness moves twice and the mean colour three times as far (at most all the way)")
     mode: Literal["lab", "luma"] = Field(
-        "lab", description="lab: match mean and spread; luma: the dream changes only lightness")
+        "lab", description="lab: match mean and spread, each pixel's hue kept and the most saturated held back; "
+                           "luma: the dream changes only lightness")
 
 
 class SharpenConfig(_Strict):

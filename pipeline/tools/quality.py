@@ -99,10 +99,22 @@ class Report:
         return asdict(self)
 
 
-def measure(frames: Iterable[np.ndarray], motion=None) -> Report:
-    """The figures of every frame, averaged per sixth. `motion(i)` gives the camera move that made
-    frame i from frame i - 1 (zoom, rotate, translate, center), or None: a plain difference."""
-    rows, first_lab, previous, size = [], None, None, (0, 0)
+@dataclass
+class FrameFigures:
+    """One frame's figures: what `measure` averages per sixth."""
+
+    clipped: float
+    detail: float
+    hue_bits: float
+    flicker: float | None  # None: the first frame, or a frame of another size than the one before
+    drift: float
+
+
+def per_frame(frames: Iterable[np.ndarray], motion=None) -> Iterator[FrameFigures]:
+    """The figures of each frame in turn (drift against the first frame's LAB mean). `motion(i)` gives the
+    camera move that made frame i from frame i - 1 (zoom, rotate, translate, center), or None: a plain
+    difference."""
+    first_lab, previous = None, None
     for index, frame in enumerate(frames):
         lab = lab_mean(frame)
         first_lab = lab if first_lab is None else first_lab
@@ -111,17 +123,31 @@ def measure(frames: Iterable[np.ndarray], motion=None) -> Report:
             move = motion(index) if motion else None
             moved = compensate(previous, *move) if move else previous
             change = flicker(moved, frame)
-        rows.append((clipped(frame), detail(frame), hue_spread(frame), change,
-                     float(np.linalg.norm(lab - first_lab))))
-        previous, size = frame, (frame.shape[1], frame.shape[0])
+        yield FrameFigures(clipped(frame), detail(frame), hue_spread(frame), change,
+                           float(np.linalg.norm(lab - first_lab)))
+        previous = frame
+
+
+def measure(frames: Iterable[np.ndarray], motion=None) -> Report:
+    """The figures of every frame (see per_frame), averaged per sixth."""
+    size = (0, 0)
+
+    def sized(frames):
+        nonlocal size
+        for frame in frames:
+            size = (frame.shape[1], frame.shape[0])
+            yield frame
+
+    rows = list(per_frame(sized(frames), motion))
     if not rows:
         raise ValueError("it holds no frames")
     parts = []
     for chunk in np.array_split(np.arange(len(rows)), min(PARTS, len(rows))):
         picked = [rows[i] for i in chunk]
-        changes = [r[3] for r in picked if r[3] is not None]
-        parts.append(Part(int(chunk[0]), int(chunk[-1]), *(float(np.mean([r[k] for r in picked])) for k in range(3)),
-                          float(np.mean(changes)) if changes else None, float(np.mean([r[4] for r in picked]))))
+        changes = [r.flicker for r in picked if r.flicker is not None]
+        parts.append(Part(int(chunk[0]), int(chunk[-1]), *(float(np.mean([getattr(r, k) for r in picked]))
+                                                           for k in ("clipped", "detail", "hue_bits")),
+                          float(np.mean(changes)) if changes else None, float(np.mean([r.drift for r in picked]))))
     return Report(len(rows), size[0], size[1], parts, warnings(parts))
 
 
