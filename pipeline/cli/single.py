@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ..output.layout import cache_dir, clash_with_inputs, deliver_work_dir
+from ..plan.deliver import sound_target
 from ..plan import describe, frame_records, make_plan
 from ..scene import SceneError, load_scene, output_issues
 from ..scene.audio import analysed
@@ -275,7 +276,7 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
         deliverables = []
         for spec, written in zip(plan.deliverables, result.paths):
             print(f"Video: {written} ({spec.size[0]}x{spec.size[1]}, {spec.label})")
-            sound, its_notes = sound_of(scene, written, sound_target(scene, spec))
+            sound, its_notes = sound_of(scene, written, sound_target(scene, spec.preset))
             notes += [f"{spec.label}: {note}" for note in its_notes]
             deliverables.append({"output": str(written), "size": list(spec.size),
                                  **({"loudness": sound} if sound is not None else {})})
@@ -286,13 +287,6 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
         print(f"warning: {note}")
     return Outcome(path, "done", EXIT_OK, result.frames, result.seconds, result.path, list(notes),
                    loudness=measured, dreamed=result.dreamed, deliverables=deliverables)
-
-
-def sound_target(scene, spec) -> tuple[float | None, float]:
-    """(loudness, true peak) a deliverable's sound is brought to: the scene's, else its preset's."""
-    if scene.audio is None or scene.audio.loudness is not None or spec.preset is None:
-        return (None, -1.0) if scene.audio is None else (scene.audio.loudness, scene.audio.true_peak)
-    return spec.preset.loudness, spec.preset.true_peak
 
 
 def sound_of(scene, video: Path, target: tuple[float | None, float] | None = None) -> tuple[dict | None, list[str]]:

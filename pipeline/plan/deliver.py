@@ -94,6 +94,16 @@ def deliverable_specs(scene: Scene, canvas: tuple[int, int], scale: float, notes
     return tuple(specs)
 
 
+def sound_target(scene: Scene, preset: Preset | None) -> tuple[float | None, float]:
+    """(loudness in LUFS or None, true peak in dBTP) an output's sound is brought to: the scene's
+    audio.loudness where it sets one, else its preset's; None without a target (or a sound)."""
+    if scene.audio is None:
+        return None, -1.0
+    if scene.audio.loudness is None and preset is not None:
+        return preset.loudness, preset.true_peak
+    return scene.audio.loudness, scene.audio.true_peak
+
+
 def clamped_ranges(spec: DeliverableSpec, canvas: tuple[int, int], frames: int) -> list[tuple[int, int]]:
     """The frame ranges (first, last) on which the crop would leave the canvas and is moved back inside."""
     if getattr(spec.focus, "is_constant", False):

@@ -36,7 +36,7 @@ from ..output.sidecar import differences, sidecar_data, write_sidecar
 from ..output.sinks import Audio, Sink, VideoSettings, sink_for
 from ..output.verify import Damaged
 from ..plan import Plan
-from ..plan.deliver import DeliverableSpec
+from ..plan.deliver import DeliverableSpec, sound_target
 from ..scene import Scene
 from ..scene.formats import format_of
 from .lock import OutputLock
@@ -106,9 +106,7 @@ def scene_sink(scene: Scene, plan: Plan, output: Path, frames: range,
     preset = deliverable.preset if deliverable is not None else None
     audio = None
     if scene.audio is not None and format_of(output).audio:  # a GIF or PNG deliverable is silent
-        loudness, true_peak = scene.audio.loudness, scene.audio.true_peak
-        if preset is not None and loudness is None:  # the scene's target, else the platform's
-            loudness, true_peak = preset.loudness, preset.true_peak
+        loudness, true_peak = sound_target(scene, preset)
         audio = Audio(scene.audio_path, scene.audio.fade_in, scene.audio.fade_out, loop=plan.loop / plan.fps,
                       loudness=loudness, true_peak=true_peak)
     width, height = deliverable.size if deliverable is not None else (plan.width, plan.height)
