@@ -60,6 +60,38 @@ def test_killed_render_resumes_to_identical_frames(write_scene, tmp_path, comman
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_a_render_killed_before_its_sidecar_resumes(write_scene, command, monkeypatch):
+    """Killed after the video is renamed into place and before its sidecar is written: --resume (no
+    --overwrite: the video is its own, its work folder still says so) writes the sidecar, and the
+    video is whole."""
+    import os
+    from pathlib import Path
+
+    import pipeline
+    from pipeline.session import session
+    from tests.helpers import small_scene
+
+    scene = write_scene(small_scene(4, weights="random", output="out/one.mp4"))
+    replace = os.replace
+
+    def killed(source, target):
+        if Path(target).name == "one.mp4.yaml":
+            raise SystemExit(137)  # the process dies here: nothing after runs
+        replace(source, target)
+
+    monkeypatch.setattr(session.os, "replace", killed)  # the os module's: the sidecar's too
+    with pytest.raises(SystemExit):
+        pipeline.render(pipeline.load_scene(scene), device="cpu")
+    monkeypatch.undo()
+    video = scene.parent / "out" / "one.mp4"
+    assert video.exists() and not (scene.parent / "out" / "one.mp4.yaml").exists()
+    resumed = command(scene, "--device", "cpu", "--full", "--quiet", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(iio.imread(video)) == 4 and (scene.parent / "out" / "one.mp4.yaml").is_file()
+    assert not list((scene.parent / "out").glob(".*work")) and not list((scene.parent / "out").glob("*.part*"))
+
+
 def test_resume_refuses_a_changed_scene(write_scene, tmp_path, command):
     scene_file = write_scene(SCENE)
     target = tmp_path / "out.mp4"

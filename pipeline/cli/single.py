@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..output.layout import cache_dir, clash_with_inputs, deliver_work_dir
+from ..output.layout import cache_dir, clash_with_inputs, deliver_work_dir, work_dir
 from ..plan.deliver import sound_target
 from ..plan import describe, frame_records, make_plan
 from ..scene import SceneError, load_scene, output_issues
@@ -44,11 +44,12 @@ def render_scene(path: Path, args, feed=None, overrides: list | None = None) -> 
         return Outcome(path, "invalid", EXIT_BAD_INPUT, output=output)
     outputs = scene.output_paths if scene.deliver else [output]
     resuming = args.resume and not args.dry_run and not args.storyboard
-    if resuming and scene.deliver:
+    work = deliver_work_dir(scene) if scene.deliver else work_dir(output)
+    if resuming and work.is_dir():
         from ..session.checkpoint import is_ours  # torch: only where a render follows
 
-        if is_ours(deliver_work_dir(scene)):  # stopped, perhaps while placing its files: the render decides
-            outputs = []  # from its checkpoint, under its lock, which of them are its own
+        if is_ours(work):  # stopped, perhaps while placing its files or before their sidecars: the render
+            outputs = []  # decides from its checkpoint, under its lock, which of them are its own
     finished = resuming and bool(outputs) and all(map(os.path.lexists, outputs))
     if not args.dry_run and not finished:  # what is in the way is settled before anything else is said or done
         from ..output.sheets import storyboard_path
@@ -226,7 +227,6 @@ def run_render(path: Path, scene, plan, output: Path, frames: range, device, arg
     from ..output.encoder import EncodeError
     from ..output.verify import Damaged
     from ..scene.clips import ClipError
-    from ..output.layout import deliver_work_dir, work_dir
     from ..session.lock import OutputBusy
     from ..session.session import RenderInterrupted, RenderRefused, render
     from ..session.signals import exit_code_for
