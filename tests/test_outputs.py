@@ -158,6 +158,15 @@ def test_a_video_joined_from_pieces_plays_at_its_rate(make_scene, inception, tmp
     assert len(set(np.diff(times))) == 1 and np.diff(times)[0] > 0  # one step between decode times
 
 
+@pytest.mark.parametrize("suffix", [".gif", ".mkv"])
+def test_a_single_frame_at_one_fps_is_a_whole_video(make_scene, tmp_path, suffix):
+    """One frame has no step to read a rate from (Matroska's reads 1000 fps): it verifies by its count."""
+    scene = make_scene({**tiny_data(frames=3, fps=1), "weights": "random"})
+    out = tmp_path / f"one{suffix}"
+    render(scene, make_plan(scene, output=out), out, "cpu", progress=False, frames=range(0, 1))
+    assert ffmpeg.decoded_frames(out) == 1
+
+
 def test_audio_problems_are_caught_before_work(make_scene):
     with pytest.raises(SceneError, match="audio.file: .* not found; audio takes a sound file"):
         tiny(make_scene, audio="nope.mp3")

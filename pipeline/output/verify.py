@@ -42,7 +42,8 @@ def verify_video(path: Path, frames: int, size: tuple[int, int], fps: float | No
         raise Damaged(f"{path.name} decodes to {found} frames, not {frames}")
     if found_size != tuple(size):
         raise Damaged(f"{path.name} is {found_size[0]}x{found_size[1]}, not {size[0]}x{size[1]}")
-    if fps is not None and found_fps is not None and abs(found_fps - fps) > 0.01 * fps:
+    # one frame has no step to read a rate from (a Matroska piece of one frame at 1 fps reads 1000)
+    if fps is not None and found_fps is not None and frames > 1 and abs(found_fps - fps) > 0.01 * fps:
         raise Damaged(f"{path.name} plays at {found_fps:g} fps, not {fps:g}")
 
 
