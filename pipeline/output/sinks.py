@@ -13,6 +13,7 @@ says how a piece is written and how pieces are joined:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -118,9 +119,16 @@ def audio_args(audio: Audio, fps: float, first_frame: int, frame_count: int, tot
 def normalised(audio: Audio, fps: float, total_frames: int, rate: int | None) -> Normalisation | None:
     """How the track is brought to `audio.loudness` (None: it is left as it is), measured over the
     whole timeline as it will be muxed, so every --frames range gets the same gain. `rate`: the
-    muxed sound's rate in Hz (None: the track's own)."""
+    muxed sound's rate in Hz (None: the track's own). Deliverables with one target share one
+    measurement (the file's size and time are part of the key, so an edited track is measured anew)."""
     if audio.loudness is None:
         return None
+    stat = os.stat(audio.path)
+    return _normalised(audio, fps, total_frames, rate, (stat.st_size, stat.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _normalised(audio: Audio, fps: float, total_frames: int, rate: int | None, _file: tuple) -> Normalisation:
     if rate is None:
         facts = ffmpeg.probe(audio.path).audio
         rate = facts.sample_rate if facts is not None else 48_000
